@@ -1,0 +1,531 @@
+//! The plan: which credentials to start from and which roles to assume, resolved from the
+//! profiles as plain data before any network I/O. Resolution follows the AWS CLI and SDK
+//! (`aws-config`'s `profile/credentials/repr.rs`): a profile with `role_arn` is a hop; a source
+//! profile with static keys ends the chain even if it also has `role_arn`; a profile whose
+//! `source_profile` names itself uses its own keys; `web_identity_token_file` makes `role_arn`
+//! part of the base, not a hop.
+
+use super::Profiles;
+use crate::duration::{self, ASSUME_ROLE_MAX, ASSUME_ROLE_MIN, CHAINED_MAX};
+use crate::env_vars;
+use crate::error::Error;
+use crate::secret::Secret;
+use aws_config::profile::Profile;
+use std::time::Duration;
+
+/// Profile keys, as the AWS CLI spells them.
+pub(crate) mod keys {
+    pub const ROLE_ARN: &str = "role_arn";
+    pub const SOURCE_PROFILE: &str = "source_profile";
+    pub const CREDENTIAL_SOURCE: &str = "credential_source";
+    pub const EXTERNAL_ID: &str = "external_id";
+    pub const MFA_SERIAL: &str = "mfa_serial";
+    /// Our extension: a command that prints the MFA code.
+    pub const MFA_PROCESS: &str = "mfa_process";
+    pub const DURATION_SECONDS: &str = "duration_seconds";
+    pub const ROLE_SESSION_NAME: &str = "role_session_name";
+    pub const SOURCE_IDENTITY: &str = "source_identity";
+    pub const REGION: &str = "region";
+    pub const CREDENTIAL_PROCESS: &str = "credential_process";
+    pub const SSO_SESSION: &str = "sso_session";
+    pub const SSO_START_URL: &str = "sso_start_url";
+    pub const SSO_ACCOUNT_ID: &str = "sso_account_id";
+    pub const SSO_ROLE_NAME: &str = "sso_role_name";
+    pub const WEB_IDENTITY_TOKEN_FILE: &str = "web_identity_token_file";
+    pub const AWS_ACCESS_KEY_ID: &str = "aws_access_key_id";
+    pub const AWS_SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
+    pub const AWS_SESSION_TOKEN: &str = "aws_session_token";
+}
+
+/// Values given on the command line; each wins over the profile's own.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub mfa_token: Option<String>,
+    pub duration: Option<Duration>,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    pub region: Option<String>,
+}
+
+/// What the plan needs from the process environment, gathered once so that resolution stays a
+/// pure function.
+#[derive(Debug, Default, Clone)]
+pub struct Context {
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub env_region: Option<String>,
+    /// The local user name, for the default session name.
+    pub user_name: Option<String>,
+}
+
+impl Context {
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self {
+            env_region: var(env_vars::AWS_REGION).or_else(|| var(env_vars::AWS_DEFAULT_REGION)),
+            user_name: var(env_vars::USER).or_else(|| var(env_vars::USERNAME)),
+        }
+    }
+}
+
+/// Where the base credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    StaticKeys {
+        profile: String,
+        access_key_id: String,
+        secret_access_key: Secret,
+        session_token: Option<Secret>,
+    },
+    /// `credential_source = Environment`: the only case in which `AWS_*` variables are read.
+    Environment { profile: String },
+    Ec2InstanceMetadata { profile: String },
+    EcsContainer { profile: String },
+    CredentialProcess { profile: String, command: String },
+    Sso { profile: String },
+    WebIdentity { profile: String },
+}
+
+impl Base {
+    pub fn profile(&self) -> &str {
+        match self {
+            Base::StaticKeys { profile, .. }
+            | Base::Environment { profile }
+            | Base::Ec2InstanceMetadata { profile }
+            | Base::EcsContainer { profile }
+            | Base::CredentialProcess { profile, .. }
+            | Base::Sso { profile }
+            | Base::WebIdentity { profile } => profile,
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Base::StaticKeys { .. } => "static keys",
+            Base::Environment { .. } => "environment variables",
+            Base::Ec2InstanceMetadata { .. } => "EC2 instance metadata",
+            Base::EcsContainer { .. } => "ECS container credentials",
+            Base::CredentialProcess { .. } => "credential_process",
+            Base::Sso { .. } => "SSO",
+            Base::WebIdentity { .. } => "web identity",
+        }
+    }
+
+    /// Whether these are already a role's credentials, so that AWS treats a role assumed from
+    /// them as role chaining, capped at one hour.
+    fn is_role_session(&self) -> bool {
+        matches!(self, Base::Sso { .. } | Base::WebIdentity { .. })
+    }
+}
+
+/// How to obtain an MFA code for one hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mfa {
+    pub serial: String,
+    /// From `--mfa-token`, already checked to be 6 digits.
+    pub token: Option<String>,
+    /// `mfa_process` of the hop's profile.
+    pub process: Option<String>,
+}
+
+/// One `AssumeRole` call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub profile: String,
+    pub role_arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub mfa: Option<Mfa>,
+    pub duration: Option<Duration>,
+    pub source_identity: Option<String>,
+    /// The hop's source credentials are a role's (an earlier hop, SSO, web identity).
+    pub chained: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionOrigin {
+    Flag,
+    Profile,
+    Environment,
+    Default,
+}
+
+/// Everything needed to produce credentials for a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub profile: String,
+    pub region: String,
+    pub region_origin: RegionOrigin,
+    pub base: Base,
+    /// In call order: the first is assumed from the base credentials.
+    pub hops: Vec<Hop>,
+}
+
+/// The region used when nothing names one; STS needs some region to sign for.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+impl Plan {
+    pub fn resolve(
+        profiles: &Profiles,
+        name: &str,
+        overrides: &Overrides,
+        ctx: &Context,
+    ) -> Result<Plan, Error> {
+        let target = profiles.get(name).ok_or_else(|| profiles.unknown(name, None))?;
+        let (base, role_profiles) = walk_chain(profiles, name)?;
+
+        if role_profiles.is_empty() {
+            refuse_role_overrides(name, overrides)?;
+        }
+        let default_session_name = default_session_name(ctx.user_name.as_deref());
+        let mut hops = Vec::with_capacity(role_profiles.len());
+        let mut token = overrides.mfa_token.clone();
+        if let Some(code) = &token {
+            check_mfa_code(code, "`--mfa-token`")?;
+        }
+        let count = role_profiles.len();
+        for (index, profile) in role_profiles.into_iter().rev().enumerate() {
+            let is_target = index + 1 == count;
+            let chained = index > 0 || base.is_role_session();
+            let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
+            let pick = |flag: &Option<String>, key: &'static str| -> Option<(String, Option<String>)> {
+                match flag {
+                    Some(v) if is_target => Some((v.clone(), None)),
+                    _ => get(key).map(|v| (v.to_owned(), Some(profile.name().to_owned()))),
+                }
+            };
+
+            let role_arn = get(keys::ROLE_ARN).unwrap_or_default().to_owned();
+            check_role_arn(&role_arn, profile.name())?;
+
+            let session_name = match pick(&overrides.session_name, keys::ROLE_SESSION_NAME) {
+                Some((value, origin)) => {
+                    check_sts_text(&value, origin, keys::ROLE_SESSION_NAME, "session name", 2, 64, SESSION_NAME_EXTRA)?;
+                    value
+                }
+                None => default_session_name.clone(),
+            };
+
+            let external_id = pick(&overrides.external_id, keys::EXTERNAL_ID)
+                .map(|(value, origin)| {
+                    check_sts_text(&value, origin, keys::EXTERNAL_ID, "external ID", 2, 1224, EXTERNAL_ID_EXTRA)
+                        .map(|()| value)
+                })
+                .transpose()?;
+
+            let duration = match (overrides.duration.filter(|_| is_target), get(keys::DURATION_SECONDS)) {
+                (Some(d), _) => Some((d, None)),
+                (None, Some(text)) => Some((
+                    duration::parse(text).map_err(|e| Error::InvalidValue {
+                        profile: Some(profile.name().to_owned()),
+                        key: keys::DURATION_SECONDS.into(),
+                        what: "duration",
+                        value: text.to_owned(),
+                        reason: e.to_string(),
+                    })?,
+                    Some(profile.name().to_owned()),
+                )),
+                (None, None) => None,
+            };
+            if let Some((requested, origin)) = &duration {
+                let limit = if chained { CHAINED_MAX } else { ASSUME_ROLE_MAX };
+                if *requested < ASSUME_ROLE_MIN || *requested > limit {
+                    return Err(Error::DurationOutOfRange {
+                        profile: origin.clone(),
+                        requested: *requested,
+                        chained: chained && *requested <= ASSUME_ROLE_MAX && *requested >= ASSUME_ROLE_MIN,
+                    });
+                }
+            }
+
+            let mfa = match get(keys::MFA_SERIAL) {
+                Some(serial) => {
+                    check_sts_text(serial, Some(profile.name().to_owned()), keys::MFA_SERIAL, "MFA serial", 9, 256, MFA_SERIAL_EXTRA)?;
+                    Some(Mfa {
+                        serial: serial.to_owned(),
+                        // One code serves one hop: AWS refuses a code used twice.
+                        token: token.take(),
+                        process: get(keys::MFA_PROCESS).map(str::to_owned),
+                    })
+                }
+                None => None,
+            };
+
+            let source_identity = get(keys::SOURCE_IDENTITY)
+                .map(|value| {
+                    check_sts_text(value, Some(profile.name().to_owned()), keys::SOURCE_IDENTITY, "source identity", 2, 64, SESSION_NAME_EXTRA)
+                        .map(|()| value.to_owned())
+                })
+                .transpose()?;
+
+            hops.push(Hop {
+                profile: profile.name().to_owned(),
+                role_arn,
+                session_name,
+                external_id,
+                mfa,
+                duration: duration.map(|(d, _)| d),
+                source_identity,
+                chained,
+            });
+        }
+        if token.is_some() && !hops.is_empty() {
+            tracing::warn!("`--mfa-token` was given, but no role in the chain of `{name}` has `mfa_serial`; ignoring it");
+        }
+
+        let (region, region_origin) = match (&overrides.region, target.get(keys::REGION).filter(|r| !r.is_empty()), &ctx.env_region) {
+            (Some(r), _, _) => (r.clone(), RegionOrigin::Flag),
+            (None, Some(r), _) => (r.to_owned(), RegionOrigin::Profile),
+            (None, None, Some(r)) => (r.clone(), RegionOrigin::Environment),
+            (None, None, None) => (DEFAULT_REGION.to_owned(), RegionOrigin::Default),
+        };
+
+        Ok(Plan {
+            profile: name.to_owned(),
+            region,
+            region_origin,
+            base,
+            hops,
+        })
+    }
+}
+
+/// Follows `source_profile` from `name` to the base credentials. Returns the base and the role
+/// profiles met on the way, target first.
+fn walk_chain<'a>(profiles: &'a Profiles, name: &'a str) -> Result<(Base, Vec<&'a Profile>), Error> {
+    let mut visited: Vec<&str> = Vec::new();
+    let mut roles: Vec<&Profile> = Vec::new();
+    let mut current = name;
+    let base = loop {
+        let profile = profiles
+            .get(current)
+            .ok_or_else(|| profiles.unknown(current, visited.last().copied()))?;
+        if visited.contains(&current) {
+            let mut path: Vec<String> = visited.iter().map(|s| (*s).to_owned()).collect();
+            path.push(current.to_owned());
+            return Err(Error::ProfileLoop { path });
+        }
+        visited.push(current);
+        // Past the target, static keys end the chain even beside a `role_arn` (AWS CLI rule).
+        if visited.len() > 1 && profile.get(keys::AWS_ACCESS_KEY_ID).is_some() {
+            break static_keys(profile)?;
+        }
+        let is_hop = profile.get(keys::ROLE_ARN).is_some()
+            && profile.get(keys::WEB_IDENTITY_TOKEN_FILE).is_none();
+        if !is_hop {
+            break base_of(profile)?;
+        }
+        roles.push(profile);
+        match (
+            profile.get(keys::SOURCE_PROFILE),
+            profile.get(keys::CREDENTIAL_SOURCE),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Error::ConflictingSource {
+                    profile: current.to_owned(),
+                });
+            }
+            (None, None) => {
+                return Err(Error::IncompleteProfile {
+                    profile: current.to_owned(),
+                    present: keys::ROLE_ARN,
+                    missing: "source_profile` or `credential_source",
+                });
+            }
+            // A role profile may hold the keys it is assumed with.
+            (Some(source), None) if source == current => break static_keys(profile)?,
+            (Some(source), None) => current = source,
+            (None, Some(source)) => break named_source(profile, source)?,
+        }
+    };
+    Ok((base, roles))
+}
+
+/// The base credentials of a profile that assumes no role itself.
+fn base_of(profile: &Profile) -> Result<Base, Error> {
+    let name = profile.name().to_owned();
+    if let Some(source) = profile.get(keys::CREDENTIAL_SOURCE) {
+        return named_source(profile, source);
+    }
+    if profile.get(keys::WEB_IDENTITY_TOKEN_FILE).is_some() {
+        if profile.get(keys::ROLE_ARN).is_none() {
+            return Err(Error::IncompleteProfile {
+                profile: name,
+                present: keys::WEB_IDENTITY_TOKEN_FILE,
+                missing: keys::ROLE_ARN,
+            });
+        }
+        return Ok(Base::WebIdentity { profile: name });
+    }
+    if [keys::SSO_SESSION, keys::SSO_START_URL, keys::SSO_ACCOUNT_ID, keys::SSO_ROLE_NAME]
+        .iter()
+        .any(|k| profile.get(k).is_some())
+    {
+        return Ok(Base::Sso { profile: name });
+    }
+    if let Some(command) = profile.get(keys::CREDENTIAL_PROCESS) {
+        return Ok(Base::CredentialProcess {
+            profile: name,
+            command: command.to_owned(),
+        });
+    }
+    if profile.get(keys::AWS_ACCESS_KEY_ID).is_some() || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some() {
+        return static_keys(profile);
+    }
+    Err(Error::NoCredentialSource { profile: name })
+}
+
+fn static_keys(profile: &Profile) -> Result<Base, Error> {
+    let incomplete = |present, missing| Error::IncompleteProfile {
+        profile: profile.name().to_owned(),
+        present,
+        missing,
+    };
+    match (
+        profile.get(keys::AWS_ACCESS_KEY_ID),
+        profile.get(keys::AWS_SECRET_ACCESS_KEY),
+    ) {
+        (Some(id), Some(secret)) => Ok(Base::StaticKeys {
+            profile: profile.name().to_owned(),
+            access_key_id: id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: profile.get(keys::AWS_SESSION_TOKEN).map(Secret::new),
+        }),
+        (Some(_), None) => Err(incomplete(keys::AWS_ACCESS_KEY_ID, keys::AWS_SECRET_ACCESS_KEY)),
+        (None, Some(_)) => Err(incomplete(keys::AWS_SECRET_ACCESS_KEY, keys::AWS_ACCESS_KEY_ID)),
+        (None, None) => Err(Error::NoCredentialSource {
+            profile: profile.name().to_owned(),
+        }),
+    }
+}
+
+fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
+    let profile_name = profile.name().to_owned();
+    match source {
+        "Environment" => Ok(Base::Environment { profile: profile_name }),
+        "Ec2InstanceMetadata" => Ok(Base::Ec2InstanceMetadata { profile: profile_name }),
+        "EcsContainer" => Ok(Base::EcsContainer { profile: profile_name }),
+        other => Err(Error::UnknownCredentialSource {
+            profile: profile_name,
+            value: other.to_owned(),
+        }),
+    }
+}
+
+/// A profile that assumes no role has nothing for role options to change; saying so beats
+/// silently ignoring `--external-id`.
+fn refuse_role_overrides(name: &str, overrides: &Overrides) -> Result<(), Error> {
+    let given = [
+        ("mfa_token", overrides.mfa_token.as_deref()),
+        ("external_id", overrides.external_id.as_deref()),
+        ("session_name", overrides.session_name.as_deref()),
+    ]
+    .into_iter()
+    .find_map(|(key, value)| value.map(|v| (key, v.to_owned())))
+    .or_else(|| overrides.duration.map(|d| ("duration", duration::display(d))));
+    match given {
+        Some((key, value)) => Err(Error::InvalidValue {
+            profile: None,
+            key: key.into(),
+            what: "option here",
+            value,
+            reason: format!("profile `{name}` assumes no role (it has no `role_arn`), so there is nothing to apply it to"),
+        }),
+        None => Ok(()),
+    }
+}
+
+const SESSION_NAME_EXTRA: &str = "+=,.@-";
+const EXTERNAL_ID_EXTRA: &str = "+=,.@:/-";
+const MFA_SERIAL_EXTRA: &str = "+=/:,.@-";
+
+/// Checks a value against an STS parameter's length and `[\w<extra>]` alphabet, before any
+/// network call, so that the message can name the profile and key.
+fn check_sts_text(
+    value: &str,
+    profile: Option<String>,
+    key: &str,
+    what: &'static str,
+    min: usize,
+    max: usize,
+    extra: &str,
+) -> Result<(), Error> {
+    let invalid = |reason: String| Error::InvalidValue {
+        profile: profile.clone(),
+        key: key.into(),
+        what,
+        value: value.to_owned(),
+        reason,
+    };
+    let len = value.chars().count();
+    if len < min || len > max {
+        return Err(invalid(format!("it must be {min} to {max} characters long, not {len}")));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || extra.contains(*c)))
+    {
+        return Err(invalid(format!(
+            "{bad:?} is not allowed; use letters, digits and `_{extra}`"
+        )));
+    }
+    Ok(())
+}
+
+fn check_role_arn(arn: &str, profile: &str) -> Result<(), Error> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].strip_prefix("role/").is_some_and(|name| !name.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidValue {
+            profile: Some(profile.to_owned()),
+            key: keys::ROLE_ARN.into(),
+            what: "role ARN",
+            value: arn.to_owned(),
+            reason: "a role ARN looks like `arn:aws:iam::123456789012:role/RoleName`".into(),
+        })
+    }
+}
+
+/// Checks a one-time code before it is sent anywhere.
+pub fn check_mfa_code(code: &str, origin: &str) -> Result<(), Error> {
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(Error::MfaMalformed {
+            origin: origin.to_owned(),
+        })
+    }
+}
+
+/// The session name the client sees in CloudTrail: the local user, so that actions are
+/// traceable to a person, reduced to STS's alphabet and length.
+pub fn default_session_name(user: Option<&str>) -> String {
+    let cleaned: String = user
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || SESSION_NAME_EXTRA.contains(c) || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if cleaned.trim_matches('-').len() < 2 {
+        "assume-role".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests;

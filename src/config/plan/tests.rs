@@ -1,0 +1,407 @@
+//! Plan resolution, table-driven: each case is a config, a profile and what must come out.
+
+use super::*;
+use crate::error::Error;
+
+const CONFIG: &str = r"
+[profile contractor]
+region = eu-west-1
+
+[profile client]
+role_arn = arn:aws:iam::222222222222:role/client-admin
+source_profile = contractor
+external_id = ext-123
+mfa_serial = arn:aws:iam::111111111111:mfa/me
+mfa_process = echo 123456
+duration_seconds = 7200
+role_session_name = alice-at-acme
+source_identity = alice
+region = us-west-2
+
+[profile second]
+role_arn = arn:aws:iam::333333333333:role/deep
+source_profile = client
+
+[profile mfa-middle]
+role_arn = arn:aws:iam::333333333333:role/deep
+source_profile = client
+
+[profile loop-a]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = loop-b
+
+[profile loop-b]
+role_arn = arn:aws:iam::222222222222:role/b
+source_profile = loop-c
+
+[profile loop-c]
+role_arn = arn:aws:iam::222222222222:role/c
+source_profile = loop-a
+
+[profile dangling]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = contracter
+
+[profile no-source]
+role_arn = arn:aws:iam::222222222222:role/a
+
+[profile both-sources]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = contractor
+credential_source = Environment
+
+[profile from-env]
+role_arn = arn:aws:iam::222222222222:role/a
+credential_source = Environment
+
+[profile from-imds]
+role_arn = arn:aws:iam::222222222222:role/a
+credential_source = Ec2InstanceMetadata
+
+[profile bad-source]
+role_arn = arn:aws:iam::222222222222:role/a
+credential_source = Laptop
+
+[profile empty]
+region = eu-central-1
+
+[profile half-keys]
+aws_access_key_id = AKIAEXAMPLE
+
+[profile self-ref]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = self-ref
+aws_access_key_id = AKIASELF
+aws_secret_access_key = self-secret
+
+[profile keys-and-role]
+aws_access_key_id = AKIAMIDDLE
+aws_secret_access_key = middle-secret
+role_arn = arn:aws:iam::999999999999:role/never
+
+[profile via-keys-and-role]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = keys-and-role
+
+[profile sso-user]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Dev
+
+[sso-session corp]
+sso_region = us-east-1
+sso_start_url = https://corp.awsapps.com/start
+
+[profile from-sso]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = sso-user
+duration_seconds = 2h
+
+[profile process-user]
+credential_process = /usr/bin/get-creds --json
+
+[profile web]
+role_arn = arn:aws:iam::111111111111:role/web
+web_identity_token_file = /var/run/token
+
+[profile long-chain]
+role_arn = arn:aws:iam::333333333333:role/deep
+source_profile = client
+duration_seconds = 2h
+
+[profile bad-arn]
+role_arn = arn:aws:iam::2222:role/a
+source_profile = contractor
+
+[profile bad-external]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = contractor
+external_id = has space
+
+[profile bad-duration]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = contractor
+duration_seconds = forever
+
+[profile short-duration]
+role_arn = arn:aws:iam::222222222222:role/a
+source_profile = contractor
+duration_seconds = 60
+
+[profile plain-role]
+role_arn = arn:aws:iam::222222222222:role/plain
+source_profile = contractor
+";
+
+const CREDENTIALS: &str = r"
+[contractor]
+aws_access_key_id = AKIACONTRACTOR
+aws_secret_access_key = contractor-secret
+";
+
+fn profiles() -> Profiles {
+    Profiles::from_texts(CONFIG, CREDENTIALS).expect("test config parses")
+}
+
+fn ctx() -> Context {
+    Context {
+        env_region: Some("ap-south-1".into()),
+        user_name: Some("alice".into()),
+    }
+}
+
+fn resolve(name: &str) -> Result<Plan, Error> {
+    Plan::resolve(&profiles(), name, &Overrides::default(), &ctx())
+}
+
+fn resolve_with(name: &str, overrides: &Overrides) -> Result<Plan, Error> {
+    Plan::resolve(&profiles(), name, overrides, &ctx())
+}
+
+fn contractor_keys() -> Base {
+    Base::StaticKeys {
+        profile: "contractor".into(),
+        access_key_id: "AKIACONTRACTOR".into(),
+        secret_access_key: Secret::new("contractor-secret"),
+        session_token: None,
+    }
+}
+
+#[test]
+fn a_role_profile_takes_every_value_from_its_profile() {
+    let plan = resolve("client").unwrap();
+    assert_eq!(plan.base, contractor_keys());
+    assert_eq!(
+        plan.hops,
+        vec![Hop {
+            profile: "client".into(),
+            role_arn: "arn:aws:iam::222222222222:role/client-admin".into(),
+            session_name: "alice-at-acme".into(),
+            external_id: Some("ext-123".into()),
+            mfa: Some(Mfa {
+                serial: "arn:aws:iam::111111111111:mfa/me".into(),
+                token: None,
+                process: Some("echo 123456".into()),
+            }),
+            duration: Some(Duration::from_secs(7200)),
+            source_identity: Some("alice".into()),
+            chained: false,
+        }]
+    );
+    assert_eq!((plan.region.as_str(), plan.region_origin), ("us-west-2", RegionOrigin::Profile));
+}
+
+#[test]
+fn flags_win_over_the_profile_on_the_target_hop() {
+    let overrides = Overrides {
+        mfa_token: Some("654321".into()),
+        duration: Some(Duration::from_secs(3600)),
+        session_name: Some("from-flag".into()),
+        external_id: Some("flag-ext".into()),
+        region: Some("eu-north-1".into()),
+    };
+    let plan = resolve_with("client", &overrides).unwrap();
+    let hop = &plan.hops[0];
+    assert_eq!(hop.session_name, "from-flag");
+    assert_eq!(hop.external_id.as_deref(), Some("flag-ext"));
+    assert_eq!(hop.duration, Some(Duration::from_secs(3600)));
+    assert_eq!(hop.mfa.as_ref().unwrap().token.as_deref(), Some("654321"));
+    assert_eq!((plan.region.as_str(), plan.region_origin), ("eu-north-1", RegionOrigin::Flag));
+}
+
+#[test]
+fn region_falls_back_to_the_environment_then_us_east_1() {
+    let plan = resolve("plain-role").unwrap();
+    assert_eq!((plan.region.as_str(), plan.region_origin), ("ap-south-1", RegionOrigin::Environment));
+    let plan = Plan::resolve(&profiles(), "plain-role", &Overrides::default(), &Context::default()).unwrap();
+    assert_eq!((plan.region.as_str(), plan.region_origin), ("us-east-1", RegionOrigin::Default));
+}
+
+#[test]
+fn the_source_profiles_region_does_not_leak_into_the_target() {
+    // contractor has eu-west-1; plain-role has none, so the environment decides.
+    assert_eq!(resolve("plain-role").unwrap().region, "ap-south-1");
+}
+
+#[test]
+fn default_session_name_is_the_sanitized_user() {
+    let plan = resolve("plain-role").unwrap();
+    assert_eq!(plan.hops[0].session_name, "alice");
+    assert_eq!(default_session_name(Some("Ålice Smith (contractor)")), "-lice-Smith--contractor-");
+    assert_eq!(default_session_name(Some("x")), "assume-role");
+    assert_eq!(default_session_name(None), "assume-role");
+    assert_eq!(default_session_name(Some(&"a".repeat(100))).len(), 64);
+    assert_eq!(default_session_name(Some("first.last@corp.com")), "first.last@corp.com");
+}
+
+#[test]
+fn a_two_hop_chain_lists_hops_in_call_order_and_marks_chaining() {
+    let plan = resolve("second").unwrap();
+    assert_eq!(plan.base, contractor_keys());
+    let profiles: Vec<&str> = plan.hops.iter().map(|h| h.profile.as_str()).collect();
+    assert_eq!(profiles, ["client", "second"]);
+    assert!(!plan.hops[0].chained);
+    assert!(plan.hops[1].chained);
+    // MFA sits on the intermediate hop only.
+    assert!(plan.hops[0].mfa.is_some());
+    assert!(plan.hops[1].mfa.is_none());
+    // The target's own settings are empty; the intermediate keeps its own.
+    assert_eq!(plan.hops[1].external_id, None);
+    assert_eq!(plan.hops[0].external_id.as_deref(), Some("ext-123"));
+}
+
+#[test]
+fn mfa_on_an_intermediate_hop_receives_the_flag_code() {
+    let overrides = Overrides {
+        mfa_token: Some("111222".into()),
+        external_id: Some("target-only".into()),
+        ..Overrides::default()
+    };
+    let plan = resolve_with("mfa-middle", &overrides).unwrap();
+    assert_eq!(plan.hops[0].mfa.as_ref().unwrap().token.as_deref(), Some("111222"));
+    // Target-hop flags do not reach the intermediate hop.
+    assert_eq!(plan.hops[0].external_id.as_deref(), Some("ext-123"));
+    assert_eq!(plan.hops[1].external_id.as_deref(), Some("target-only"));
+}
+
+#[test]
+fn a_chained_hop_longer_than_an_hour_is_refused_before_any_call() {
+    let err = resolve("long-chain").unwrap_err();
+    assert!(matches!(err, Error::DurationOutOfRange { chained: true, .. }), "{err:?}");
+    assert!(err.to_string().contains("1h"), "{err}");
+    let err = resolve("from-sso").unwrap_err();
+    assert!(matches!(err, Error::DurationOutOfRange { chained: true, .. }), "{err:?}");
+}
+
+#[test]
+fn durations_outside_sts_range_are_refused() {
+    let err = resolve("short-duration").unwrap_err();
+    assert!(matches!(err, Error::DurationOutOfRange { chained: false, .. }), "{err:?}");
+    let overrides = Overrides {
+        duration: Some(Duration::from_secs(50_000)),
+        ..Overrides::default()
+    };
+    let err = resolve_with("plain-role", &overrides).unwrap_err();
+    assert!(err.to_string().starts_with("`--duration`"), "{err}");
+    let err = resolve("bad-duration").unwrap_err();
+    assert!(err.to_string().contains("`duration_seconds` in profile `bad-duration`"), "{err}");
+}
+
+#[test]
+fn loops_show_the_whole_path() {
+    let err = resolve("loop-a").unwrap_err();
+    assert_eq!(err.to_string(), "profiles form a loop: loop-a → loop-b → loop-c → loop-a");
+}
+
+#[test]
+fn unknown_profiles_name_the_files_and_suggest() {
+    let err = resolve("clinet").unwrap_err();
+    assert!(err.to_string().starts_with("profile `clinet` is not in `<config>`"), "{err}");
+    assert_eq!(err.hints()[0], "did you mean `client`?");
+    let err = resolve("dangling").unwrap_err();
+    assert!(err.to_string().starts_with("source profile `contracter`"), "{err}");
+    assert!(err.hints().iter().any(|h| h.contains("did you mean `contractor`")));
+    assert!(err.hints().iter().any(|h| h.contains("profile `dangling`")));
+}
+
+#[test]
+fn incomplete_profiles_say_which_key_to_add() {
+    let err = resolve("no-source").unwrap_err();
+    assert!(err.to_string().contains("`role_arn` but not `source_profile` or `credential_source`"), "{err}");
+    let err = resolve("empty").unwrap_err();
+    assert!(matches!(err, Error::NoCredentialSource { .. }));
+    assert!(err.hints()[0].contains("source_profile"));
+    let err = resolve("half-keys").unwrap_err();
+    assert!(err.hints()[0].contains("add `aws_secret_access_key`"), "{:?}", err.hints());
+    assert!(matches!(resolve("both-sources").unwrap_err(), Error::ConflictingSource { .. }));
+    assert!(matches!(resolve("bad-source").unwrap_err(), Error::UnknownCredentialSource { .. }));
+}
+
+#[test]
+fn static_keys_at_the_root_need_no_hop() {
+    let plan = resolve("contractor").unwrap();
+    assert_eq!(plan.base, contractor_keys());
+    assert!(plan.hops.is_empty());
+    assert_eq!(plan.region, "eu-west-1");
+}
+
+#[test]
+fn role_options_on_a_profile_without_a_role_are_refused() {
+    let overrides = Overrides {
+        external_id: Some("abc".into()),
+        ..Overrides::default()
+    };
+    let err = resolve_with("contractor", &overrides).unwrap_err();
+    assert!(err.to_string().contains("assumes no role"), "{err}");
+}
+
+#[test]
+fn source_kinds() {
+    assert_eq!(resolve("from-env").unwrap().base, Base::Environment { profile: "from-env".into() });
+    assert_eq!(resolve("from-imds").unwrap().base, Base::Ec2InstanceMetadata { profile: "from-imds".into() });
+    assert_eq!(resolve("sso-user").unwrap().base, Base::Sso { profile: "sso-user".into() });
+    assert_eq!(
+        resolve("process-user").unwrap().base,
+        Base::CredentialProcess { profile: "process-user".into(), command: "/usr/bin/get-creds --json".into() }
+    );
+    let web = resolve("web").unwrap();
+    assert_eq!(web.base, Base::WebIdentity { profile: "web".into() });
+    assert!(web.hops.is_empty());
+}
+
+#[test]
+fn self_reference_uses_the_profiles_own_keys() {
+    let plan = resolve("self-ref").unwrap();
+    assert!(matches!(&plan.base, Base::StaticKeys { access_key_id, .. } if access_key_id == "AKIASELF"));
+    assert_eq!(plan.hops.len(), 1);
+}
+
+#[test]
+fn a_source_with_keys_ends_the_chain_even_beside_a_role_arn() {
+    let plan = resolve("via-keys-and-role").unwrap();
+    assert!(matches!(&plan.base, Base::StaticKeys { access_key_id, .. } if access_key_id == "AKIAMIDDLE"));
+    assert_eq!(plan.hops.len(), 1);
+    // As the target, the role wins over its own keys, and then it lacks a source (as in the SDK).
+    let err = resolve("keys-and-role").unwrap_err();
+    assert!(matches!(err, Error::IncompleteProfile { .. }), "{err:?}");
+}
+
+#[test]
+fn malformed_values_are_named_with_their_profile() {
+    let err = resolve("bad-arn").unwrap_err();
+    assert!(err.to_string().contains("`role_arn` in profile `bad-arn`"), "{err}");
+    let err = resolve("bad-external").unwrap_err();
+    assert!(err.to_string().contains("`external_id` in profile `bad-external`"), "{err}");
+    assert!(err.to_string().contains("' ' is not allowed"), "{err}");
+    let overrides = Overrides {
+        session_name: Some("x".into()),
+        ..Overrides::default()
+    };
+    let err = resolve_with("plain-role", &overrides).unwrap_err();
+    assert!(err.to_string().starts_with("`--session-name`: `x` is not a valid session name"), "{err}");
+}
+
+#[test]
+fn mfa_codes_must_be_six_digits() {
+    for bad in ["12345", "1234567", "12345a", " 123456", ""] {
+        let overrides = Overrides {
+            mfa_token: Some(bad.into()),
+            ..Overrides::default()
+        };
+        let err = resolve_with("client", &overrides).unwrap_err();
+        assert!(matches!(err, Error::MfaMalformed { .. }), "{bad:?}: {err:?}");
+    }
+}
+
+#[test]
+fn secrets_in_a_plan_never_print() {
+    let debug = format!("{:?}", resolve("second").unwrap());
+    assert!(!debug.contains("contractor-secret"), "{debug}");
+    assert!(debug.contains("AKIACONTRACTOR"));
+}
+
+#[test]
+fn a_malformed_config_names_the_line() {
+    let err = Profiles::from_texts("[profile ok]\nregion = x\nthis is not a property\n", "").unwrap_err();
+    assert!(err.to_string().contains("line 3"), "{err}");
+}

@@ -1,0 +1,122 @@
+//! Session durations as people write them: `3600`, `90m`, `2h`, `1h30m`, `45s`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The bounds STS puts on `AssumeRole`'s `DurationSeconds`.
+pub const ASSUME_ROLE_MIN: Duration = Duration::from_secs(900);
+pub const ASSUME_ROLE_MAX: Duration = Duration::from_secs(43_200);
+/// AWS caps a session made from another role's credentials (role chaining) at one hour.
+pub const CHAINED_MAX: Duration = Duration::from_secs(3_600);
+
+/// Why a duration string was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseDurationError(String);
+
+impl fmt::Display for ParseDurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseDurationError {}
+
+/// Parses plain seconds or a sequence of `<number><unit>` parts with units `h`, `m` and `s`,
+/// each unit at most once and in that order.
+pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
+    let text = text.trim();
+    let bad = || {
+        ParseDurationError(format!(
+            "`{text}` is not a duration; write seconds (`3600`) or hours and minutes (`2h`, `90m`, `1h30m`)"
+        ))
+    };
+    if text.is_empty() {
+        return Err(bad());
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().map(Duration::from_secs).map_err(|_| bad());
+    }
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    let mut last_unit_rank = 0;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let (rank, factor) = match c.to_ascii_lowercase() {
+            'h' => (1, 3600),
+            'm' => (2, 60),
+            's' => (3, 1),
+            _ => return Err(bad()),
+        };
+        if number.is_empty() || rank <= last_unit_rank {
+            return Err(bad());
+        }
+        let value: u64 = number.parse().map_err(|_| bad())?;
+        total = value
+            .checked_mul(factor)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        number.clear();
+        last_unit_rank = rank;
+    }
+    if !number.is_empty() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// Formats a duration the way [`parse`] reads it, for messages: `1h30m`, `15m`, `45s`.
+pub fn display(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_documented_forms() {
+        for (text, secs) in [
+            ("3600", 3600),
+            ("90m", 5400),
+            ("2h", 7200),
+            ("1h30m", 5400),
+            ("1h30m15s", 5415),
+            ("45s", 45),
+            (" 12H ", 43_200),
+        ] {
+            assert_eq!(parse(text), Ok(Duration::from_secs(secs)), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for text in ["", "h", "1x", "30m1h", "1h1h", "1.5h", "-5", "1h 30m", "99999999999999999999h"] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains("is not a duration"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for secs in [45, 900, 3600, 5400, 43_200, 5415, 0] {
+            let d = Duration::from_secs(secs);
+            assert_eq!(parse(&display(d)), Ok(d));
+        }
+        assert_eq!(display(Duration::from_secs(5400)), "1h30m");
+    }
+}

@@ -1,0 +1,59 @@
+//! Every environment variable the tool reads or writes, declared once.
+
+/// Our own variables.
+pub const ASSUME_ROLE_PROFILE: &str = "ASSUME_ROLE_PROFILE";
+
+/// Standard AWS variables we read.
+pub const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
+pub const AWS_SHARED_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";
+pub const AWS_REGION: &str = "AWS_REGION";
+pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+
+/// Credential variables: read only for `credential_source = Environment`, written for a session.
+pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+/// RFC 3339 UTC; botocore and the AWS CLI read it to know when to stop trusting the keys.
+pub const AWS_CREDENTIAL_EXPIRATION: &str = "AWS_CREDENTIAL_EXPIRATION";
+/// botocore reads it; it saves the child a GetCallerIdentity call.
+pub const AWS_ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";
+
+/// Variables that would override or confuse the credentials we hand over, so every session we
+/// create removes them. `AWS_SECURITY_TOKEN` matters most: botocore reads it *before*
+/// `AWS_SESSION_TOKEN`, so a stale legacy token would win.
+pub const SCRUBBED: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_SESSION_EXPIRATION",
+    "AWS_CREDENTIAL_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_VAULT",
+];
+
+/// Other wrappers mark their sessions with variables under these prefixes; a session of ours
+/// must not look like one of theirs.
+pub const SCRUBBED_PREFIXES: &[&str] = &["AWSUME_", "GRANTED_"];
+
+/// Where the per-user session name comes from.
+pub const USER: &str = "USER";
+pub const USERNAME: &str = "USERNAME";
+
+/// The shell `exec` runs when no command is given.
+pub const SHELL: &str = "SHELL";
+pub const COMSPEC: &str = "COMSPEC";
+
+/// Makes every `anyhow`/std backtrace capture slow; see `main.rs`.
+pub const RUST_BACKTRACE: &str = "RUST_BACKTRACE";
+pub const RUST_LIB_BACKTRACE: &str = "RUST_LIB_BACKTRACE";
+
+/// Whether a name is one the session scrubs from an inherited environment.
+pub fn is_scrubbed(name: &str) -> bool {
+    SCRUBBED.contains(&name) || SCRUBBED_PREFIXES.iter().any(|p| name.starts_with(p))
+}

@@ -1,0 +1,332 @@
+//! Typed errors. Each one says what happened and where (file, profile, role, endpoint); its
+//! [`Error::hints`] say how to fix it; and its [`Error::exit_code`] lets scripts tell a broken
+//! config from a denied role from an unreachable network.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes, documented in the README. `exec` passes the child's own code through instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Success = 0,
+    /// Anything not covered below, such as an unwritable stdout.
+    Failure = 1,
+    /// Bad command-line usage (clap uses 2 as well).
+    Usage = 2,
+    /// The AWS config or a profile in it is wrong.
+    Config = 3,
+    /// No usable MFA code.
+    Mfa = 4,
+    /// STS or the source credentials said no.
+    Denied = 5,
+    /// STS or a credential source could not be reached.
+    Network = 6,
+    /// `exec`: the command exists but could not be run.
+    NotExecutable = 126,
+    /// `exec`: the command does not exist.
+    NotFound = 127,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// The files a profile was looked up in, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesRead(pub Vec<(PathBuf, bool)>);
+
+impl std::fmt::Display for FilesRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(path, exists)| {
+                let missing = if *exists { "" } else { " (not found)" };
+                format!("`{}`{missing}", path.display())
+            })
+            .collect();
+        f.write_str(&parts.join(" and "))
+    }
+}
+
+/// What went wrong with an STS call, by its error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StsFailure {
+    AccessDenied,
+    BadSourceKeys,
+    ExpiredToken,
+    DurationTooLong,
+    RegionDisabled,
+    Other,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    ConfigParse(String),
+
+    #[error("cannot read `{path}`: {source}")]
+    ConfigRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{} `{name}` is not in {files}", if .referenced_by.is_some() { "source profile" } else { "profile" })]
+    UnknownProfile {
+        name: String,
+        files: FilesRead,
+        suggestion: Option<String>,
+        referenced_by: Option<String>,
+    },
+
+    #[error("profiles form a loop: {}", .path.join(" → "))]
+    ProfileLoop { path: Vec<String> },
+
+    #[error("profile `{profile}` has no credentials and no source of credentials")]
+    NoCredentialSource { profile: String },
+
+    #[error("profile `{profile}` sets `{present}` but not `{missing}`")]
+    IncompleteProfile {
+        profile: String,
+        present: &'static str,
+        missing: &'static str,
+    },
+
+    #[error("profile `{profile}` sets both `source_profile` and `credential_source`")]
+    ConflictingSource { profile: String },
+
+    #[error("profile `{profile}` has `credential_source = {value}`, which is not a known source")]
+    UnknownCredentialSource { profile: String, value: String },
+
+    #[error("{}: `{value}` is not a valid {what}: {reason}", where_(.profile.as_deref(), .key))]
+    InvalidValue {
+        profile: Option<String>,
+        key: String,
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    #[error("{}: a session of {} is {}", where_(.profile.as_deref(), "duration_seconds"), crate::duration::display(*.requested), if *.chained { "longer than the 1h AWS allows for a role assumed from another role's credentials".to_owned() } else { format!("outside the range STS accepts ({}–{})", crate::duration::display(crate::duration::ASSUME_ROLE_MIN), crate::duration::display(crate::duration::ASSUME_ROLE_MAX)) })]
+    DurationOutOfRange {
+        profile: Option<String>,
+        requested: std::time::Duration,
+        chained: bool,
+    },
+
+    #[error("profile `{profile}` takes its source credentials from the environment (`credential_source = Environment`), but `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are not both set")]
+    EnvironmentCredentialsMissing { profile: String },
+
+    #[error("profile `{profile}` takes its source credentials from the environment, but they belong to the assume-role session of profile `{outer}`")]
+    OuterSessionAsSource { profile: String, outer: String },
+
+    #[error("profile `{profile}` needs an MFA code for `{serial}`, and there is no terminal to ask on")]
+    MfaUnavailable { profile: String, serial: String },
+
+    #[error("the MFA code from {origin} is not 6 digits")]
+    MfaMalformed { origin: String },
+
+    #[error("`mfa_process` of profile `{profile}` failed: {reason}")]
+    MfaProcess { profile: String, reason: String },
+
+    #[error("cannot ask for the MFA code on the terminal: {0}")]
+    Prompt(std::io::Error),
+
+    #[error("STS refused to assume `{role_arn}` for profile `{profile}`: {code}{}", message_suffix(.message))]
+    Sts {
+        failure: StsFailure,
+        code: String,
+        message: String,
+        role_arn: String,
+        profile: String,
+        /// What the hop sent, for targeted hints.
+        sent_external_id: bool,
+        sent_mfa: bool,
+        source_profile: Option<String>,
+    },
+
+    #[error("cannot reach STS at {endpoint} to assume `{role_arn}` for profile `{profile}`: {detail}")]
+    Unreachable {
+        endpoint: String,
+        role_arn: String,
+        profile: String,
+        detail: String,
+    },
+
+    #[error("cannot get the source credentials of profile `{profile}` ({kind}): {detail}")]
+    SourceCredentials {
+        profile: String,
+        kind: &'static str,
+        detail: String,
+    },
+
+    #[error("the {format} format cannot safely carry the value of `{name}` (it contains {reason})")]
+    Unrepresentable {
+        format: &'static str,
+        name: String,
+        reason: &'static str,
+    },
+
+    #[error("command `{program}` not found")]
+    CommandNotFound { program: String },
+
+    #[error("cannot run `{program}`: {source}")]
+    CommandNotExecutable {
+        program: String,
+        source: std::io::Error,
+    },
+
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
+
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+fn where_(profile: Option<&str>, key: &str) -> String {
+    match profile {
+        Some(profile) => format!("`{key}` in profile `{profile}`"),
+        None => format!("`--{}`", flag_for(key)),
+    }
+}
+
+/// The command-line flag that sets what `key` sets in a profile.
+fn flag_for(key: &str) -> String {
+    match key {
+        "duration_seconds" => "duration".into(),
+        "role_session_name" => "session-name".into(),
+        other => other.replace('_', "-"),
+    }
+}
+
+fn message_suffix(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(" ({message})")
+    }
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::ConfigParse(_)
+            | Error::ConfigRead { .. }
+            | Error::UnknownProfile { .. }
+            | Error::ProfileLoop { .. }
+            | Error::NoCredentialSource { .. }
+            | Error::IncompleteProfile { .. }
+            | Error::ConflictingSource { .. }
+            | Error::UnknownCredentialSource { .. }
+            | Error::InvalidValue { .. }
+            | Error::DurationOutOfRange { .. }
+            | Error::EnvironmentCredentialsMissing { .. }
+            | Error::OuterSessionAsSource { .. } => Exit::Config,
+            Error::MfaUnavailable { .. }
+            | Error::MfaMalformed { .. }
+            | Error::MfaProcess { .. }
+            | Error::Prompt(_) => Exit::Mfa,
+            Error::Sts { .. } | Error::SourceCredentials { .. } => Exit::Denied,
+            Error::Unreachable { .. } => Exit::Network,
+            Error::CommandNotFound { .. } => Exit::NotFound,
+            Error::CommandNotExecutable { .. } => Exit::NotExecutable,
+            Error::Unrepresentable { .. } | Error::Output(_) | Error::Runtime(_) => Exit::Failure,
+        }
+    }
+
+    /// How to fix it: one line each, most likely first.
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            Error::ConfigParse(_) => vec!["fix the line named above; the file uses the AWS CLI's INI format".into()],
+            Error::ConfigRead { .. } => vec!["check the file's permissions, or point `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` elsewhere".into()],
+            Error::UnknownProfile { suggestion, referenced_by, .. } => {
+                let mut hints = Vec::new();
+                if let Some(s) = suggestion {
+                    hints.push(format!("did you mean `{s}`?"));
+                }
+                match referenced_by {
+                    Some(by) => hints.push(format!("fix `source_profile` in profile `{by}`, or add the missing profile")),
+                    None => hints.push("`assume-role list` shows the profiles there are".into()),
+                }
+                hints
+            }
+            Error::ProfileLoop { path } => vec![format!(
+                "change `source_profile` in one of {} so that the chain ends in a profile with credentials",
+                path.iter().take(path.len().saturating_sub(1)).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+            )],
+            Error::NoCredentialSource { profile } => vec![format!(
+                "add `role_arn` with `source_profile` (or `credential_source`) to [profile {profile}], or give it keys: `aws_access_key_id` and `aws_secret_access_key`, `credential_process`, or `sso_session`"
+            )],
+            Error::IncompleteProfile { profile, missing, .. } => vec![format!("add `{missing}` to profile `{profile}`")],
+            Error::ConflictingSource { profile } => vec![format!("keep one of them in profile `{profile}`: `source_profile` names another profile, `credential_source` names a built-in source")],
+            Error::UnknownCredentialSource { .. } => vec!["use `Environment`, `Ec2InstanceMetadata` or `EcsContainer`".into()],
+            Error::InvalidValue { .. } => vec![],
+            Error::DurationOutOfRange { chained: true, .. } => vec![
+                "ask for 1h or less (`--duration 1h`), or assume this role directly from long-term keys".into(),
+            ],
+            Error::DurationOutOfRange { chained: false, .. } => vec!["ask for 15m to 12h, e.g. `--duration 1h`; the role's own MaxSessionDuration may be lower".into()],
+            Error::EnvironmentCredentialsMissing { .. } => vec!["export `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, or use `source_profile` instead".into()],
+            Error::OuterSessionAsSource { .. } => vec!["run it outside that session, or give the profile a `source_profile` with long-term keys".into()],
+            Error::MfaUnavailable { .. } => vec![
+                "pass the code with `--mfa-token 123456`".into(),
+                "or set `mfa_process` in the profile to a command that prints the code".into(),
+                "or run it from a terminal, where it asks for the code".into(),
+            ],
+            Error::MfaMalformed { .. } => vec!["an MFA code is the 6 digits your authenticator shows now".into()],
+            Error::MfaProcess { profile, .. } => vec![format!("run the `mfa_process` command of profile `{profile}` by hand to see what it prints; it must print the 6-digit code")],
+            Error::Prompt(_) => vec!["pass the code with `--mfa-token`, or set `mfa_process`".into()],
+            Error::Sts { failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, .. } => {
+                sts_hints(failure, role_arn, *sent_external_id, *sent_mfa, profile, source_profile.as_deref())
+            }
+            Error::Unreachable { .. } => vec![
+                "check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`, `endpoint_url`)".into(),
+            ],
+            Error::SourceCredentials { .. } => vec![],
+            Error::Unrepresentable { .. } => vec!["use `--format sh`, `powershell` or `json`, which can carry any value".into()],
+            Error::CommandNotFound { .. } => vec!["check the spelling, or give the full path".into()],
+            Error::CommandNotExecutable { .. } | Error::Output(_) | Error::Runtime(_) => vec![],
+        }
+    }
+}
+
+fn sts_hints(
+    failure: &StsFailure,
+    role_arn: &str,
+    sent_external_id: bool,
+    sent_mfa: bool,
+    profile: &str,
+    source_profile: Option<&str>,
+) -> Vec<String> {
+    match failure {
+        StsFailure::AccessDenied => {
+            let mut hints = Vec::new();
+            if sent_external_id {
+                hints.push(format!("the external ID is case-sensitive and must match the client's trust policy exactly; check `external_id` in profile `{profile}`"));
+            } else {
+                hints.push(format!("no external ID was sent; if the client gave you one, add `external_id = …` to profile `{profile}`"));
+            }
+            if !sent_mfa {
+                hints.push(format!("the trust policy may require MFA; add `mfa_serial = arn:aws:iam::<your account>:mfa/<device>` to profile `{profile}`"));
+            }
+            let who = source_profile.map_or_else(|| "your identity".to_owned(), |p| format!("the identity of profile `{p}`"));
+            hints.push(format!("{who} needs an IAM policy allowing `sts:AssumeRole` on `{role_arn}`"));
+            hints.push("the trust policy's `Principal` may not include your account, user or role".into());
+            hints
+        }
+        StsFailure::BadSourceKeys => vec![format!(
+            "the source access keys{} are wrong or deactivated; check them with `aws sts get-caller-identity`, or rotate them",
+            source_profile.map(|p| format!(" of profile `{p}`")).unwrap_or_default()
+        )],
+        StsFailure::ExpiredToken => vec![
+            "the source credentials have expired; refresh them (for SSO, `aws sso login`) and try again".into(),
+        ],
+        StsFailure::DurationTooLong => vec![format!(
+            "ask for less with `--duration` or `duration_seconds`, or have the client raise the role's MaxSessionDuration"
+        )],
+        StsFailure::RegionDisabled => vec!["activate STS in that region in the IAM console, or choose another with `--region`".into()],
+        StsFailure::Other => vec![],
+    }
+}

@@ -1,0 +1,78 @@
+//! Secret values (secret access keys, session tokens) as their own type.
+//!
+//! A [`Secret`] cannot be printed by accident: `Debug` shows `(redacted)` and there is no
+//! `Display`. The only way to the text is [`Secret::expose`], so every place that hands a secret
+//! to the outside world is greppable. Access key IDs are not secret, but they identify a person,
+//! so logs show them through [`mask_access_key`].
+
+use std::fmt;
+
+/// A string that must never reach logs, errors or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret text, for the few sinks that must carry it (a child's environment, `eval`
+    /// output, credential_process JSON, an STS request).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(redacted)")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+/// Shows the first four characters of an access key ID (its kind: `AKIA` long-term, `ASIA`
+/// temporary) and the last four (enough to tell two keys apart), masking the rest.
+pub fn mask_access_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let secret = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        assert_eq!(format!("{secret:?}"), "(redacted)");
+        assert_eq!(format!("{:#?}", Some(&secret)), "Some(\n    (redacted),\n)");
+    }
+
+    #[test]
+    fn expose_returns_the_value() {
+        assert_eq!(Secret::from("abc").expose(), "abc");
+    }
+
+    #[test]
+    fn access_keys_are_masked_but_recognisable() {
+        assert_eq!(mask_access_key("AKIAIOSFODNN7EXAMPLE"), "AKIA************MPLE");
+        assert_eq!(mask_access_key("ASIA1234"), "********");
+        assert_eq!(mask_access_key(""), "");
+    }
+}
