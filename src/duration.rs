@@ -105,7 +105,17 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
-        for text in ["", "h", "1x", "30m1h", "1h1h", "1.5h", "-5", "1h 30m", "99999999999999999999h"] {
+        for text in [
+            "",
+            "h",
+            "1x",
+            "30m1h",
+            "1h1h",
+            "1.5h",
+            "-5",
+            "1h 30m",
+            "99999999999999999999h",
+        ] {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains("is not a duration"), "{text}: {err}");
         }

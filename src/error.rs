@@ -117,13 +117,19 @@ pub enum Error {
         chained: bool,
     },
 
-    #[error("profile `{profile}` takes its source credentials from the environment (`credential_source = Environment`), but `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are not both set")]
+    #[error(
+        "profile `{profile}` takes its source credentials from the environment (`credential_source = Environment`), but `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are not both set"
+    )]
     EnvironmentCredentialsMissing { profile: String },
 
-    #[error("profile `{profile}` takes its source credentials from the environment, but they belong to the assume-role session of profile `{outer}`")]
+    #[error(
+        "profile `{profile}` takes its source credentials from the environment, but they belong to the assume-role session of profile `{outer}`"
+    )]
     OuterSessionAsSource { profile: String, outer: String },
 
-    #[error("profile `{profile}` needs an MFA code for `{serial}`, and there is no terminal to ask on")]
+    #[error(
+        "profile `{profile}` needs an MFA code for `{serial}`, and there is no terminal to ask on"
+    )]
     MfaUnavailable { profile: String, serial: String },
 
     #[error("the MFA code from {origin} is not 6 digits")]
@@ -148,7 +154,9 @@ pub enum Error {
         source_profile: Option<String>,
     },
 
-    #[error("cannot reach STS at {endpoint} to assume `{role_arn}` for profile `{profile}`: {detail}")]
+    #[error(
+        "cannot reach STS at {endpoint} to assume `{role_arn}` for profile `{profile}`: {detail}"
+    )]
     Unreachable {
         endpoint: String,
         role_arn: String,

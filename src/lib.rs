@@ -4,8 +4,27 @@
 //! The flow reads top to bottom: command-line arguments → a resolved [`config::Plan`] (pure
 //! data) → credentials (from STS) → a sink (`exec`, shell exports, credential_process JSON).
 
+pub mod assume;
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod credentials;
 pub mod duration;
 pub mod env_vars;
 pub mod error;
+pub mod logging;
+pub mod mfa;
+pub mod output;
 pub mod secret;
+pub mod source;
+pub mod sts;
+
+/// Prints an error and its hints to stderr, for people.
+pub fn report(err: &error::Error) {
+    use std::io::Write;
+    let mut text = format!("assume-role: {err}\n");
+    for hint in err.hints() {
+        text.push_str(&format!("  hint: {hint}\n"));
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}

@@ -71,7 +71,10 @@ mod tests {
 
     #[test]
     fn access_keys_are_masked_but_recognisable() {
-        assert_eq!(mask_access_key("AKIAIOSFODNN7EXAMPLE"), "AKIA************MPLE");
+        assert_eq!(
+            mask_access_key("AKIAIOSFODNN7EXAMPLE"),
+            "AKIA************MPLE"
+        );
         assert_eq!(mask_access_key("ASIA1234"), "********");
         assert_eq!(mask_access_key(""), "");
     }

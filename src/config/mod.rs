@@ -4,7 +4,9 @@
 mod plan;
 mod profile_kind;
 
-pub use plan::{Base, Context, Hop, Mfa, Overrides, Plan, RegionOrigin};
+pub use plan::{
+    Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, Plan, RegionOrigin, check_mfa_code,
+};
 pub use profile_kind::{ProfileKind, ProfileSummary};
 
 use crate::env_vars;
@@ -27,7 +29,11 @@ impl Profiles {
     /// CLI; a file that exists but cannot be read or parsed is an error naming it.
     pub fn load() -> Result<Self, Error> {
         let home = dirs::home_dir();
-        let config = file_path(env_vars::AWS_CONFIG_FILE, &[".aws", "config"], home.as_deref());
+        let config = file_path(
+            env_vars::AWS_CONFIG_FILE,
+            &[".aws", "config"],
+            home.as_deref(),
+        );
         let credentials = file_path(
             env_vars::AWS_SHARED_CREDENTIALS_FILE,
             &[".aws", "credentials"],
@@ -84,7 +90,9 @@ impl Profiles {
                         });
                     }
                 }
-                Err(Error::ConfigParse("could not read the AWS config files".into()))
+                Err(Error::ConfigParse(
+                    "could not read the AWS config files".into(),
+                ))
             }
         }
     }
@@ -109,7 +117,12 @@ impl Profiles {
         let lower = name.to_lowercase();
         self.set
             .profiles()
-            .map(|candidate| (strsim::jaro_winkler(&lower, &candidate.to_lowercase()), candidate))
+            .map(|candidate| {
+                (
+                    strsim::jaro_winkler(&lower, &candidate.to_lowercase()),
+                    candidate,
+                )
+            })
             .filter(|(score, _)| *score > 0.8)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, candidate)| candidate.to_owned())

@@ -77,12 +77,25 @@ pub enum Base {
         session_token: Option<Secret>,
     },
     /// `credential_source = Environment`: the only case in which `AWS_*` variables are read.
-    Environment { profile: String },
-    Ec2InstanceMetadata { profile: String },
-    EcsContainer { profile: String },
-    CredentialProcess { profile: String, command: String },
-    Sso { profile: String },
-    WebIdentity { profile: String },
+    Environment {
+        profile: String,
+    },
+    Ec2InstanceMetadata {
+        profile: String,
+    },
+    EcsContainer {
+        profile: String,
+    },
+    CredentialProcess {
+        profile: String,
+        command: String,
+    },
+    Sso {
+        profile: String,
+    },
+    WebIdentity {
+        profile: String,
+    },
 }
 
 impl Base {
@@ -170,7 +183,9 @@ impl Plan {
         overrides: &Overrides,
         ctx: &Context,
     ) -> Result<Plan, Error> {
-        let target = profiles.get(name).ok_or_else(|| profiles.unknown(name, None))?;
+        let target = profiles
+            .get(name)
+            .ok_or_else(|| profiles.unknown(name, None))?;
         let (base, role_profiles) = walk_chain(profiles, name)?;
 
         if role_profiles.is_empty() {
@@ -187,19 +202,28 @@ impl Plan {
             let is_target = index + 1 == count;
             let chained = index > 0 || base.is_role_session();
             let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
-            let pick = |flag: &Option<String>, key: &'static str| -> Option<(String, Option<String>)> {
-                match flag {
-                    Some(v) if is_target => Some((v.clone(), None)),
-                    _ => get(key).map(|v| (v.to_owned(), Some(profile.name().to_owned()))),
-                }
-            };
+            let pick =
+                |flag: &Option<String>, key: &'static str| -> Option<(String, Option<String>)> {
+                    match flag {
+                        Some(v) if is_target => Some((v.clone(), None)),
+                        _ => get(key).map(|v| (v.to_owned(), Some(profile.name().to_owned()))),
+                    }
+                };
 
             let role_arn = get(keys::ROLE_ARN).unwrap_or_default().to_owned();
             check_role_arn(&role_arn, profile.name())?;
 
             let session_name = match pick(&overrides.session_name, keys::ROLE_SESSION_NAME) {
                 Some((value, origin)) => {
-                    check_sts_text(&value, origin, keys::ROLE_SESSION_NAME, "session name", 2, 64, SESSION_NAME_EXTRA)?;
+                    check_sts_text(
+                        &value,
+                        origin,
+                        keys::ROLE_SESSION_NAME,
+                        "session name",
+                        2,
+                        64,
+                        SESSION_NAME_EXTRA,
+                    )?;
                     value
                 }
                 None => default_session_name.clone(),
@@ -207,12 +231,23 @@ impl Plan {
 
             let external_id = pick(&overrides.external_id, keys::EXTERNAL_ID)
                 .map(|(value, origin)| {
-                    check_sts_text(&value, origin, keys::EXTERNAL_ID, "external ID", 2, 1224, EXTERNAL_ID_EXTRA)
-                        .map(|()| value)
+                    check_sts_text(
+                        &value,
+                        origin,
+                        keys::EXTERNAL_ID,
+                        "external ID",
+                        2,
+                        1224,
+                        EXTERNAL_ID_EXTRA,
+                    )
+                    .map(|()| value)
                 })
                 .transpose()?;
 
-            let duration = match (overrides.duration.filter(|_| is_target), get(keys::DURATION_SECONDS)) {
+            let duration = match (
+                overrides.duration.filter(|_| is_target),
+                get(keys::DURATION_SECONDS),
+            ) {
                 (Some(d), _) => Some((d, None)),
                 (None, Some(text)) => Some((
                     duration::parse(text).map_err(|e| Error::InvalidValue {
@@ -227,19 +262,33 @@ impl Plan {
                 (None, None) => None,
             };
             if let Some((requested, origin)) = &duration {
-                let limit = if chained { CHAINED_MAX } else { ASSUME_ROLE_MAX };
+                let limit = if chained {
+                    CHAINED_MAX
+                } else {
+                    ASSUME_ROLE_MAX
+                };
                 if *requested < ASSUME_ROLE_MIN || *requested > limit {
                     return Err(Error::DurationOutOfRange {
                         profile: origin.clone(),
                         requested: *requested,
-                        chained: chained && *requested <= ASSUME_ROLE_MAX && *requested >= ASSUME_ROLE_MIN,
+                        chained: chained
+                            && *requested <= ASSUME_ROLE_MAX
+                            && *requested >= ASSUME_ROLE_MIN,
                     });
                 }
             }
 
             let mfa = match get(keys::MFA_SERIAL) {
                 Some(serial) => {
-                    check_sts_text(serial, Some(profile.name().to_owned()), keys::MFA_SERIAL, "MFA serial", 9, 256, MFA_SERIAL_EXTRA)?;
+                    check_sts_text(
+                        serial,
+                        Some(profile.name().to_owned()),
+                        keys::MFA_SERIAL,
+                        "MFA serial",
+                        9,
+                        256,
+                        MFA_SERIAL_EXTRA,
+                    )?;
                     Some(Mfa {
                         serial: serial.to_owned(),
                         // One code serves one hop: AWS refuses a code used twice.
@@ -252,8 +301,16 @@ impl Plan {
 
             let source_identity = get(keys::SOURCE_IDENTITY)
                 .map(|value| {
-                    check_sts_text(value, Some(profile.name().to_owned()), keys::SOURCE_IDENTITY, "source identity", 2, 64, SESSION_NAME_EXTRA)
-                        .map(|()| value.to_owned())
+                    check_sts_text(
+                        value,
+                        Some(profile.name().to_owned()),
+                        keys::SOURCE_IDENTITY,
+                        "source identity",
+                        2,
+                        64,
+                        SESSION_NAME_EXTRA,
+                    )
+                    .map(|()| value.to_owned())
                 })
                 .transpose()?;
 
@@ -269,10 +326,16 @@ impl Plan {
             });
         }
         if token.is_some() && !hops.is_empty() {
-            tracing::warn!("`--mfa-token` was given, but no role in the chain of `{name}` has `mfa_serial`; ignoring it");
+            tracing::warn!(
+                "`--mfa-token` was given, but no role in the chain of `{name}` has `mfa_serial`; ignoring it"
+            );
         }
 
-        let (region, region_origin) = match (&overrides.region, target.get(keys::REGION).filter(|r| !r.is_empty()), &ctx.env_region) {
+        let (region, region_origin) = match (
+            &overrides.region,
+            target.get(keys::REGION).filter(|r| !r.is_empty()),
+            &ctx.env_region,
+        ) {
             (Some(r), _, _) => (r.clone(), RegionOrigin::Flag),
             (None, Some(r), _) => (r.to_owned(), RegionOrigin::Profile),
             (None, None, Some(r)) => (r.clone(), RegionOrigin::Environment),
@@ -291,7 +354,10 @@ impl Plan {
 
 /// Follows `source_profile` from `name` to the base credentials. Returns the base and the role
 /// profiles met on the way, target first.
-fn walk_chain<'a>(profiles: &'a Profiles, name: &'a str) -> Result<(Base, Vec<&'a Profile>), Error> {
+fn walk_chain<'a>(
+    profiles: &'a Profiles,
+    name: &'a str,
+) -> Result<(Base, Vec<&'a Profile>), Error> {
     let mut visited: Vec<&str> = Vec::new();
     let mut roles: Vec<&Profile> = Vec::new();
     let mut current = name;
@@ -356,9 +422,14 @@ fn base_of(profile: &Profile) -> Result<Base, Error> {
         }
         return Ok(Base::WebIdentity { profile: name });
     }
-    if [keys::SSO_SESSION, keys::SSO_START_URL, keys::SSO_ACCOUNT_ID, keys::SSO_ROLE_NAME]
-        .iter()
-        .any(|k| profile.get(k).is_some())
+    if [
+        keys::SSO_SESSION,
+        keys::SSO_START_URL,
+        keys::SSO_ACCOUNT_ID,
+        keys::SSO_ROLE_NAME,
+    ]
+    .iter()
+    .any(|k| profile.get(k).is_some())
     {
         return Ok(Base::Sso { profile: name });
     }
@@ -368,7 +439,9 @@ fn base_of(profile: &Profile) -> Result<Base, Error> {
             command: command.to_owned(),
         });
     }
-    if profile.get(keys::AWS_ACCESS_KEY_ID).is_some() || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some() {
+    if profile.get(keys::AWS_ACCESS_KEY_ID).is_some()
+        || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some()
+    {
         return static_keys(profile);
     }
     Err(Error::NoCredentialSource { profile: name })
@@ -390,8 +463,14 @@ fn static_keys(profile: &Profile) -> Result<Base, Error> {
             secret_access_key: Secret::new(secret),
             session_token: profile.get(keys::AWS_SESSION_TOKEN).map(Secret::new),
         }),
-        (Some(_), None) => Err(incomplete(keys::AWS_ACCESS_KEY_ID, keys::AWS_SECRET_ACCESS_KEY)),
-        (None, Some(_)) => Err(incomplete(keys::AWS_SECRET_ACCESS_KEY, keys::AWS_ACCESS_KEY_ID)),
+        (Some(_), None) => Err(incomplete(
+            keys::AWS_ACCESS_KEY_ID,
+            keys::AWS_SECRET_ACCESS_KEY,
+        )),
+        (None, Some(_)) => Err(incomplete(
+            keys::AWS_SECRET_ACCESS_KEY,
+            keys::AWS_ACCESS_KEY_ID,
+        )),
         (None, None) => Err(Error::NoCredentialSource {
             profile: profile.name().to_owned(),
         }),
@@ -401,9 +480,15 @@ fn static_keys(profile: &Profile) -> Result<Base, Error> {
 fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
     let profile_name = profile.name().to_owned();
     match source {
-        "Environment" => Ok(Base::Environment { profile: profile_name }),
-        "Ec2InstanceMetadata" => Ok(Base::Ec2InstanceMetadata { profile: profile_name }),
-        "EcsContainer" => Ok(Base::EcsContainer { profile: profile_name }),
+        "Environment" => Ok(Base::Environment {
+            profile: profile_name,
+        }),
+        "Ec2InstanceMetadata" => Ok(Base::Ec2InstanceMetadata {
+            profile: profile_name,
+        }),
+        "EcsContainer" => Ok(Base::EcsContainer {
+            profile: profile_name,
+        }),
         other => Err(Error::UnknownCredentialSource {
             profile: profile_name,
             value: other.to_owned(),
@@ -421,14 +506,20 @@ fn refuse_role_overrides(name: &str, overrides: &Overrides) -> Result<(), Error>
     ]
     .into_iter()
     .find_map(|(key, value)| value.map(|v| (key, v.to_owned())))
-    .or_else(|| overrides.duration.map(|d| ("duration", duration::display(d))));
+    .or_else(|| {
+        overrides
+            .duration
+            .map(|d| ("duration", duration::display(d)))
+    });
     match given {
         Some((key, value)) => Err(Error::InvalidValue {
             profile: None,
             key: key.into(),
             what: "option here",
             value,
-            reason: format!("profile `{name}` assumes no role (it has no `role_arn`), so there is nothing to apply it to"),
+            reason: format!(
+                "profile `{name}` assumes no role (it has no `role_arn`), so there is nothing to apply it to"
+            ),
         }),
         None => Ok(()),
     }
@@ -458,7 +549,9 @@ fn check_sts_text(
     };
     let len = value.chars().count();
     if len < min || len > max {
-        return Err(invalid(format!("it must be {min} to {max} characters long, not {len}")));
+        return Err(invalid(format!(
+            "it must be {min} to {max} characters long, not {len}"
+        )));
     }
     if let Some(bad) = value
         .chars()
@@ -480,7 +573,9 @@ fn check_role_arn(arn: &str, profile: &str) -> Result<(), Error> {
         && parts[3].is_empty()
         && parts[4].len() == 12
         && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|name| !name.is_empty());
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty());
     if ok {
         Ok(())
     } else {

@@ -1,8 +1,8 @@
 //! One line of `assume-role list`: what kind of profile this is and what it points at, read
 //! without resolving the chain, so that one broken profile never hides the others.
 
-use super::plan::keys;
 use super::Profiles;
+use super::plan::keys;
 use aws_config::profile::Profile;
 use serde::Serialize;
 
@@ -46,7 +46,12 @@ pub struct ProfileSummary {
 
 impl ProfileSummary {
     fn of(profile: &Profile) -> Self {
-        let get = |key: &str| profile.get(key).filter(|v| !v.is_empty()).map(str::to_owned);
+        let get = |key: &str| {
+            profile
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         let has = |key: &str| profile.get(key).is_some();
         let kind = if has(keys::WEB_IDENTITY_TOKEN_FILE) {
             ProfileKind::WebIdentity

@@ -188,7 +188,10 @@ fn a_role_profile_takes_every_value_from_its_profile() {
             chained: false,
         }]
     );
-    assert_eq!((plan.region.as_str(), plan.region_origin), ("us-west-2", RegionOrigin::Profile));
+    assert_eq!(
+        (plan.region.as_str(), plan.region_origin),
+        ("us-west-2", RegionOrigin::Profile)
+    );
 }
 
 #[test]
@@ -206,15 +209,30 @@ fn flags_win_over_the_profile_on_the_target_hop() {
     assert_eq!(hop.external_id.as_deref(), Some("flag-ext"));
     assert_eq!(hop.duration, Some(Duration::from_secs(3600)));
     assert_eq!(hop.mfa.as_ref().unwrap().token.as_deref(), Some("654321"));
-    assert_eq!((plan.region.as_str(), plan.region_origin), ("eu-north-1", RegionOrigin::Flag));
+    assert_eq!(
+        (plan.region.as_str(), plan.region_origin),
+        ("eu-north-1", RegionOrigin::Flag)
+    );
 }
 
 #[test]
 fn region_falls_back_to_the_environment_then_us_east_1() {
     let plan = resolve("plain-role").unwrap();
-    assert_eq!((plan.region.as_str(), plan.region_origin), ("ap-south-1", RegionOrigin::Environment));
-    let plan = Plan::resolve(&profiles(), "plain-role", &Overrides::default(), &Context::default()).unwrap();
-    assert_eq!((plan.region.as_str(), plan.region_origin), ("us-east-1", RegionOrigin::Default));
+    assert_eq!(
+        (plan.region.as_str(), plan.region_origin),
+        ("ap-south-1", RegionOrigin::Environment)
+    );
+    let plan = Plan::resolve(
+        &profiles(),
+        "plain-role",
+        &Overrides::default(),
+        &Context::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (plan.region.as_str(), plan.region_origin),
+        ("us-east-1", RegionOrigin::Default)
+    );
 }
 
 #[test]
@@ -227,11 +245,17 @@ fn the_source_profiles_region_does_not_leak_into_the_target() {
 fn default_session_name_is_the_sanitized_user() {
     let plan = resolve("plain-role").unwrap();
     assert_eq!(plan.hops[0].session_name, "alice");
-    assert_eq!(default_session_name(Some("Ålice Smith (contractor)")), "-lice-Smith--contractor-");
+    assert_eq!(
+        default_session_name(Some("Ålice Smith (contractor)")),
+        "-lice-Smith--contractor-"
+    );
     assert_eq!(default_session_name(Some("x")), "assume-role");
     assert_eq!(default_session_name(None), "assume-role");
     assert_eq!(default_session_name(Some(&"a".repeat(100))).len(), 64);
-    assert_eq!(default_session_name(Some("first.last@corp.com")), "first.last@corp.com");
+    assert_eq!(
+        default_session_name(Some("first.last@corp.com")),
+        "first.last@corp.com"
+    );
 }
 
 #[test]
@@ -258,7 +282,10 @@ fn mfa_on_an_intermediate_hop_receives_the_flag_code() {
         ..Overrides::default()
     };
     let plan = resolve_with("mfa-middle", &overrides).unwrap();
-    assert_eq!(plan.hops[0].mfa.as_ref().unwrap().token.as_deref(), Some("111222"));
+    assert_eq!(
+        plan.hops[0].mfa.as_ref().unwrap().token.as_deref(),
+        Some("111222")
+    );
     // Target-hop flags do not reach the intermediate hop.
     assert_eq!(plan.hops[0].external_id.as_deref(), Some("ext-123"));
     assert_eq!(plan.hops[1].external_id.as_deref(), Some("target-only"));
@@ -267,16 +294,25 @@ fn mfa_on_an_intermediate_hop_receives_the_flag_code() {
 #[test]
 fn a_chained_hop_longer_than_an_hour_is_refused_before_any_call() {
     let err = resolve("long-chain").unwrap_err();
-    assert!(matches!(err, Error::DurationOutOfRange { chained: true, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::DurationOutOfRange { chained: true, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("1h"), "{err}");
     let err = resolve("from-sso").unwrap_err();
-    assert!(matches!(err, Error::DurationOutOfRange { chained: true, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::DurationOutOfRange { chained: true, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn durations_outside_sts_range_are_refused() {
     let err = resolve("short-duration").unwrap_err();
-    assert!(matches!(err, Error::DurationOutOfRange { chained: false, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::DurationOutOfRange { chained: false, .. }),
+        "{err:?}"
+    );
     let overrides = Overrides {
         duration: Some(Duration::from_secs(50_000)),
         ..Overrides::default()
@@ -284,37 +320,69 @@ fn durations_outside_sts_range_are_refused() {
     let err = resolve_with("plain-role", &overrides).unwrap_err();
     assert!(err.to_string().starts_with("`--duration`"), "{err}");
     let err = resolve("bad-duration").unwrap_err();
-    assert!(err.to_string().contains("`duration_seconds` in profile `bad-duration`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`duration_seconds` in profile `bad-duration`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn loops_show_the_whole_path() {
     let err = resolve("loop-a").unwrap_err();
-    assert_eq!(err.to_string(), "profiles form a loop: loop-a → loop-b → loop-c → loop-a");
+    assert_eq!(
+        err.to_string(),
+        "profiles form a loop: loop-a → loop-b → loop-c → loop-a"
+    );
 }
 
 #[test]
 fn unknown_profiles_name_the_files_and_suggest() {
     let err = resolve("clinet").unwrap_err();
-    assert!(err.to_string().starts_with("profile `clinet` is not in `<config>`"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("profile `clinet` is not in `<config>`"),
+        "{err}"
+    );
     assert_eq!(err.hints()[0], "did you mean `client`?");
     let err = resolve("dangling").unwrap_err();
-    assert!(err.to_string().starts_with("source profile `contracter`"), "{err}");
-    assert!(err.hints().iter().any(|h| h.contains("did you mean `contractor`")));
+    assert!(
+        err.to_string().starts_with("source profile `contracter`"),
+        "{err}"
+    );
+    assert!(
+        err.hints()
+            .iter()
+            .any(|h| h.contains("did you mean `contractor`"))
+    );
     assert!(err.hints().iter().any(|h| h.contains("profile `dangling`")));
 }
 
 #[test]
 fn incomplete_profiles_say_which_key_to_add() {
     let err = resolve("no-source").unwrap_err();
-    assert!(err.to_string().contains("`role_arn` but not `source_profile` or `credential_source`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`role_arn` but not `source_profile` or `credential_source`"),
+        "{err}"
+    );
     let err = resolve("empty").unwrap_err();
     assert!(matches!(err, Error::NoCredentialSource { .. }));
     assert!(err.hints()[0].contains("source_profile"));
     let err = resolve("half-keys").unwrap_err();
-    assert!(err.hints()[0].contains("add `aws_secret_access_key`"), "{:?}", err.hints());
-    assert!(matches!(resolve("both-sources").unwrap_err(), Error::ConflictingSource { .. }));
-    assert!(matches!(resolve("bad-source").unwrap_err(), Error::UnknownCredentialSource { .. }));
+    assert!(
+        err.hints()[0].contains("add `aws_secret_access_key`"),
+        "{:?}",
+        err.hints()
+    );
+    assert!(matches!(
+        resolve("both-sources").unwrap_err(),
+        Error::ConflictingSource { .. }
+    ));
+    assert!(matches!(
+        resolve("bad-source").unwrap_err(),
+        Error::UnknownCredentialSource { .. }
+    ));
 }
 
 #[test]
@@ -337,29 +405,56 @@ fn role_options_on_a_profile_without_a_role_are_refused() {
 
 #[test]
 fn source_kinds() {
-    assert_eq!(resolve("from-env").unwrap().base, Base::Environment { profile: "from-env".into() });
-    assert_eq!(resolve("from-imds").unwrap().base, Base::Ec2InstanceMetadata { profile: "from-imds".into() });
-    assert_eq!(resolve("sso-user").unwrap().base, Base::Sso { profile: "sso-user".into() });
+    assert_eq!(
+        resolve("from-env").unwrap().base,
+        Base::Environment {
+            profile: "from-env".into()
+        }
+    );
+    assert_eq!(
+        resolve("from-imds").unwrap().base,
+        Base::Ec2InstanceMetadata {
+            profile: "from-imds".into()
+        }
+    );
+    assert_eq!(
+        resolve("sso-user").unwrap().base,
+        Base::Sso {
+            profile: "sso-user".into()
+        }
+    );
     assert_eq!(
         resolve("process-user").unwrap().base,
-        Base::CredentialProcess { profile: "process-user".into(), command: "/usr/bin/get-creds --json".into() }
+        Base::CredentialProcess {
+            profile: "process-user".into(),
+            command: "/usr/bin/get-creds --json".into()
+        }
     );
     let web = resolve("web").unwrap();
-    assert_eq!(web.base, Base::WebIdentity { profile: "web".into() });
+    assert_eq!(
+        web.base,
+        Base::WebIdentity {
+            profile: "web".into()
+        }
+    );
     assert!(web.hops.is_empty());
 }
 
 #[test]
 fn self_reference_uses_the_profiles_own_keys() {
     let plan = resolve("self-ref").unwrap();
-    assert!(matches!(&plan.base, Base::StaticKeys { access_key_id, .. } if access_key_id == "AKIASELF"));
+    assert!(
+        matches!(&plan.base, Base::StaticKeys { access_key_id, .. } if access_key_id == "AKIASELF")
+    );
     assert_eq!(plan.hops.len(), 1);
 }
 
 #[test]
 fn a_source_with_keys_ends_the_chain_even_beside_a_role_arn() {
     let plan = resolve("via-keys-and-role").unwrap();
-    assert!(matches!(&plan.base, Base::StaticKeys { access_key_id, .. } if access_key_id == "AKIAMIDDLE"));
+    assert!(
+        matches!(&plan.base, Base::StaticKeys { access_key_id, .. } if access_key_id == "AKIAMIDDLE")
+    );
     assert_eq!(plan.hops.len(), 1);
     // As the target, the role wins over its own keys, and then it lacks a source (as in the SDK).
     let err = resolve("keys-and-role").unwrap_err();
@@ -369,16 +464,27 @@ fn a_source_with_keys_ends_the_chain_even_beside_a_role_arn() {
 #[test]
 fn malformed_values_are_named_with_their_profile() {
     let err = resolve("bad-arn").unwrap_err();
-    assert!(err.to_string().contains("`role_arn` in profile `bad-arn`"), "{err}");
+    assert!(
+        err.to_string().contains("`role_arn` in profile `bad-arn`"),
+        "{err}"
+    );
     let err = resolve("bad-external").unwrap_err();
-    assert!(err.to_string().contains("`external_id` in profile `bad-external`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`external_id` in profile `bad-external`"),
+        "{err}"
+    );
     assert!(err.to_string().contains("' ' is not allowed"), "{err}");
     let overrides = Overrides {
         session_name: Some("x".into()),
         ..Overrides::default()
     };
     let err = resolve_with("plain-role", &overrides).unwrap_err();
-    assert!(err.to_string().starts_with("`--session-name`: `x` is not a valid session name"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("`--session-name`: `x` is not a valid session name"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -389,7 +495,10 @@ fn mfa_codes_must_be_six_digits() {
             ..Overrides::default()
         };
         let err = resolve_with("client", &overrides).unwrap_err();
-        assert!(matches!(err, Error::MfaMalformed { .. }), "{bad:?}: {err:?}");
+        assert!(
+            matches!(err, Error::MfaMalformed { .. }),
+            "{bad:?}: {err:?}"
+        );
     }
 }
 
@@ -402,6 +511,7 @@ fn secrets_in_a_plan_never_print() {
 
 #[test]
 fn a_malformed_config_names_the_line() {
-    let err = Profiles::from_texts("[profile ok]\nregion = x\nthis is not a property\n", "").unwrap_err();
+    let err =
+        Profiles::from_texts("[profile ok]\nregion = x\nthis is not a property\n", "").unwrap_err();
     assert!(err.to_string().contains("line 3"), "{err}");
 }

@@ -1,0 +1,45 @@
+//! `assume-role credential-process`: the JSON that AWS SDKs read from a `credential_process`.
+//! stdout carries exactly one object and nothing else; SDKs capture stderr, so any prompt goes
+//! to the terminal device.
+
+use super::{print, session_for};
+use crate::config::Overrides;
+use crate::credentials::rfc3339;
+use crate::error::Error;
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output<'a> {
+    /// botocore rejects any other version.
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token: Option<&'a str>,
+    /// Without it, SDKs treat the credentials as never expiring and never refresh them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+}
+
+pub fn run(profile: &str, overrides: Overrides) -> Result<ExitCode, Error> {
+    let session = session_for(profile, &overrides)?;
+    let creds = &session.credentials;
+    let output = Output {
+        version: 1,
+        access_key_id: &creds.access_key_id,
+        secret_access_key: creds.secret_access_key.expose(),
+        session_token: creds
+            .session_token
+            .as_ref()
+            .map(crate::secret::Secret::expose),
+        expiration: creds.expiration.map(rfc3339),
+        account_id: creds.account_id.as_deref(),
+    };
+    let mut json = serde_json::to_string(&output).expect("plain strings serialize");
+    json.push('\n');
+    print(&json)
+}

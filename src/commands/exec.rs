@@ -1,0 +1,69 @@
+//! `assume-role exec`: run a command inside a session.
+
+use super::{inherited_names, session_for};
+use crate::config::Overrides;
+use crate::env_vars;
+use crate::error::Error;
+use std::ffi::OsString;
+use std::process::{Command, ExitCode};
+
+pub fn run(profile: &str, overrides: Overrides, command: Vec<OsString>) -> Result<ExitCode, Error> {
+    let session = session_for(profile, &overrides)?;
+    let names = inherited_names();
+    let changes = session.env_changes(names.iter().map(String::as_str));
+
+    let mut words = command.into_iter();
+    let program = words.next().unwrap_or_else(default_shell);
+    let mut child = Command::new(&program);
+    child.args(words);
+    for name in &changes.unset {
+        child.env_remove(name);
+    }
+    for assignment in &changes.set {
+        child.env(assignment.name, assignment.value());
+    }
+    tracing::info!(program = %program.to_string_lossy(), "exec");
+    hand_over(child, &program.to_string_lossy())
+}
+
+/// The user's shell: `$SHELL`, else `/bin/sh`; on Windows `%COMSPEC%`, else `cmd.exe`.
+fn default_shell() -> OsString {
+    let (var, fallback) = if cfg!(windows) {
+        (env_vars::COMSPEC, "cmd.exe")
+    } else {
+        (env_vars::SHELL, "/bin/sh")
+    };
+    std::env::var_os(var)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| fallback.into())
+}
+
+/// Replaces this process with the command, so that its exit code and signals are the child's
+/// own and no parent lingers holding credentials.
+#[cfg(unix)]
+fn hand_over(mut child: Command, program: &str) -> Result<ExitCode, Error> {
+    use std::os::unix::process::CommandExt;
+    let err = child.exec();
+    Err(spawn_error(err, program))
+}
+
+/// Without `exec`, wait and pass the code through.
+#[cfg(not(unix))]
+fn hand_over(mut child: Command, program: &str) -> Result<ExitCode, Error> {
+    let status = child.status().map_err(|e| spawn_error(e, program))?;
+    let code = status.code().unwrap_or(1);
+    Ok(ExitCode::from(u8::try_from(code & 0xff).unwrap_or(1)))
+}
+
+fn spawn_error(err: std::io::Error, program: &str) -> Error {
+    if err.kind() == std::io::ErrorKind::NotFound {
+        Error::CommandNotFound {
+            program: program.to_owned(),
+        }
+    } else {
+        Error::CommandNotExecutable {
+            program: program.to_owned(),
+            source: err,
+        }
+    }
+}

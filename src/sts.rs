@@ -1,0 +1,279 @@
+//! The STS calls and what their failures mean. The client is built through the `aws_config`
+//! loader so that `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, a profile's `endpoint_url` and
+//! proxy settings apply exactly as for every other SDK; region and credentials are always given
+//! explicitly, so the loader never probes instance metadata.
+
+use crate::config::Hop;
+use crate::credentials::{Credentials, account_from_arn};
+use crate::error::{Error, StsFailure};
+use crate::secret::{Secret, mask_access_key};
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::region::Region;
+use std::time::{Duration, SystemTime};
+
+/// Shared settings for every STS call of one run.
+pub struct Sts {
+    config: SdkConfig,
+    endpoint: String,
+}
+
+impl Sts {
+    /// `profile` selects which profile's `endpoint_url` and service settings apply.
+    pub async fn new(profile: &str, region: &str) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .profile_name(profile)
+            .region(Region::new(region.to_owned()))
+            .no_credentials()
+            // A credential tool must answer, not hang: a dead endpoint fails within seconds.
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(10))
+                    .operation_timeout(Duration::from_secs(25))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .load()
+            .await;
+        let endpoint = config.endpoint_url().map_or_else(
+            || format!("https://sts.{region}.amazonaws.com"),
+            str::to_owned,
+        );
+        Self { config, endpoint }
+    }
+
+    fn client(&self, source: &Credentials) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.config)
+            .credentials_provider(source.to_sdk())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    /// One `AssumeRole` call for `hop`, signed with `source`.
+    pub async fn assume_role(
+        &self,
+        source: &Credentials,
+        source_profile: &str,
+        hop: &Hop,
+        token_code: Option<String>,
+    ) -> Result<Credentials, Error> {
+        tracing::info!(
+            role_arn = %hop.role_arn,
+            profile = %hop.profile,
+            source = %mask_access_key(&source.access_key_id),
+            session_name = %hop.session_name,
+            external_id = hop.external_id.is_some(),
+            mfa = hop.mfa.is_some(),
+            duration = ?hop.duration.map(|d| d.as_secs()),
+            endpoint = %self.endpoint,
+            "AssumeRole"
+        );
+        let request = self
+            .client(source)
+            .assume_role()
+            .role_arn(&hop.role_arn)
+            .role_session_name(&hop.session_name)
+            .set_external_id(hop.external_id.clone())
+            .set_serial_number(hop.mfa.as_ref().map(|m| m.serial.clone()))
+            .set_token_code(token_code)
+            .set_duration_seconds(
+                hop.duration
+                    .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
+            )
+            .set_source_identity(hop.source_identity.clone());
+        let output = request
+            .send()
+            .await
+            .map_err(|err| self.map_error(&err, hop, source_profile))?;
+        let creds = output.credentials().ok_or_else(|| Error::Sts {
+            failure: StsFailure::Other,
+            code: "EmptyResponse".into(),
+            message: "the response carried no credentials".into(),
+            role_arn: hop.role_arn.clone(),
+            profile: hop.profile.clone(),
+            sent_external_id: hop.external_id.is_some(),
+            sent_mfa: hop.mfa.is_some(),
+            source_profile: Some(source_profile.to_owned()),
+        })?;
+        let assumed_arn = output.assumed_role_user().map(|u| u.arn());
+        let result = Credentials {
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: Secret::new(creds.secret_access_key()),
+            session_token: Some(Secret::new(creds.session_token())),
+            expiration: SystemTime::try_from(*creds.expiration()).ok(),
+            account_id: assumed_arn
+                .and_then(account_from_arn)
+                .or_else(|| account_from_arn(&hop.role_arn)),
+        };
+        tracing::info!(
+            access_key = %mask_access_key(&result.access_key_id),
+            assumed = assumed_arn.unwrap_or_default(),
+            expiration = ?result.expiration.map(crate::credentials::rfc3339),
+            "assumed"
+        );
+        Ok(result)
+    }
+
+    fn map_error(
+        &self,
+        err: &SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>,
+        hop: &Hop,
+        source_profile: &str,
+    ) -> Error {
+        tracing::debug!(error = %DisplayErrorContext(err), "AssumeRole failed");
+        let unreachable = |detail: String| Error::Unreachable {
+            endpoint: self.endpoint.clone(),
+            role_arn: hop.role_arn.clone(),
+            profile: hop.profile.clone(),
+            detail,
+        };
+        match err {
+            SdkError::DispatchFailure(failure) => {
+                let detail = if failure.is_timeout() {
+                    "the connection timed out".to_owned()
+                } else if failure.is_io() {
+                    root_cause(err)
+                } else {
+                    DisplayErrorContext(err).to_string()
+                };
+                return unreachable(detail);
+            }
+            SdkError::TimeoutError(_) => return unreachable("no answer in time".into()),
+            _ => {}
+        }
+        // The SDK's parser misses the `<ErrorResponse><Errors><Error>` envelope some STS
+        // emulators use, so fall back to the raw body, where `Code` sits at any depth.
+        let body = err
+            .raw_response()
+            .and_then(|r| r.body().bytes())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let code = err
+            .as_service_error()
+            .and_then(ProvideErrorMetadata::code)
+            .map(str::to_owned)
+            .or_else(|| xml_element(&body, "Code"));
+        let message = err
+            .as_service_error()
+            .and_then(ProvideErrorMetadata::message)
+            .map(str::to_owned)
+            .or_else(|| xml_element(&body, "Message"))
+            .unwrap_or_default();
+        let Some(code) = code else {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            return match status {
+                Some(status) => Error::Sts {
+                    failure: StsFailure::Other,
+                    code: format!("HTTP {status}"),
+                    message: DisplayErrorContext(err).to_string(),
+                    role_arn: hop.role_arn.clone(),
+                    profile: hop.profile.clone(),
+                    sent_external_id: hop.external_id.is_some(),
+                    sent_mfa: hop.mfa.is_some(),
+                    source_profile: Some(source_profile.to_owned()),
+                },
+                None => unreachable(DisplayErrorContext(err).to_string()),
+            };
+        };
+        Error::Sts {
+            failure: classify(&code, &message),
+            code,
+            message,
+            role_arn: hop.role_arn.clone(),
+            profile: hop.profile.clone(),
+            sent_external_id: hop.external_id.is_some(),
+            sent_mfa: hop.mfa.is_some(),
+            source_profile: Some(source_profile.to_owned()),
+        }
+    }
+}
+
+fn classify(code: &str, message: &str) -> StsFailure {
+    match code {
+        "AccessDenied" | "AccessDeniedException" => StsFailure::AccessDenied,
+        "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "InvalidToken"
+        | "UnrecognizedClientException" => StsFailure::BadSourceKeys,
+        "ExpiredToken" | "ExpiredTokenException" => StsFailure::ExpiredToken,
+        "RegionDisabledException" => StsFailure::RegionDisabled,
+        "ValidationError"
+            if message.contains("DurationSeconds") || message.contains("MaxSessionDuration") =>
+        {
+            StsFailure::DurationTooLong
+        }
+        _ => StsFailure::Other,
+    }
+}
+
+/// The innermost error's text: for a refused connection that is "Connection refused", not the
+/// SDK's layers of wrapping.
+fn root_cause(err: &dyn std::error::Error) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+/// The text of the first `<name>` element at any depth, with XML's five entities decoded. Error
+/// envelopes are flat text elements, so a search suffices where a parser would be overkill.
+fn xml_element(body: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = start + body[start..].find(&format!("</{name}>"))?;
+    let text = body[start..end]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
+    Some(text.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_code_in_both_envelopes() {
+        let validation = "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>1 validation error: DurationSeconds</Message></Error></ErrorResponse>";
+        let auth = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Errors><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/x is not authorized &amp; &apos;denied&apos;</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            xml_element(validation, "Code").as_deref(),
+            Some("ValidationError")
+        );
+        assert_eq!(xml_element(auth, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(
+            xml_element(auth, "Message").as_deref(),
+            Some("User: arn:aws:iam::1:user/x is not authorized & 'denied'")
+        );
+        assert_eq!(xml_element("<html>502</html>", "Code"), None);
+    }
+
+    #[test]
+    fn classifies_the_common_mistakes() {
+        assert_eq!(classify("AccessDenied", ""), StsFailure::AccessDenied);
+        assert_eq!(
+            classify("InvalidClientTokenId", ""),
+            StsFailure::BadSourceKeys
+        );
+        assert_eq!(
+            classify("SignatureDoesNotMatch", ""),
+            StsFailure::BadSourceKeys
+        );
+        assert_eq!(classify("ExpiredToken", ""), StsFailure::ExpiredToken);
+        assert_eq!(
+            classify(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            ),
+            StsFailure::DurationTooLong
+        );
+        assert_eq!(classify("Throttling", ""), StsFailure::Other);
+    }
+}
