@@ -13,8 +13,10 @@ pub fn credentials_for(plan: &Plan) -> Result<Credentials, Error> {
         mfa::ensure_obtainable(hop)?;
     }
     if plan.hops.is_empty() {
-        if let Base::StaticKeys { .. } | Base::Environment { .. } = plan.base {
-            tracing::info!(profile = %plan.profile, "profile assumes no role; handing over its own credentials");
+        tracing::info!(profile = %plan.profile, source = plan.base.describe(), "profile assumes no role; handing over its own credentials");
+        // Keys in the file need no runtime, no TLS and no SDK.
+        if let Base::StaticKeys { .. } = plan.base {
+            return pollster::block_on(source::base_credentials(&plan.base, &plan.region));
         }
     }
     let runtime = tokio::runtime::Builder::new_current_thread()

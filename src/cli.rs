@@ -91,7 +91,7 @@ pub struct CredentialOptions {
     #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
     pub duration: Option<Duration>,
 
-    /// The name the client sees in CloudTrail (overrides `role_session_name`; default: your
+    /// The name the client sees in `CloudTrail` (overrides `role_session_name`; default: your
     /// user name).
     #[arg(long, value_name = "NAME")]
     pub session_name: Option<String>,

@@ -1,13 +1,13 @@
 //! Session durations as people write them: `3600`, `90m`, `2h`, `1h30m`, `45s`.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 /// The bounds STS puts on `AssumeRole`'s `DurationSeconds`.
-pub const ASSUME_ROLE_MIN: Duration = Duration::from_secs(900);
-pub const ASSUME_ROLE_MAX: Duration = Duration::from_secs(43_200);
+pub const ASSUME_ROLE_MIN: Duration = Duration::from_mins(15);
+pub const ASSUME_ROLE_MAX: Duration = Duration::from_hours(12);
 /// AWS caps a session made from another role's credentials (role chaining) at one hour.
-pub const CHAINED_MAX: Duration = Duration::from_secs(3_600);
+pub const CHAINED_MAX: Duration = Duration::from_hours(1);
 
 /// Why a duration string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,13 +73,13 @@ pub fn display(duration: Duration) -> String {
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     let mut out = String::new();
     if h > 0 {
-        out.push_str(&format!("{h}h"));
+        let _ = write!(out, "{h}h");
     }
     if m > 0 {
-        out.push_str(&format!("{m}m"));
+        let _ = write!(out, "{m}m");
     }
     if s > 0 || out.is_empty() {
-        out.push_str(&format!("{s}s"));
+        let _ = write!(out, "{s}s");
     }
     out
 }
@@ -127,6 +127,6 @@ mod tests {
             let d = Duration::from_secs(secs);
             assert_eq!(parse(&display(d)), Ok(d));
         }
-        assert_eq!(display(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(display(Duration::from_mins(90)), "1h30m");
     }
 }

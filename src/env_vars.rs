@@ -15,7 +15,7 @@ pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
 pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
 /// RFC 3339 UTC; botocore and the AWS CLI read it to know when to stop trusting the keys.
 pub const AWS_CREDENTIAL_EXPIRATION: &str = "AWS_CREDENTIAL_EXPIRATION";
-/// botocore reads it; it saves the child a GetCallerIdentity call.
+/// botocore reads it; it saves the child a `GetCallerIdentity` call.
 pub const AWS_ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";
 
 /// Variables that would override or confuse the credentials we hand over, so every session we

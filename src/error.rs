@@ -110,6 +110,9 @@ pub enum Error {
         reason: String,
     },
 
+    #[error("{origin}: `{region}` is not a valid region name")]
+    InvalidRegion { region: String, origin: String },
+
     #[error("{}: a session of {} is {}", where_(.profile.as_deref(), "duration_seconds"), crate::duration::display(*.requested), if *.chained { "longer than the 1h AWS allows for a role assumed from another role's credentials".to_owned() } else { format!("outside the range STS accepts ({}–{})", crate::duration::display(crate::duration::ASSUME_ROLE_MIN), crate::duration::display(crate::duration::ASSUME_ROLE_MAX)) })]
     DurationOutOfRange {
         profile: Option<String>,
@@ -230,6 +233,7 @@ impl Error {
             | Error::ConflictingSource { .. }
             | Error::UnknownCredentialSource { .. }
             | Error::InvalidValue { .. }
+            | Error::InvalidRegion { .. }
             | Error::DurationOutOfRange { .. }
             | Error::EnvironmentCredentialsMissing { .. }
             | Error::OuterSessionAsSource { .. } => Exit::Config,
@@ -271,7 +275,7 @@ impl Error {
             Error::IncompleteProfile { profile, missing, .. } => vec![format!("add `{missing}` to profile `{profile}`")],
             Error::ConflictingSource { profile } => vec![format!("keep one of them in profile `{profile}`: `source_profile` names another profile, `credential_source` names a built-in source")],
             Error::UnknownCredentialSource { .. } => vec!["use `Environment`, `Ec2InstanceMetadata` or `EcsContainer`".into()],
-            Error::InvalidValue { .. } => vec![],
+            Error::InvalidRegion { .. } => vec!["a region looks like `eu-west-1`; `aws ec2 describe-regions` lists them".into()],
             Error::DurationOutOfRange { chained: true, .. } => vec![
                 "ask for 1h or less (`--duration 1h`), or assume this role directly from long-term keys".into(),
             ],
@@ -292,10 +296,13 @@ impl Error {
             Error::Unreachable { .. } => vec![
                 "check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`, `endpoint_url`)".into(),
             ],
-            Error::SourceCredentials { .. } => vec![],
             Error::Unrepresentable { .. } => vec!["use `--format sh`, `powershell` or `json`, which can carry any value".into()],
             Error::CommandNotFound { .. } => vec!["check the spelling, or give the full path".into()],
-            Error::CommandNotExecutable { .. } | Error::Output(_) | Error::Runtime(_) => vec![],
+            Error::SourceCredentials { .. }
+            | Error::InvalidValue { .. }
+            | Error::CommandNotExecutable { .. }
+            | Error::Output(_)
+            | Error::Runtime(_) => vec![],
         }
     }
 }

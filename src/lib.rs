@@ -2,7 +2,7 @@
 //! temporary credentials to a command, a shell, or any AWS SDK.
 //!
 //! The flow reads top to bottom: command-line arguments → a resolved [`config::Plan`] (pure
-//! data) → credentials (from STS) → a sink (`exec`, shell exports, credential_process JSON).
+//! data) → credentials (from STS) → a sink (`exec`, shell exports, `credential_process` JSON).
 
 pub mod assume;
 pub mod cli;
@@ -21,10 +21,11 @@ pub mod sts;
 
 /// Prints an error and its hints to stderr, for people.
 pub fn report(err: &error::Error) {
+    use std::fmt::Write as _;
     use std::io::Write;
     let mut text = format!("assume-role: {err}\n");
     for hint in err.hints() {
-        text.push_str(&format!("  hint: {hint}\n"));
+        let _ = writeln!(text, "  hint: {hint}");
     }
     let _ = std::io::stderr().write_all(text.as_bytes());
 }

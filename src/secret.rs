@@ -17,7 +17,7 @@ impl Secret {
     }
 
     /// The secret text, for the few sinks that must carry it (a child's environment, `eval`
-    /// output, credential_process JSON, an STS request).
+    /// output, `credential_process` JSON, an STS request).
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -53,6 +53,35 @@ pub fn mask_access_key(key: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
 }
 
+/// Masks every access key ID inside free text (`AKIA…`/`ASIA…` and 16 more capitals or
+/// digits). Log lines from other crates pass through this, so a key that some dependency prints
+/// at debug level still reaches the terminal masked.
+pub fn mask_access_keys_in(text: &str) -> String {
+    const KEY_LEN: usize = 20;
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        let is_key = rest.len() >= KEY_LEN
+            && (rest.starts_with(b"AKIA") || rest.starts_with(b"ASIA"))
+            && rest[4..KEY_LEN]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && rest.get(KEY_LEN).is_none_or(|b| !b.is_ascii_alphanumeric())
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        if is_key {
+            out.push_str(&mask_access_key(&text[i..i + KEY_LEN]));
+            i += KEY_LEN;
+        } else {
+            let c = text[i..].chars().next().expect("i is on a char boundary");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +96,23 @@ mod tests {
     #[test]
     fn expose_returns_the_value() {
         assert_eq!(Secret::from("abc").expose(), "abc");
+    }
+
+    #[test]
+    fn keys_inside_text_are_masked() {
+        assert_eq!(
+            mask_access_keys_in("id: \"AKIAIOSFODNN7EXAMPLE\", next=ASIATHPL2AOHH54VFXQV é"),
+            "id: \"AKIA************MPLE\", next=ASIA************FXQV é"
+        );
+        // Not keys: too short, too long, lower case.
+        for text in [
+            "AKIA123",
+            "XAKIAIOSFODNN7EXAMPLE",
+            "AKIAIOSFODNN7EXAMPLEX",
+            "akiaiosfodnn7example",
+        ] {
+            assert_eq!(mask_access_keys_in(text), text);
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Base credentials: the start of a chain. Static keys are used as they are; every other kind
-//! is delegated to the SDK's own provider for it, so that SSO caches, credential_process and web
+//! is delegated to the SDK's own provider for it, so that SSO caches, `credential_process` and web
 //! identity behave exactly as in the AWS CLI. Instance metadata is contacted only here, and only
 //! when a profile says `credential_source = Ec2InstanceMetadata`.
 

@@ -99,7 +99,9 @@ impl Sts {
             sent_mfa: hop.mfa.is_some(),
             source_profile: Some(source_profile.to_owned()),
         })?;
-        let assumed_arn = output.assumed_role_user().map(|u| u.arn());
+        let assumed_arn = output
+            .assumed_role_user()
+            .map(aws_sdk_sts::types::AssumedRoleUser::arn);
         let result = Credentials {
             access_key_id: creds.access_key_id().to_owned(),
             secret_access_key: Secret::new(creds.secret_access_key()),

@@ -25,8 +25,8 @@ struct Output<'a> {
     account_id: Option<&'a str>,
 }
 
-pub fn run(profile: &str, overrides: Overrides) -> Result<ExitCode, Error> {
-    let session = session_for(profile, &overrides)?;
+pub fn run(profile: &str, overrides: &Overrides) -> Result<ExitCode, Error> {
+    let session = session_for(profile, overrides)?;
     let creds = &session.credentials;
     let output = Output {
         version: 1,

@@ -7,8 +7,12 @@ use crate::error::Error;
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 
-pub fn run(profile: &str, overrides: Overrides, command: Vec<OsString>) -> Result<ExitCode, Error> {
-    let session = session_for(profile, &overrides)?;
+pub fn run(
+    profile: &str,
+    overrides: &Overrides,
+    command: Vec<OsString>,
+) -> Result<ExitCode, Error> {
+    let session = session_for(profile, overrides)?;
     let names = inherited_names();
     let changes = session.env_changes(names.iter().map(String::as_str));
 

@@ -21,14 +21,14 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             profile,
             options,
             command,
-        } => exec::run(&profile, options.into(), command),
+        } => exec::run(&profile, &options.into(), command),
         Command::Env {
             profile,
             options,
             format,
-        } => env::run(&profile, options.into(), format),
+        } => env::run(&profile, &options.into(), format),
         Command::CredentialProcess { profile, options } => {
-            credential_process::run(&profile, options.into())
+            credential_process::run(&profile, &options.into())
         }
         Command::List { json } => list::run(json),
     }

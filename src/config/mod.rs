@@ -51,6 +51,10 @@ impl Profiles {
             }
             read.push((path, exists));
         }
+        if read.iter().all(|(_, exists)| !exists) {
+            // The SDK's builder refuses an empty file set; no files means no profiles.
+            builder = builder.with_contents(EnvConfigFileKind::Config, "");
+        }
         Self::parse(&builder.build(), FilesRead(read))
     }
 

@@ -68,7 +68,7 @@ impl Context {
 }
 
 /// Where the base credentials come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Base {
     StaticKeys {
         profile: String,
@@ -96,6 +96,36 @@ pub enum Base {
     WebIdentity {
         profile: String,
     },
+}
+
+impl std::fmt::Debug for Base {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Base::StaticKeys {
+                profile,
+                access_key_id,
+                session_token,
+                ..
+            } => f
+                .debug_struct("StaticKeys")
+                .field("profile", profile)
+                .field(
+                    "access_key_id",
+                    &crate::secret::mask_access_key(access_key_id),
+                )
+                .field("session_token", &session_token.is_some())
+                .finish_non_exhaustive(),
+            Base::CredentialProcess { profile, command } => f
+                .debug_struct("CredentialProcess")
+                .field("profile", profile)
+                .field("command", command)
+                .finish(),
+            other => f
+                .debug_struct(other.describe())
+                .field("profile", &other.profile())
+                .finish(),
+        }
+    }
 }
 
 impl Base {
@@ -187,144 +217,28 @@ impl Plan {
             .get(name)
             .ok_or_else(|| profiles.unknown(name, None))?;
         let (base, role_profiles) = walk_chain(profiles, name)?;
-
         if role_profiles.is_empty() {
             refuse_role_overrides(name, overrides)?;
         }
-        let default_session_name = default_session_name(ctx.user_name.as_deref());
-        let mut hops = Vec::with_capacity(role_profiles.len());
-        let mut token = overrides.mfa_token.clone();
-        if let Some(code) = &token {
+        if let Some(code) = &overrides.mfa_token {
             check_mfa_code(code, "`--mfa-token`")?;
         }
+
+        let session_name = default_session_name(ctx.user_name.as_deref());
+        let mut token = overrides.mfa_token.clone();
         let count = role_profiles.len();
-        for (index, profile) in role_profiles.into_iter().rev().enumerate() {
-            let is_target = index + 1 == count;
-            let chained = index > 0 || base.is_role_session();
-            let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
-            let pick =
-                |flag: &Option<String>, key: &'static str| -> Option<(String, Option<String>)> {
-                    match flag {
-                        Some(v) if is_target => Some((v.clone(), None)),
-                        _ => get(key).map(|v| (v.to_owned(), Some(profile.name().to_owned()))),
-                    }
+        let hops = role_profiles
+            .into_iter()
+            .rev()
+            .enumerate()
+            .map(|(index, profile)| {
+                let position = HopPosition {
+                    is_target: index + 1 == count,
+                    chained: index > 0 || base.is_role_session(),
                 };
-
-            let role_arn = get(keys::ROLE_ARN).unwrap_or_default().to_owned();
-            check_role_arn(&role_arn, profile.name())?;
-
-            let session_name = match pick(&overrides.session_name, keys::ROLE_SESSION_NAME) {
-                Some((value, origin)) => {
-                    check_sts_text(
-                        &value,
-                        origin,
-                        keys::ROLE_SESSION_NAME,
-                        "session name",
-                        2,
-                        64,
-                        SESSION_NAME_EXTRA,
-                    )?;
-                    value
-                }
-                None => default_session_name.clone(),
-            };
-
-            let external_id = pick(&overrides.external_id, keys::EXTERNAL_ID)
-                .map(|(value, origin)| {
-                    check_sts_text(
-                        &value,
-                        origin,
-                        keys::EXTERNAL_ID,
-                        "external ID",
-                        2,
-                        1224,
-                        EXTERNAL_ID_EXTRA,
-                    )
-                    .map(|()| value)
-                })
-                .transpose()?;
-
-            let duration = match (
-                overrides.duration.filter(|_| is_target),
-                get(keys::DURATION_SECONDS),
-            ) {
-                (Some(d), _) => Some((d, None)),
-                (None, Some(text)) => Some((
-                    duration::parse(text).map_err(|e| Error::InvalidValue {
-                        profile: Some(profile.name().to_owned()),
-                        key: keys::DURATION_SECONDS.into(),
-                        what: "duration",
-                        value: text.to_owned(),
-                        reason: e.to_string(),
-                    })?,
-                    Some(profile.name().to_owned()),
-                )),
-                (None, None) => None,
-            };
-            if let Some((requested, origin)) = &duration {
-                let limit = if chained {
-                    CHAINED_MAX
-                } else {
-                    ASSUME_ROLE_MAX
-                };
-                if *requested < ASSUME_ROLE_MIN || *requested > limit {
-                    return Err(Error::DurationOutOfRange {
-                        profile: origin.clone(),
-                        requested: *requested,
-                        chained: chained
-                            && *requested <= ASSUME_ROLE_MAX
-                            && *requested >= ASSUME_ROLE_MIN,
-                    });
-                }
-            }
-
-            let mfa = match get(keys::MFA_SERIAL) {
-                Some(serial) => {
-                    check_sts_text(
-                        serial,
-                        Some(profile.name().to_owned()),
-                        keys::MFA_SERIAL,
-                        "MFA serial",
-                        9,
-                        256,
-                        MFA_SERIAL_EXTRA,
-                    )?;
-                    Some(Mfa {
-                        serial: serial.to_owned(),
-                        // One code serves one hop: AWS refuses a code used twice.
-                        token: token.take(),
-                        process: get(keys::MFA_PROCESS).map(str::to_owned),
-                    })
-                }
-                None => None,
-            };
-
-            let source_identity = get(keys::SOURCE_IDENTITY)
-                .map(|value| {
-                    check_sts_text(
-                        value,
-                        Some(profile.name().to_owned()),
-                        keys::SOURCE_IDENTITY,
-                        "source identity",
-                        2,
-                        64,
-                        SESSION_NAME_EXTRA,
-                    )
-                    .map(|()| value.to_owned())
-                })
-                .transpose()?;
-
-            hops.push(Hop {
-                profile: profile.name().to_owned(),
-                role_arn,
-                session_name,
-                external_id,
-                mfa,
-                duration: duration.map(|(d, _)| d),
-                source_identity,
-                chained,
-            });
-        }
+                hop_for(profile, position, overrides, &session_name, &mut token)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if token.is_some() && !hops.is_empty() {
             tracing::warn!(
                 "`--mfa-token` was given, but no role in the chain of `{name}` has `mfa_serial`; ignoring it"
@@ -341,6 +255,7 @@ impl Plan {
             (None, None, Some(r)) => (r.clone(), RegionOrigin::Environment),
             (None, None, None) => (DEFAULT_REGION.to_owned(), RegionOrigin::Default),
         };
+        check_region(&region, region_origin, name)?;
 
         Ok(Plan {
             profile: name.to_owned(),
@@ -350,6 +265,117 @@ impl Plan {
             hops,
         })
     }
+}
+
+/// Where a hop sits in the chain: flags apply to the target only, and a hop whose source is a
+/// role session is capped at one hour.
+#[derive(Clone, Copy)]
+struct HopPosition {
+    is_target: bool,
+    chained: bool,
+}
+
+/// The `AssumeRole` call for one role profile. `token` is the `--mfa-token` code, taken by the
+/// first hop that needs MFA: AWS refuses a code used twice.
+fn hop_for(
+    profile: &Profile,
+    position: HopPosition,
+    overrides: &Overrides,
+    default_session_name: &str,
+    token: &mut Option<String>,
+) -> Result<Hop, Error> {
+    let name = profile.name();
+    let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
+    // A flag's value (no profile to blame) or the profile's own (blame the profile).
+    let pick = |flag: &Option<String>, key: &str| -> Option<(String, Option<&str>)> {
+        match flag {
+            Some(v) if position.is_target => Some((v.clone(), None)),
+            _ => get(key).map(|v| (v.to_owned(), Some(name))),
+        }
+    };
+
+    let role_arn = get(keys::ROLE_ARN).unwrap_or_default().to_owned();
+    check_role_arn(&role_arn, name)?;
+
+    let session_name = match pick(&overrides.session_name, keys::ROLE_SESSION_NAME) {
+        Some((value, origin)) => {
+            SESSION_NAME.check(&value, origin, keys::ROLE_SESSION_NAME)?;
+            value
+        }
+        None => default_session_name.to_owned(),
+    };
+
+    let external_id = pick(&overrides.external_id, keys::EXTERNAL_ID)
+        .map(|(value, origin)| {
+            EXTERNAL_ID
+                .check(&value, origin, keys::EXTERNAL_ID)
+                .map(|()| value)
+        })
+        .transpose()?;
+
+    let duration = match (
+        overrides.duration.filter(|_| position.is_target),
+        get(keys::DURATION_SECONDS),
+    ) {
+        (Some(d), _) => Some((d, None)),
+        (None, Some(text)) => Some((
+            duration::parse(text).map_err(|e| Error::InvalidValue {
+                profile: Some(name.to_owned()),
+                key: keys::DURATION_SECONDS.into(),
+                what: "duration",
+                value: text.to_owned(),
+                reason: e.to_string(),
+            })?,
+            Some(name),
+        )),
+        (None, None) => None,
+    };
+    if let Some((requested, origin)) = duration {
+        check_duration(requested, origin, position.chained)?;
+    }
+
+    let mfa = match get(keys::MFA_SERIAL) {
+        Some(serial) => {
+            MFA_SERIAL.check(serial, Some(name), keys::MFA_SERIAL)?;
+            Some(Mfa {
+                serial: serial.to_owned(),
+                token: token.take(),
+                process: get(keys::MFA_PROCESS).map(str::to_owned),
+            })
+        }
+        None => None,
+    };
+
+    let source_identity = get(keys::SOURCE_IDENTITY)
+        .map(|value| {
+            SOURCE_IDENTITY
+                .check(value, Some(name), keys::SOURCE_IDENTITY)
+                .map(|()| value.to_owned())
+        })
+        .transpose()?;
+
+    Ok(Hop {
+        profile: name.to_owned(),
+        role_arn,
+        session_name,
+        external_id,
+        mfa,
+        duration: duration.map(|(d, _)| d),
+        source_identity,
+        chained: position.chained,
+    })
+}
+
+fn check_duration(requested: Duration, origin: Option<&str>, chained: bool) -> Result<(), Error> {
+    let within_sts = (ASSUME_ROLE_MIN..=ASSUME_ROLE_MAX).contains(&requested);
+    if within_sts && (!chained || requested <= CHAINED_MAX) {
+        return Ok(());
+    }
+    Err(Error::DurationOutOfRange {
+        profile: origin.map(str::to_owned),
+        requested,
+        chained: within_sts,
+    })
 }
 
 /// Follows `source_profile` from `name` to the base credentials. Returns the base and the role
@@ -525,43 +551,66 @@ fn refuse_role_overrides(name: &str, overrides: &Overrides) -> Result<(), Error>
     }
 }
 
-const SESSION_NAME_EXTRA: &str = "+=,.@-";
-const EXTERNAL_ID_EXTRA: &str = "+=,.@:/-";
-const MFA_SERIAL_EXTRA: &str = "+=/:,.@-";
-
-/// Checks a value against an STS parameter's length and `[\w<extra>]` alphabet, before any
-/// network call, so that the message can name the profile and key.
-fn check_sts_text(
-    value: &str,
-    profile: Option<String>,
-    key: &str,
+/// An STS text parameter's rules: length and the `[\w<extra>]` alphabet.
+struct StsText {
     what: &'static str,
     min: usize,
     max: usize,
-    extra: &str,
-) -> Result<(), Error> {
-    let invalid = |reason: String| Error::InvalidValue {
-        profile: profile.clone(),
-        key: key.into(),
-        what,
-        value: value.to_owned(),
-        reason,
-    };
-    let len = value.chars().count();
-    if len < min || len > max {
-        return Err(invalid(format!(
-            "it must be {min} to {max} characters long, not {len}"
-        )));
+    extra: &'static str,
+}
+
+const SESSION_NAME: StsText = StsText {
+    what: "session name",
+    min: 2,
+    max: 64,
+    extra: "+=,.@-",
+};
+const SOURCE_IDENTITY: StsText = StsText {
+    what: "source identity",
+    ..SESSION_NAME
+};
+const EXTERNAL_ID: StsText = StsText {
+    what: "external ID",
+    min: 2,
+    max: 1224,
+    extra: "+=,.@:/-",
+};
+const MFA_SERIAL: StsText = StsText {
+    what: "MFA serial",
+    min: 9,
+    max: 256,
+    extra: "+=/:,.@-",
+};
+
+impl StsText {
+    /// Checks `value` before any network call, so that the message can name the profile and
+    /// key (or the flag, when `profile` is `None`).
+    fn check(&self, value: &str, profile: Option<&str>, key: &str) -> Result<(), Error> {
+        let invalid = |reason: String| Error::InvalidValue {
+            profile: profile.map(str::to_owned),
+            key: key.into(),
+            what: self.what,
+            value: value.to_owned(),
+            reason,
+        };
+        let len = value.chars().count();
+        if len < self.min || len > self.max {
+            return Err(invalid(format!(
+                "it must be {} to {} characters long, not {len}",
+                self.min, self.max
+            )));
+        }
+        if let Some(bad) = value
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || self.extra.contains(*c)))
+        {
+            return Err(invalid(format!(
+                "{bad:?} is not allowed; use letters, digits and `_{}`",
+                self.extra
+            )));
+        }
+        Ok(())
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || extra.contains(*c)))
-    {
-        return Err(invalid(format!(
-            "{bad:?} is not allowed; use letters, digits and `_{extra}`"
-        )));
-    }
-    Ok(())
 }
 
 fn check_role_arn(arn: &str, profile: &str) -> Result<(), Error> {
@@ -589,6 +638,30 @@ fn check_role_arn(arn: &str, profile: &str) -> Result<(), Error> {
     }
 }
 
+/// A region becomes part of a host name (`sts.<region>.amazonaws.com`), so it must be a DNS
+/// label; checking here names where the bad value came from.
+fn check_region(region: &str, origin: RegionOrigin, profile: &str) -> Result<(), Error> {
+    let valid = !region.is_empty()
+        && region.len() <= 63
+        && !region.starts_with('-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if valid {
+        return Ok(());
+    }
+    let origin = match origin {
+        RegionOrigin::Flag => "`--region`".to_owned(),
+        RegionOrigin::Profile => format!("`region` in profile `{profile}`"),
+        RegionOrigin::Environment => "`AWS_REGION` or `AWS_DEFAULT_REGION`".to_owned(),
+        RegionOrigin::Default => DEFAULT_REGION.to_owned(),
+    };
+    Err(Error::InvalidRegion {
+        region: region.to_owned(),
+        origin,
+    })
+}
+
 /// Checks a one-time code before it is sent anywhere.
 pub fn check_mfa_code(code: &str, origin: &str) -> Result<(), Error> {
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -600,14 +673,14 @@ pub fn check_mfa_code(code: &str, origin: &str) -> Result<(), Error> {
     }
 }
 
-/// The session name the client sees in CloudTrail: the local user, so that actions are
+/// The session name the client sees in `CloudTrail`: the local user, so that actions are
 /// traceable to a person, reduced to STS's alphabet and length.
 pub fn default_session_name(user: Option<&str>) -> String {
     let cleaned: String = user
         .unwrap_or_default()
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || SESSION_NAME_EXTRA.contains(c) || c == '_' {
+            if c.is_ascii_alphanumeric() || SESSION_NAME.extra.contains(c) || c == '_' {
                 c
             } else {
                 '-'

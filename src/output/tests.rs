@@ -104,9 +104,9 @@ printf '%s|%s|%s|%s|%s' "$AWS_REGION" "$ASSUME_ROLE_PROFILE" "$AWS_SECRET_ACCESS
 
 #[test]
 fn powershell_reads_back_every_value_and_runs_none() {
-    let print = r#"$t = if (Test-Path Env:AWS_SECURITY_TOKEN) { $Env:AWS_SECURITY_TOKEN } else { 'unset' }
+    let print = r"$t = if (Test-Path Env:AWS_SECURITY_TOKEN) { $Env:AWS_SECURITY_TOKEN } else { 'unset' }
 $w = if (Test-Path Env:AWSUME_PROFILE) { $Env:AWSUME_PROFILE } else { 'unset' }
-[Console]::Out.Write($Env:AWS_REGION + '|' + $Env:ASSUME_ROLE_PROFILE + '|' + $Env:AWS_SECRET_ACCESS_KEY + '|' + $t + '|' + $w)"#;
+[Console]::Out.Write($Env:AWS_REGION + '|' + $Env:ASSUME_ROLE_PROFILE + '|' + $Env:AWS_SECRET_ACCESS_KEY + '|' + $t + '|' + $w)";
     // PowerShell drops empty environment variables, so the empty value is not a fair probe.
     if available("pwsh") {
         check_shell(

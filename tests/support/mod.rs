@@ -1,0 +1,375 @@
+//! The hermetic harness: every test runs the real binary with a cleared environment, a
+//! temporary `HOME` and XDG directories, and its own AWS config, against one shared moto
+//! (`moto_fixture.py`) on loopback with signature and policy checks on.
+
+#![allow(dead_code)]
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_assume-role");
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct Keys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub arn: String,
+}
+
+/// What the fixture prints once moto is seeded and checks are on.
+#[derive(Debug, Deserialize, Clone)]
+pub struct Fixture {
+    pub endpoint: String,
+    pub proxy: String,
+    pub region: String,
+    pub contractor: Keys,
+    pub outsider: Keys,
+    pub client_role_arn: String,
+    pub client_external_id: String,
+    pub second_role_arn: String,
+    pub same_account_role_arn: String,
+    pub same_account_external_id: String,
+    pub mfa_serial: String,
+    pub bucket: String,
+}
+
+struct Moto {
+    fixture: Fixture,
+    // Held open for the life of the test binary: the fixture exits when it closes.
+    _stdin: ChildStdin,
+    _child: Child,
+}
+
+/// The venv interpreter that has moto, boto3 and the AWS CLI v1 (`scripts/venv.sh`).
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("ASSUME_ROLE_TEST_PYTHON") {
+        return python.into();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unix = root.join(".venv/bin/python");
+    let windows = root.join(".venv/Scripts/python.exe");
+    let found = [unix, windows].into_iter().find(|p| p.exists());
+    found.unwrap_or_else(|| {
+        panic!("no test venv: run `bash scripts/test.sh` (or `bash scripts/venv.sh`), or set ASSUME_ROLE_TEST_PYTHON")
+    })
+}
+
+/// A program from the test venv, such as `aws`.
+pub fn venv_bin(name: &str) -> PathBuf {
+    python()
+        .parent()
+        .expect("python lives in a bin dir")
+        .join(name)
+}
+
+/// The shared moto, started on first use.
+pub fn moto() -> &'static Fixture {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    &MOTO
+        .get_or_init(|| {
+            let script =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_fixture.py");
+            let mut child = Command::new(python())
+                .arg(script)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start moto_fixture.py");
+            let stdin = child.stdin.take().unwrap();
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .expect("read the fixture's line");
+            let fixture: Fixture = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("fixture printed {line:?}: {e}"));
+            Moto {
+                fixture,
+                _stdin: stdin,
+                _child: child,
+            }
+        })
+        .fixture
+}
+
+/// One recorded request, as the proxy saw it.
+#[derive(Debug, Deserialize, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub params: BTreeMap<String, String>,
+}
+
+/// Requests the proxy forwarded, filtered to one test by its unique session name.
+pub fn recorded_assume_roles(session_name: &str) -> Vec<Recorded> {
+    let url = format!("{}/__recorded", moto().proxy);
+    let out = Command::new(python())
+        .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", &url])
+        .output()
+        .unwrap();
+    let all: Vec<Recorded> = serde_json::from_slice(&out.stdout).unwrap();
+    all.into_iter()
+        .filter(|r| r.params.get("Action").map(String::as_str) == Some("AssumeRole"))
+        .filter(|r| r.params.get("RoleSessionName").map(String::as_str) == Some(session_name))
+        .collect()
+}
+
+/// A temporary home with its own AWS config, and the environment a test runs the binary in.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub vars: BTreeMap<String, String>,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let home = root.join("home");
+        for sub in [
+            "home/.aws",
+            "xdg/cache",
+            "xdg/config",
+            "xdg/data",
+            "xdg/state",
+            "work",
+        ] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        let mut vars = BTreeMap::new();
+        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        vars.insert("HOME".into(), path(home.clone()));
+        vars.insert("USER".into(), "tester".into());
+        vars.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
+        vars.insert("XDG_CACHE_HOME".into(), path(root.join("xdg/cache")));
+        vars.insert("XDG_CONFIG_HOME".into(), path(root.join("xdg/config")));
+        vars.insert("XDG_DATA_HOME".into(), path(root.join("xdg/data")));
+        vars.insert("XDG_STATE_HOME".into(), path(root.join("xdg/state")));
+        vars.insert("AWS_CONFIG_FILE".into(), path(home.join(".aws/config")));
+        vars.insert(
+            "AWS_SHARED_CREDENTIALS_FILE".into(),
+            path(home.join(".aws/credentials")),
+        );
+        // Belt and braces: nothing in a test may reach instance metadata.
+        vars.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
+        Self { dir, vars }
+    }
+
+    /// A test env whose STS is moto (through the recording proxy), with the contractor's keys
+    /// in the credentials file and the standard profiles in the config.
+    pub fn with_moto() -> Self {
+        let fx = moto();
+        let mut env = Self::new();
+        env.set("AWS_ENDPOINT_URL", &fx.proxy);
+        env.write_credentials(&format!(
+            "[contractor]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[outsider]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            fx.contractor.access_key_id, fx.contractor.secret_access_key, fx.outsider.access_key_id, fx.outsider.secret_access_key
+        ));
+        env.write_config(&standard_config(fx));
+        env
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn work_dir(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn remove(&mut self, key: &str) -> &mut Self {
+        self.vars.remove(key);
+        self
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        PathBuf::from(&self.vars["AWS_CONFIG_FILE"])
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    pub fn append_config(&self, text: &str) {
+        let mut config = std::fs::read_to_string(self.config_path()).unwrap_or_default();
+        config.push_str(text);
+        self.write_config(&config);
+    }
+
+    pub fn write_credentials(&self, text: &str) {
+        std::fs::write(&self.vars["AWS_SHARED_CREDENTIALS_FILE"], text).unwrap();
+    }
+
+    /// A command with exactly this environment, detached from any terminal so that a prompt
+    /// can never wait on the developer's keyboard.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .envs(&self.vars)
+            .current_dir(self.work_dir())
+            .stdin(Stdio::null());
+        detach(&mut cmd);
+        cmd
+    }
+
+    pub fn bin(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command(BIN);
+        cmd.args(args);
+        cmd
+    }
+
+    /// Runs the binary; a run may take at most 30 s, so a hang fails instead of stalling CI.
+    pub fn run(&self, args: &[&str]) -> Run {
+        run_with_timeout(self.bin(args))
+    }
+}
+
+/// Profiles every moto test can use.
+pub fn standard_config(fx: &Fixture) -> String {
+    format!(
+        "[profile contractor]
+region = {region}
+
+[profile outsider]
+region = {region}
+
+[profile client]
+role_arn = {client}
+source_profile = contractor
+external_id = {ext}
+mfa_serial = {serial}
+mfa_process = echo 123456
+region = {region}
+
+[profile client-nomfa]
+role_arn = {client}
+source_profile = contractor
+external_id = {ext}
+region = {region}
+
+[profile second]
+role_arn = {second}
+source_profile = client-nomfa
+region = {region}
+
+[profile same]
+role_arn = {same}
+source_profile = contractor
+external_id = {same_ext}
+region = {region}
+
+[profile same-wrong-ext]
+role_arn = {same}
+source_profile = contractor
+external_id = not-the-right-one
+region = {region}
+
+[profile outsider-client]
+role_arn = {client}
+source_profile = outsider
+external_id = {ext}
+region = {region}
+",
+        region = fx.region,
+        client = fx.client_role_arn,
+        ext = fx.client_external_id,
+        serial = fx.mfa_serial,
+        second = fx.second_role_arn,
+        same = fx.same_account_role_arn,
+        same_ext = fx.same_account_external_id,
+    )
+}
+
+#[cfg(unix)]
+fn detach(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn detach(_cmd: &mut Command) {}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Run {
+    pub output: Output,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> String {
+        assert!(
+            self.output.status.success(),
+            "expected success, got {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.output.status,
+            self.stdout(),
+            self.stderr()
+        );
+        self.stdout()
+    }
+}
+
+pub fn run_with_timeout(mut cmd: Command) -> Run {
+    let start = Instant::now();
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(output) = rx.recv_timeout(Duration::from_secs(30)) else {
+        #[cfg(unix)]
+        // SAFETY: plain syscall on a pid we spawned.
+        unsafe {
+            libc::kill(i32::try_from(id).unwrap(), libc::SIGKILL);
+        }
+        panic!("{cmd:?} did not finish within 30 s");
+    };
+    Run {
+        output: output.expect("wait"),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Parses `env -0` output into a map.
+pub fn parse_env0(text: &[u8]) -> BTreeMap<String, String> {
+    text.split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .filter_map(|entry| {
+            let entry = String::from_utf8_lossy(entry);
+            entry
+                .split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
