@@ -23,10 +23,12 @@ pub fn credentials_for(plan: &Plan) -> Result<Credentials, Error> {
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    runtime.block_on(run(plan))
+    runtime.block_on(obtain(plan))
 }
 
-async fn run(plan: &Plan) -> Result<Credentials, Error> {
+/// The credentials the plan leads to, for callers that already run an async runtime. Unlike
+/// [`credentials_for`], this does not check up front that every MFA code is obtainable.
+pub async fn obtain(plan: &Plan) -> Result<Credentials, Error> {
     let mut credentials = source::base_credentials(&plan.base, &plan.region).await?;
     if plan.hops.is_empty() {
         return Ok(credentials);

@@ -345,3 +345,19 @@ fn sts_hints(
         StsFailure::Other => vec![],
     }
 }
+
+/// An error and its causes as one line, `outer: inner: root`, skipping a cause whose text its
+/// wrapper already repeats. The SDK's own `DisplayErrorContext` appends a `Debug` dump, which
+/// is for developers, not for the person at the terminal.
+pub fn causes(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}

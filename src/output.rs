@@ -71,8 +71,9 @@ pub fn render(format: Format, changes: &EnvChanges) -> Result<String, Error> {
     for name in changes.unset.iter().filter(|n| is_portable_name(n)) {
         let line = match format {
             Format::Sh => format!("unset {name}"),
-            // Erasing a variable that is not set is not an error worth printing.
-            Format::Fish => format!("set -e {name} 2>/dev/null; or true"),
+            // Erasing an unset variable fails silently with status 4; `or true` keeps a
+            // `… | source; and cmd` chain going.
+            Format::Fish => format!("set -e {name}; or true"),
             Format::Powershell => {
                 format!("Remove-Item -Path Env:{name} -ErrorAction SilentlyContinue")
             }

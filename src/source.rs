@@ -10,7 +10,6 @@ use crate::error::Error;
 use crate::secret::Secret;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_types::region::Region;
 
 /// The credentials `base` stands for.
@@ -63,7 +62,7 @@ pub async fn base_credentials(base: &Base, region: &str) -> Result<Credentials, 
         .map_err(|err| Error::SourceCredentials {
             profile: base.profile().to_owned(),
             kind: base.describe(),
-            detail: DisplayErrorContext(&err).to_string(),
+            detail: crate::error::causes(&err),
         })
 }
 

@@ -140,7 +140,7 @@ impl Sts {
                 } else if failure.is_io() {
                     root_cause(err)
                 } else {
-                    DisplayErrorContext(err).to_string()
+                    crate::error::causes(err)
                 };
                 return unreachable(detail);
             }
@@ -171,14 +171,14 @@ impl Sts {
                 Some(status) => Error::Sts {
                     failure: StsFailure::Other,
                     code: format!("HTTP {status}"),
-                    message: DisplayErrorContext(err).to_string(),
+                    message: crate::error::causes(err),
                     role_arn: hop.role_arn.clone(),
                     profile: hop.profile.clone(),
                     sent_external_id: hop.external_id.is_some(),
                     sent_mfa: hop.mfa.is_some(),
                     source_profile: Some(source_profile.to_owned()),
                 },
-                None => unreachable(DisplayErrorContext(err).to_string()),
+                None => unreachable(crate::error::causes(err)),
             };
         };
         Error::Sts {

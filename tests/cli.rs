@@ -719,3 +719,50 @@ fn with_no_aws_files_at_all_commands_explain_instead_of_crashing() {
     assert!(run.stderr().contains("(not found)"), "{}", run.stderr());
     assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
 }
+
+#[test]
+fn the_library_example_lists_the_clients_buckets() {
+    // `cargo test` builds examples next to the test binaries' directory.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(format!("list_buckets{}", std::env::consts::EXE_SUFFIX));
+    assert!(example.exists(), "{} was not built", example.display());
+    let env = TestEnv::with_moto();
+    let mut cmd = env.command(&example);
+    cmd.arg("client");
+    let out = support::run_with_timeout(cmd).ok();
+    assert_eq!(
+        out,
+        format!(
+            "assumed {} in account 222222222222\n{}\n",
+            moto().client_role_arn,
+            moto().bucket
+        )
+    );
+}
+
+#[test]
+fn nothing_probes_instance_metadata_unless_a_profile_asks() {
+    let mut env = TestEnv::with_moto();
+    // Point IMDS at the recording proxy and allow it: any probe would be recorded.
+    env.remove("AWS_EC2_METADATA_DISABLED");
+    env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", &moto().proxy);
+    env.remove("AWS_REGION");
+    env.append_config(&format!(
+        "\n[profile no-region]\nrole_arn = {}\nsource_profile = contractor\nexternal_id = x1\nrole_session_name = no-imds\n",
+        moto().client_role_arn
+    ));
+    let vars = env_json(&env, "no-region", &[]);
+    assert_eq!(vars["AWS_REGION"], "us-east-1");
+    assert_eq!(recorded_assume_roles("no-imds").len(), 1);
+    let probes: Vec<_> = support::recorded_all()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/latest"))
+        .collect();
+    assert!(probes.is_empty(), "IMDS was probed: {probes:?}");
+}

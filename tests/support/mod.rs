@@ -105,15 +105,20 @@ pub struct Recorded {
     pub params: BTreeMap<String, String>,
 }
 
-/// Requests the proxy forwarded, filtered to one test by its unique session name.
-pub fn recorded_assume_roles(session_name: &str) -> Vec<Recorded> {
+/// Every request the proxy forwarded so far, from all tests.
+pub fn recorded_all() -> Vec<Recorded> {
     let url = format!("{}/__recorded", moto().proxy);
     let out = Command::new(python())
         .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", &url])
         .output()
         .unwrap();
-    let all: Vec<Recorded> = serde_json::from_slice(&out.stdout).unwrap();
-    all.into_iter()
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Requests the proxy forwarded, filtered to one test by its unique session name.
+pub fn recorded_assume_roles(session_name: &str) -> Vec<Recorded> {
+    recorded_all()
+        .into_iter()
         .filter(|r| r.params.get("Action").map(String::as_str) == Some("AssumeRole"))
         .filter(|r| r.params.get("RoleSessionName").map(String::as_str) == Some(session_name))
         .collect()

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Benchmarks for assume-role: wall-clock times of whole runs, as a user feels them.
+
+Run through scripts/bench.sh, which builds the release binary and the venv. Each case runs the
+binary `--runs` times after `--warmup` runs and reports min / median / p90 in milliseconds,
+with the issue's target beside it. The STS cases talk to moto on loopback, started here with
+the same fixture the tests use, called directly (not through the recording proxy).
+
+Figures are for reading, not asserting: the script exits 0 whatever the numbers say, unless a
+run itself fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(argv: list[str], env: dict[str, str], runs: int, warmup: int) -> list[float]:
+    times = []
+    for i in range(warmup + runs):
+        start = time.perf_counter()
+        done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = (time.perf_counter() - start) * 1000
+        if done.returncode != 0:
+            sys.exit(f"bench: {' '.join(argv)} failed ({done.returncode}):\n{done.stderr.decode()}")
+        if i >= warmup:
+            times.append(elapsed)
+    return times
+
+
+def report(name: str, times: list[float], target_ms: float | None) -> dict:
+    times = sorted(times)
+    median = statistics.median(times)
+    p90 = times[int(len(times) * 0.9) - 1] if len(times) >= 10 else times[-1]
+    verdict = ""
+    if target_ms is not None:
+        verdict = f"target <= {target_ms:g} ms: {'met' if median <= target_ms else 'MISSED'}"
+    print(f"{name:<44} min {times[0]:7.2f}  median {median:7.2f}  p90 {p90:7.2f} ms  (n={len(times)})  {verdict}")
+    return {"name": name, "min_ms": times[0], "median_ms": median, "p90_ms": p90, "runs": len(times), "target_ms": target_ms}
+
+
+def start_fixture(python: str) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen(
+        [python, str(ROOT / "tests/support/moto_fixture.py")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    line = proc.stdout.readline()
+    if not line:
+        sys.exit("bench: the moto fixture did not start")
+    return proc, json.loads(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=str(ROOT / "target/release/assume-role"))
+    parser.add_argument("--python", default=sys.executable, help="venv python with moto")
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="assume-role-bench."))
+    fixture, fx = start_fixture(args.python)
+    try:
+        home = tmp / "home"
+        (home / ".aws").mkdir(parents=True)
+        config = home / ".aws/config"
+        credentials = home / ".aws/credentials"
+        credentials.write_text(
+            f"[contractor]\naws_access_key_id = {fx['contractor']['access_key_id']}\n"
+            f"aws_secret_access_key = {fx['contractor']['secret_access_key']}\n"
+        )
+        client = (
+            f"[profile client]\nrole_arn = {fx['client_role_arn']}\nsource_profile = contractor\n"
+            f"external_id = {fx['client_external_id']}\nmfa_serial = {fx['mfa_serial']}\nregion = us-east-1\n"
+        )
+        config.write_text("[profile contractor]\nregion = us-east-1\n\n" + client)
+        big = tmp / "config-10k"
+        with big.open("w") as f:
+            f.write("[profile contractor]\nregion = us-east-1\n\n" + client)
+            for i in range(10_000):
+                f.write(
+                    f"\n[profile client-{i:05}]\nrole_arn = arn:aws:iam::{200000000000 + i}:role/contractor\n"
+                    f"source_profile = contractor\nexternal_id = ext-{i:05}\nmfa_serial = {fx['mfa_serial']}\nregion = eu-west-1\n"
+                )
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "USER": "bench",
+            "AWS_CONFIG_FILE": str(config),
+            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+            "AWS_ENDPOINT_URL": fx["endpoint"],
+        }
+        env_big = dict(env, AWS_CONFIG_FILE=str(big))
+        binary = args.bin
+        print(f"assume-role bench, {time.strftime('%Y-%m-%d %H:%M %Z')}")
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+        print(f"binary: {binary} ({Path(binary).stat().st_size / 1e6:.1f} MB)")
+        print(f"profiles in the large config: {10_001 + 1}, {big.stat().st_size / 1e6:.1f} MB\n")
+        results = [
+            report("--help", measure([binary, "--help"], env, args.runs, args.warmup), 5),
+            report("env (cold: one AssumeRole to moto)",
+                   measure([binary, "env", "client", "--mfa-token", "123456"], env, args.runs, args.warmup), 50),
+            report("credential-process (cold)",
+                   measure([binary, "credential-process", "client", "--mfa-token", "123456"], env, args.runs, args.warmup), None),
+            report("list, 10,002 profiles", measure([binary, "list"], env_big, args.runs, args.warmup), 50),
+            report("list --json, 10,002 profiles", measure([binary, "list", "--json"], env_big, args.runs, args.warmup), None),
+            report("env (cold) with 10,002 profiles",
+                   measure([binary, "env", "client", "--mfa-token", "123456"], env_big, args.runs, args.warmup), None),
+        ]
+        # moto's own cost for the same call, for scale: boto3 in a warm interpreter.
+        probe = (
+            "import boto3, time, statistics, sys, json\n"
+            "fx = json.loads(sys.argv[1])\n"
+            "s = boto3.client('sts', endpoint_url=fx['endpoint'], region_name='us-east-1',"
+            " aws_access_key_id=fx['contractor']['access_key_id'], aws_secret_access_key=fx['contractor']['secret_access_key'])\n"
+            "t = []\n"
+            "for i in range(60):\n"
+            "    a = time.perf_counter(); s.assume_role(RoleArn=fx['client_role_arn'], RoleSessionName='bench', ExternalId=fx['client_external_id']); t.append((time.perf_counter() - a) * 1000)\n"
+            "print(statistics.median(t[10:]))\n"
+        )
+        rt = float(subprocess.run([args.python, "-c", probe, json.dumps(fx)], capture_output=True, text=True, check=True).stdout)
+        print(f"\nmoto's AssumeRole round trip (boto3, warm interpreter): median {rt:.2f} ms")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"results": results, "moto_round_trip_ms": rt}, indent=2))
+    finally:
+        fixture.stdin.close()
+        fixture.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
