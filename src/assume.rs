@@ -33,7 +33,7 @@ pub async fn obtain(plan: &Plan) -> Result<Credentials, Error> {
     if plan.hops.is_empty() {
         return Ok(credentials);
     }
-    let sts = sts::Sts::new(&plan.profile, &plan.region).await;
+    let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings).await;
     let mut source_profile = plan.base.profile();
     for hop in &plan.hops {
         let code = match &hop.mfa {

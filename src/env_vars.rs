@@ -2,6 +2,8 @@
 
 /// Our own variables.
 pub const ASSUME_ROLE_PROFILE: &str = "ASSUME_ROLE_PROFILE";
+/// Where the cache lives, instead of the platform cache directory.
+pub const ASSUME_ROLE_CACHE_DIR: &str = "ASSUME_ROLE_CACHE_DIR";
 
 /// Standard AWS variables we read.
 pub const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";

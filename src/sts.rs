@@ -8,6 +8,7 @@ use crate::credentials::{Credentials, account_from_arn};
 use crate::error::{Error, StsFailure};
 use crate::secret::{Secret, mask_access_key};
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
@@ -22,9 +23,19 @@ pub struct Sts {
 }
 
 impl Sts {
-    /// `profile` selects which profile's `endpoint_url` and service settings apply.
-    pub async fn new(profile: &str, region: &str) -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+    /// `profile` selects which profile's `endpoint_url` and service settings apply. Without
+    /// `sdk_settings` the loader is given no files: it would only parse them again to find
+    /// nothing, which costs as much as the first parse on a large config.
+    pub async fn new(profile: &str, region: &str, sdk_settings: bool) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if !sdk_settings {
+            loader = loader.profile_files(
+                EnvConfigFiles::builder()
+                    .with_contents(EnvConfigFileKind::Config, "")
+                    .build(),
+            );
+        }
+        let config = loader
             .profile_name(profile)
             .region(Region::new(region.to_owned()))
             .no_credentials()

@@ -766,3 +766,36 @@ fn nothing_probes_instance_metadata_unless_a_profile_asks() {
         .collect();
     assert!(probes.is_empty(), "IMDS was probed: {probes:?}");
 }
+
+#[test]
+fn list_keeps_a_private_index_that_follows_every_edit() {
+    let env = TestEnv::with_moto();
+    let first = env.run(&["list"]).ok();
+    let index = env
+        .dir
+        .path()
+        .join("xdg/cache/assume-role/profiles-list.json");
+    assert!(index.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&index), 0o600);
+        assert_eq!(mode(index.parent().unwrap()), 0o700);
+    }
+    let text = std::fs::read_to_string(&index).unwrap();
+    assert!(!text.contains(&moto().contractor.secret_access_key));
+    // Served from the index, identically.
+    assert_eq!(env.run(&["list"]).ok(), first);
+    // An edit of the same length is still seen (inode, size and times all count).
+    env.append_config("\n[profile added-later]\nregion = eu-west-3\n");
+    assert!(env.run(&["list"]).ok().contains("added-later"));
+    // A corrupt index is ignored and replaced.
+    std::fs::write(&index, "{ not json").unwrap();
+    assert!(env.run(&["list"]).ok().contains("added-later"));
+    assert!(
+        std::fs::read_to_string(&index)
+            .unwrap()
+            .contains("added-later")
+    );
+}

@@ -28,28 +28,21 @@ impl Profiles {
     /// `~/.aws/credentials`). A file that does not exist counts as empty, as it does for the AWS
     /// CLI; a file that exists but cannot be read or parsed is an error naming it.
     pub fn load() -> Result<Self, Error> {
-        let home = dirs::home_dir();
-        let config = file_path(
-            env_vars::AWS_CONFIG_FILE,
-            &[".aws", "config"],
-            home.as_deref(),
-        );
-        let credentials = file_path(
-            env_vars::AWS_SHARED_CREDENTIALS_FILE,
-            &[".aws", "credentials"],
-            home.as_deref(),
-        );
+        Self::load_from(&ConfigFiles::locate())
+    }
+
+    pub fn load_from(files: &ConfigFiles) -> Result<Self, Error> {
         let mut builder = EnvConfigFiles::builder();
         let mut read = Vec::new();
         for (kind, path) in [
-            (EnvConfigFileKind::Config, config),
-            (EnvConfigFileKind::Credentials, credentials),
+            (EnvConfigFileKind::Config, &files.config),
+            (EnvConfigFileKind::Credentials, &files.credentials),
         ] {
             let exists = path.is_file();
             if exists {
-                builder = builder.with_file(kind, &path);
+                builder = builder.with_file(kind, path);
             }
-            read.push((path, exists));
+            read.push((path.clone(), exists));
         }
         if read.iter().all(|(_, exists)| !exists) {
             // The SDK's builder refuses an empty file set; no files means no profiles.
@@ -138,6 +131,84 @@ impl Profiles {
             files: self.files.clone(),
             suggestion: self.suggest(name),
             referenced_by: referenced_by.map(str::to_owned),
+        }
+    }
+}
+
+/// Where the two AWS files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFiles {
+    pub config: PathBuf,
+    pub credentials: PathBuf,
+}
+
+impl ConfigFiles {
+    pub fn locate() -> Self {
+        let home = dirs::home_dir();
+        Self {
+            config: file_path(
+                env_vars::AWS_CONFIG_FILE,
+                &[".aws", "config"],
+                home.as_deref(),
+            ),
+            credentials: file_path(
+                env_vars::AWS_SHARED_CREDENTIALS_FILE,
+                &[".aws", "credentials"],
+                home.as_deref(),
+            ),
+        }
+    }
+
+    /// What the files are now, cheaply: anything derived from them is stale once this changes.
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint(vec![
+            FileStamp::of(&self.config),
+            FileStamp::of(&self.credentials),
+        ])
+    }
+}
+
+/// The identity of both files' contents, from metadata alone (two `stat` calls).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fingerprint(Vec<FileStamp>);
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct FileStamp {
+    path: PathBuf,
+    /// `None` when the file does not exist.
+    len: Option<u64>,
+    modified_ns: Option<u128>,
+    /// Inode and change time: an editor that saves by renaming a new file into place changes
+    /// these even when size and modification time happen to match.
+    inode: Option<u64>,
+    changed_ns: Option<i128>,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Self {
+        let meta = std::fs::metadata(path).ok();
+        let modified_ns = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos());
+        #[cfg(unix)]
+        let (inode, changed_ns) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                meta.as_ref().map(MetadataExt::ino),
+                meta.as_ref()
+                    .map(|m| i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec())),
+            )
+        };
+        #[cfg(not(unix))]
+        let (inode, changed_ns) = (None, None);
+        Self {
+            path: path.to_path_buf(),
+            len: meta.as_ref().map(std::fs::Metadata::len),
+            modified_ns,
+            inode,
+            changed_ns,
         }
     }
 }

@@ -35,6 +35,24 @@ pub(crate) mod keys {
     pub const AWS_ACCESS_KEY_ID: &str = "aws_access_key_id";
     pub const AWS_SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
     pub const AWS_SESSION_TOKEN: &str = "aws_session_token";
+    /// Keys the SDK's config loader reads from a profile to configure an STS client.
+    pub const SDK_CLIENT: &[&str] = &[
+        "endpoint_url",
+        "services",
+        "ignore_configured_endpoint_urls",
+        "use_fips_endpoint",
+        "use_dualstack_endpoint",
+        "retry_mode",
+        "max_attempts",
+        "sdk_ua_app_id",
+        "disable_request_compression",
+        "request_min_compression_size_bytes",
+        "account_id_endpoint_mode",
+        "auth_scheme_preference",
+        "sigv4a_signing_region_set",
+        "request_checksum_calculation",
+        "response_checksum_validation",
+    ];
 }
 
 /// Values given on the command line; each wins over the profile's own.
@@ -201,6 +219,9 @@ pub struct Plan {
     pub base: Base,
     /// In call order: the first is assumed from the base credentials.
     pub hops: Vec<Hop>,
+    /// The target profile has settings for the SDK's STS client itself (an `endpoint_url`, a
+    /// `services` section, retry settings), so the client must read the config files too.
+    pub sdk_settings: bool,
 }
 
 /// The region used when nothing names one; STS needs some region to sign for.
@@ -263,6 +284,7 @@ impl Plan {
             region_origin,
             base,
             hops,
+            sdk_settings: keys::SDK_CLIENT.iter().any(|k| target.get(k).is_some()),
         })
     }
 }

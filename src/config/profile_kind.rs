@@ -4,9 +4,10 @@
 use super::Profiles;
 use super::plan::keys;
 use aws_config::profile::Profile;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProfileKind {
     Role,
@@ -33,24 +34,30 @@ impl ProfileKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProfileSummary {
-    pub name: String,
+/// Borrowed from the parsed files or from the cached index: `list` over ten thousand profiles
+/// should not copy them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileSummary<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
     pub kind: ProfileKind,
-    pub role_arn: Option<String>,
+    #[serde(borrow)]
+    pub role_arn: Option<Cow<'a, str>>,
     /// `source_profile`, or `credential_source` as written.
-    pub source: Option<String>,
+    #[serde(borrow)]
+    pub source: Option<Cow<'a, str>>,
     pub mfa: bool,
-    pub region: Option<String>,
+    #[serde(borrow)]
+    pub region: Option<Cow<'a, str>>,
 }
 
-impl ProfileSummary {
-    fn of(profile: &Profile) -> Self {
+impl<'a> ProfileSummary<'a> {
+    fn of(profile: &'a Profile) -> Self {
         let get = |key: &str| {
             profile
                 .get(key)
                 .filter(|v| !v.is_empty())
-                .map(str::to_owned)
+                .map(Cow::Borrowed)
         };
         let has = |key: &str| profile.get(key).is_some();
         let kind = if has(keys::WEB_IDENTITY_TOKEN_FILE) {
@@ -69,7 +76,7 @@ impl ProfileSummary {
             ProfileKind::None
         };
         Self {
-            name: profile.name().to_owned(),
+            name: Cow::Borrowed(profile.name()),
             kind,
             role_arn: get(keys::ROLE_ARN),
             source: get(keys::SOURCE_PROFILE).or_else(|| get(keys::CREDENTIAL_SOURCE)),
@@ -81,11 +88,15 @@ impl ProfileSummary {
 
 impl Profiles {
     /// One summary per profile, sorted by name.
-    pub fn summaries(&self) -> Vec<ProfileSummary> {
-        self.names()
-            .into_iter()
-            .filter_map(|name| self.get(name))
-            .map(ProfileSummary::of)
-            .collect()
+    pub fn summaries(&self) -> Vec<ProfileSummary<'_>> {
+        let names = self.names();
+        let mut summaries = Vec::with_capacity(names.len());
+        summaries.extend(
+            names
+                .into_iter()
+                .filter_map(|name| self.get(name))
+                .map(ProfileSummary::of),
+        );
+        summaries
     }
 }

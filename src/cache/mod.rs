@@ -1,0 +1,129 @@
+//! The on-disk cache: private files (0600) in a private directory (0700), every write atomic (a
+//! temporary file in the same directory, then a rename), every read forgiving: an entry that is
+//! missing, unreadable or corrupt is simply a miss, logged at debug level.
+
+use crate::env_vars;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Bumped whenever the layout of any cache file changes; old files are then misses.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// `ASSUME_ROLE_CACHE_DIR`, else `assume-role` under the platform cache directory
+/// (`$XDG_CACHE_HOME`, `~/.cache`, `~/Library/Caches`, `%LOCALAPPDATA%`).
+pub fn dir() -> Option<PathBuf> {
+    std::env::var_os(env_vars::ASSUME_ROLE_CACHE_DIR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("assume-role")))
+}
+
+/// The bytes of a cache file, or `None` if it is missing or unreadable.
+pub fn read_bytes(path: &Path) -> Option<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            tracing::debug!(path = %path.display(), error = %e, "cache entry unreadable; ignoring it");
+            None
+        }
+    }
+}
+
+/// Reads a JSON cache file. Anything short of a well-formed entry is a miss.
+pub fn read<T: DeserializeOwned>(path: &Path) -> Option<T> {
+    parse(path, &read_bytes(path)?)
+}
+
+/// Parses cache bytes (possibly borrowing from them); a corrupt entry is a miss.
+pub fn parse<'a, T: serde::Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Option<T> {
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            tracing::debug!(path = %path.display(), error = %e, "cache entry corrupt; ignoring it");
+            None
+        }
+    }
+}
+
+/// Writes a JSON cache file privately and atomically. Failing to cache never fails a command,
+/// so the error is only logged.
+pub fn write<T: Serialize>(path: &Path, value: &T) {
+    let result = serde_json::to_vec(value)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| write_private(path, &bytes));
+    if let Err(e) = result {
+        tracing::debug!(path = %path.display(), error = %e, "could not write cache entry");
+    }
+}
+
+/// Creates `dir` (and parents) with mode 0700, and tightens it if it already exists.
+pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if mode != 0o700 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a 0600 temporary file in the same directory, so that a
+/// reader sees the old file or the new one, never half of one, and a crash leaves at worst a
+/// stray temporary file.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("cache path has no parent"))?;
+    ensure_private_dir(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    // On Windows the per-user cache directory's ACL is what keeps the file private.
+    let mut file = builder.tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_are_private_and_reads_forgive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/entry.json");
+        write(&path, &vec!["a", "b"]);
+        assert_eq!(
+            read::<Vec<String>>(&path),
+            Some(vec!["a".into(), "b".into()])
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().unwrap()), 0o700);
+        }
+        std::fs::write(&path, b"{not json").unwrap();
+        assert_eq!(read::<Vec<String>>(&path), None);
+        assert_eq!(read::<Vec<String>>(&dir.path().join("missing.json")), None);
+        // No temporary files are left behind.
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["entry.json"]);
+    }
+}
