@@ -26,9 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(argv: list[str], env: dict[str, str], runs: int, warmup: int) -> list[float]:
+def measure(argv: list[str], env: dict[str, str], runs: int, warmup: int, prepare=None) -> list[float]:
     times = []
     for i in range(warmup + runs):
+        if prepare:
+            prepare()
         start = time.perf_counter()
         done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         elapsed = (time.perf_counter() - start) * 1000
@@ -116,6 +118,9 @@ def main() -> None:
                    measure([binary, "credential-process", "client", "--mfa-token", "123456"], env, args.runs, args.warmup), None),
             report("list, 10,002 profiles", measure([binary, "list"], env_big, args.runs, args.warmup), 50),
             report("list --json, 10,002 profiles", measure([binary, "list", "--json"], env_big, args.runs, args.warmup), None),
+            # Every run right after an edit of the config: the index is rebuilt from a full parse.
+            report("list, 10,002 profiles, just edited",
+                   measure([binary, "list"], env_big, args.runs, args.warmup, prepare=lambda: os.utime(big)), None),
             report("env (cold) with 10,002 profiles",
                    measure([binary, "env", "client", "--mfa-token", "123456"], env_big, args.runs, args.warmup), None),
         ]
