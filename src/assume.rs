@@ -8,38 +8,55 @@ use crate::{mfa, source, sts};
 
 /// The credentials the plan leads to.
 pub fn credentials_for(plan: &Plan) -> Result<Credentials, Error> {
-    // Every code the chain will need must be obtainable before the first request is sent.
-    for hop in &plan.hops {
-        mfa::ensure_obtainable(hop)?;
-    }
     if plan.hops.is_empty() {
-        tracing::info!(profile = %plan.profile, source = plan.base.describe(), "profile assumes no role; handing over its own credentials");
+        if let Base::StaticKeys {
+            session_token: None,
+            ..
+        } = plan.base
+        {
+            tracing::warn!(
+                "profile `{}` assumes no role: handing over its long-term keys as they are",
+                plan.profile
+            );
+        }
         // Keys in the file need no runtime, no TLS and no SDK.
         if let Base::StaticKeys { .. } = plan.base {
             return pollster::block_on(source::base_credentials(&plan.base, &plan.region));
         }
     }
+    let codes = collect_codes(plan)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    runtime.block_on(obtain(plan))
+    runtime.block_on(run(plan, codes))
 }
 
-/// The credentials the plan leads to, for callers that already run an async runtime. Unlike
-/// [`credentials_for`], this does not check up front that every MFA code is obtainable.
+/// The credentials the plan leads to, for callers that already run an async runtime. A prompt
+/// for an MFA code blocks the calling thread.
 pub async fn obtain(plan: &Plan) -> Result<Credentials, Error> {
+    let codes = collect_codes(plan)?;
+    run(plan, codes).await
+}
+
+/// Every code the chain needs, checked, before the first request: asking after a first hop
+/// would leave half a chain in the client's `CloudTrail`, and fail slowly where it could fail
+/// at once.
+fn collect_codes(plan: &Plan) -> Result<Vec<Option<String>>, Error> {
+    plan.hops
+        .iter()
+        .map(|hop| hop.mfa.as_ref().map(|m| mfa::code_for(hop, m)).transpose())
+        .collect()
+}
+
+async fn run(plan: &Plan, codes: Vec<Option<String>>) -> Result<Credentials, Error> {
     let mut credentials = source::base_credentials(&plan.base, &plan.region).await?;
     if plan.hops.is_empty() {
         return Ok(credentials);
     }
     let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings).await;
     let mut source_profile = plan.base.profile();
-    for hop in &plan.hops {
-        let code = match &hop.mfa {
-            Some(m) => Some(mfa::code_for(hop, m)?),
-            None => None,
-        };
+    for (hop, code) in plan.hops.iter().zip(codes) {
         credentials = sts
             .assume_role(&credentials, source_profile, hop, code)
             .await?;

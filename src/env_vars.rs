@@ -50,12 +50,3 @@ pub const USERNAME: &str = "USERNAME";
 /// The shell `exec` runs when no command is given.
 pub const SHELL: &str = "SHELL";
 pub const COMSPEC: &str = "COMSPEC";
-
-/// Makes every `anyhow`/std backtrace capture slow; see `main.rs`.
-pub const RUST_BACKTRACE: &str = "RUST_BACKTRACE";
-pub const RUST_LIB_BACKTRACE: &str = "RUST_LIB_BACKTRACE";
-
-/// Whether a name is one the session scrubs from an inherited environment.
-pub fn is_scrubbed(name: &str) -> bool {
-    SCRUBBED.contains(&name) || SCRUBBED_PREFIXES.iter().any(|p| name.starts_with(p))
-}

@@ -59,6 +59,8 @@ pub enum StsFailure {
     BadSourceKeys,
     ExpiredToken,
     DurationTooLong,
+    /// The 1-hour cap on a role assumed from another role's credentials.
+    ChainingLimit,
     RegionDisabled,
     Other,
 }
@@ -113,7 +115,7 @@ pub enum Error {
     #[error("{origin}: `{region}` is not a valid region name")]
     InvalidRegion { region: String, origin: String },
 
-    #[error("{}: a session of {} is {}", where_(.profile.as_deref(), "duration_seconds"), crate::duration::display(*.requested), if *.chained { "longer than the 1h AWS allows for a role assumed from another role's credentials".to_owned() } else { format!("outside the range STS accepts ({}–{})", crate::duration::display(crate::duration::ASSUME_ROLE_MIN), crate::duration::display(crate::duration::ASSUME_ROLE_MAX)) })]
+    #[error("{}: a session of {} is {}", where_(.profile.as_deref(), "duration_seconds"), crate::duration::display(*.requested), duration_problem(*.chained))]
     DurationOutOfRange {
         profile: Option<String>,
         requested: std::time::Duration,
@@ -172,6 +174,15 @@ pub enum Error {
         profile: String,
         kind: &'static str,
         detail: String,
+        /// The source could not be reached at all, as opposed to refusing.
+        unreachable: bool,
+    },
+
+    #[error("unexpected answer from STS at {endpoint} for profile `{profile}`: {detail}")]
+    BadResponse {
+        endpoint: String,
+        profile: String,
+        detail: String,
     },
 
     #[error("the {format} format cannot safely carry the value of `{name}` (it contains {reason})")]
@@ -213,6 +224,42 @@ fn flag_for(key: &str) -> String {
     }
 }
 
+fn duration_problem(chained: bool) -> String {
+    use crate::duration::{ASSUME_ROLE_MAX, ASSUME_ROLE_MIN, display};
+    if chained {
+        "longer than the 1h AWS allows for a role assumed from another role's credentials"
+            .to_owned()
+    } else {
+        format!(
+            "outside the range STS accepts ({}–{})",
+            display(ASSUME_ROLE_MIN),
+            display(ASSUME_ROLE_MAX)
+        )
+    }
+}
+
+fn source_hints(kind: &str, profile: &str) -> Vec<String> {
+    match kind {
+        "SSO" => vec![format!(
+            "sign in again with `aws sso login --profile {profile}`"
+        )],
+        "credential_process" => vec![format!(
+            "run the `credential_process` command of profile `{profile}` by hand; it must print credential JSON"
+        )],
+        "EC2 instance metadata" => vec![
+            "`credential_source = Ec2InstanceMetadata` only works on an EC2 instance with a role"
+                .into(),
+        ],
+        "ECS container credentials" => vec![
+            "`credential_source = EcsContainer` only works inside an ECS task with a role".into(),
+        ],
+        "web identity" => vec![format!(
+            "check that `web_identity_token_file` of profile `{profile}` exists and holds a current token"
+        )],
+        _ => vec![],
+    }
+}
+
 fn message_suffix(message: &str) -> String {
     if message.is_empty() {
         String::new()
@@ -241,8 +288,15 @@ impl Error {
             | Error::MfaMalformed { .. }
             | Error::MfaProcess { .. }
             | Error::Prompt(_) => Exit::Mfa,
-            Error::Sts { .. } | Error::SourceCredentials { .. } => Exit::Denied,
-            Error::Unreachable { .. } => Exit::Network,
+            Error::Sts { .. }
+            | Error::SourceCredentials {
+                unreachable: false, ..
+            } => Exit::Denied,
+            Error::Unreachable { .. }
+            | Error::BadResponse { .. }
+            | Error::SourceCredentials {
+                unreachable: true, ..
+            } => Exit::Network,
             Error::CommandNotFound { .. } => Exit::NotFound,
             Error::CommandNotExecutable { .. } => Exit::NotExecutable,
             Error::Unrepresentable { .. } | Error::Output(_) | Error::Runtime(_) => Exit::Failure,
@@ -254,8 +308,11 @@ impl Error {
         match self {
             Error::ConfigParse(_) => vec!["fix the line named above; the file uses the AWS CLI's INI format".into()],
             Error::ConfigRead { .. } => vec!["check the file's permissions, or point `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` elsewhere".into()],
-            Error::UnknownProfile { suggestion, referenced_by, .. } => {
+            Error::UnknownProfile { name, suggestion, referenced_by, .. } => {
                 let mut hints = Vec::new();
+                if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_-/.%@:+".contains(*c))) {
+                    hints.push(format!("profile names may only use letters, digits and `_-/.%@:+`; the AWS config parser ignores a section whose name has {bad:?}"));
+                }
                 if let Some(s) = suggestion {
                     hints.push(format!("did you mean `{s}`?"));
                 }
@@ -290,16 +347,22 @@ impl Error {
             Error::MfaMalformed { .. } => vec!["an MFA code is the 6 digits your authenticator shows now".into()],
             Error::MfaProcess { profile, .. } => vec![format!("run the `mfa_process` command of profile `{profile}` by hand to see what it prints; it must print the 6-digit code")],
             Error::Prompt(_) => vec!["pass the code with `--mfa-token`, or set `mfa_process`".into()],
-            Error::Sts { failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, .. } => {
+            Error::Sts { failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, message, .. } => {
+                if *sent_mfa && message.contains("MultiFactorAuthentication") {
+                    return vec!["the MFA code was wrong, expired or already used; wait for the next code and try again".into()];
+                }
                 sts_hints(failure, role_arn, *sent_external_id, *sent_mfa, profile, source_profile.as_deref())
             }
+            Error::BadResponse { .. } => vec![
+                "check the endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`, `endpoint_url`) or the proxy (`HTTPS_PROXY`): something other than STS answered".into(),
+            ],
+            Error::SourceCredentials { profile, kind, .. } => source_hints(kind, profile),
             Error::Unreachable { .. } => vec![
                 "check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`, `endpoint_url`)".into(),
             ],
-            Error::Unrepresentable { .. } => vec!["use `--format sh`, `powershell` or `json`, which can carry any value".into()],
+            Error::Unrepresentable { .. } => vec!["use `--format sh`, `fish` or `json`, which can carry any value".into()],
             Error::CommandNotFound { .. } => vec!["check the spelling, or give the full path".into()],
-            Error::SourceCredentials { .. }
-            | Error::InvalidValue { .. }
+            Error::InvalidValue { .. }
             | Error::CommandNotExecutable { .. }
             | Error::Output(_)
             | Error::Runtime(_) => vec![],
@@ -341,6 +404,9 @@ fn sts_hints(
         StsFailure::DurationTooLong => vec![format!(
             "ask for less with `--duration` or `duration_seconds`, or have the client raise the role's MaxSessionDuration"
         )],
+        StsFailure::ChainingLimit => vec![
+            "AWS caps a role assumed from another role's credentials (a chain, SSO, an instance profile) at 1h: ask for `--duration 1h` or less".into(),
+        ],
         StsFailure::RegionDisabled => vec!["activate STS in that region in the IAM console, or choose another with `--region`".into()],
         StsFailure::Other => vec![],
     }

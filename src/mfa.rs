@@ -7,19 +7,6 @@ use crate::error::Error;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-/// Fails at once, before any network call, when a hop would need a code that nothing can give.
-pub fn ensure_obtainable(hop: &Hop) -> Result<(), Error> {
-    match &hop.mfa {
-        Some(mfa) if mfa.token.is_none() && mfa.process.is_none() => Terminal::open()
-            .map(drop)
-            .map_err(|_| Error::MfaUnavailable {
-                profile: hop.profile.clone(),
-                serial: mfa.serial.clone(),
-            }),
-        _ => Ok(()),
-    }
-}
-
 /// The code for `mfa`, checked to be 6 digits.
 pub fn code_for(hop: &Hop, mfa: &Mfa) -> Result<String, Error> {
     if let Some(token) = &mfa.token {
@@ -59,26 +46,46 @@ fn run_mfa_process(profile: &str, command: &str) -> Result<String, Error> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| fail(format!("cannot start `{command}`: {e}")))?;
+        .map_err(|e| fail(format!("cannot start `{}`: {e}", program_name(command))))?;
     if !output.status.success() {
-        return Err(fail(format!("`{command}` exited with {}", output.status)));
+        return Err(fail(format!(
+            "`{}` exited with {}",
+            program_name(command),
+            output.status
+        )));
     }
     String::from_utf8(output.stdout)
         .map(|s| s.trim().to_owned())
-        .map_err(|_| fail(format!("`{command}` printed something that is not text")))
+        .map_err(|_| {
+            fail(format!(
+                "`{}` printed something that is not text",
+                program_name(command)
+            ))
+        })
 }
 
-/// `sh -c` on Unix, `cmd /C` on Windows: how `credential_process` is run too.
+/// `sh -c` on Unix, `cmd /C` on Windows: how the SDKs run `credential_process` too.
+#[cfg(not(windows))]
 pub fn platform_shell(command: &str) -> Command {
-    if cfg!(windows) {
-        let mut cmd = Command::new("cmd.exe");
-        cmd.arg("/C").arg(command);
-        cmd
-    } else {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c").arg(command);
-        cmd
-    }
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(command);
+    cmd
+}
+
+/// `cmd.exe` does not understand the MSVC escaping `Command::arg` applies, so a quoted path
+/// would break; like aws-config, hand it the command line raw.
+#[cfg(windows)]
+pub fn platform_shell(command: &str) -> Command {
+    use std::os::windows::process::CommandExt;
+    let mut cmd = Command::new("cmd.exe");
+    cmd.arg("/C").raw_arg(format!("\"{command}\""));
+    cmd
+}
+
+/// The first word of a command line, for messages: arguments may hold a TOTP seed or a
+/// password, as the SDK's own `credential_process` logging assumes.
+pub fn program_name(command: &str) -> &str {
+    command.split_whitespace().next().unwrap_or_default()
 }
 
 /// The controlling terminal, opened directly.
@@ -88,22 +95,29 @@ struct Terminal {
 }
 
 impl Terminal {
+    #[cfg(unix)]
     fn open() -> std::io::Result<Self> {
-        let (input, output) = if cfg!(windows) {
-            (
-                std::fs::File::open("CONIN$")?,
-                std::fs::OpenOptions::new().write(true).open("CONOUT$")?,
-            )
-        } else {
-            let tty = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open("/dev/tty")?;
-            (tty.try_clone()?, tty)
-        };
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")?;
+        // A background job can open its terminal, but reading it stops the job (SIGTTIN)
+        // until someone brings it to the foreground: that is a hang, so it counts as no terminal.
+        let foreground = rustix::termios::tcgetpgrp(&tty).map_err(std::io::Error::from)?;
+        if foreground != rustix::process::getpgrp() {
+            return Err(std::io::Error::other("running in the background"));
+        }
         Ok(Self {
-            input: BufReader::new(input),
-            output,
+            input: BufReader::new(tty.try_clone()?),
+            output: tty,
+        })
+    }
+
+    #[cfg(windows)]
+    fn open() -> std::io::Result<Self> {
+        Ok(Self {
+            input: BufReader::new(std::fs::File::open("CONIN$")?),
+            output: std::fs::OpenOptions::new().write(true).open("CONOUT$")?,
         })
     }
 

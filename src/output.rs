@@ -60,7 +60,10 @@ pub fn render(format: Format, changes: &EnvChanges) -> Result<String, Error> {
         let line = match format {
             Format::Sh => format!("export {name}={}", sh_quote(value)),
             Format::Fish => format!("set -gx {name} {}", fish_quote(value)),
-            Format::Powershell => format!("$Env:{name} = {}", powershell_quote(value)),
+            Format::Powershell => format!(
+                "$Env:{name} = {}",
+                powershell_quote(no_control(value).map_err(refuse)?)
+            ),
             Format::Cmd => format!("set \"{name}={}\"", cmd_value(value).map_err(refuse)?),
             Format::Nu => format!("$env.{name} = {}", nu_quote(value)),
             Format::Dotenv => format!("{name}={}", dotenv_quote(value).map_err(refuse)?),
@@ -96,6 +99,16 @@ fn fish_quote(value: &str) -> String {
     format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
+/// `| Invoke-Expression` runs each line on its own, so a line break inside a value would split
+/// an assignment; such values are refused.
+fn no_control(value: &str) -> Result<&str, &'static str> {
+    if value.chars().any(char::is_control) {
+        Err("a control character")
+    } else {
+        Ok(value)
+    }
+}
+
 /// PowerShell single quotes: a quote is doubled. PowerShell also ends a single-quoted string at
 /// the typographic quotes U+2018–U+201B, so those are doubled too.
 fn powershell_quote(value: &str) -> String {
@@ -116,10 +129,8 @@ fn powershell_quote(value: &str) -> String {
 fn cmd_value(value: &str) -> Result<&str, &'static str> {
     if value.contains(['"', '%', '!']) {
         Err("a quote, `%` or `!`")
-    } else if value.chars().any(char::is_control) {
-        Err("a control character")
     } else {
-        Ok(value)
+        no_control(value)
     }
 }
 

@@ -1,5 +1,6 @@
-//! Base credentials: the start of a chain. Static keys are used as they are; every other kind
-//! is delegated to the SDK's own provider for it, so that SSO caches, `credential_process` and web
+//! Base credentials: the start of a chain. Static keys are used as they are, and
+//! `credential_process` is run here (so that a process that calls us back cannot recurse
+//! forever); every other kind is delegated to the SDK's own provider, so that SSO caches and web
 //! identity behave exactly as in the AWS CLI. Instance metadata is contacted only here, and only
 //! when a profile says `credential_source = Ec2InstanceMetadata`.
 
@@ -46,9 +47,10 @@ pub async fn base_credentials(base: &Base, region: &str) -> Result<Credentials, 
                 .provide_credentials()
                 .await
         }
-        Base::CredentialProcess { profile, .. }
-        | Base::Sso { profile }
-        | Base::WebIdentity { profile } => {
+        Base::CredentialProcess { profile, command } => {
+            return run_credential_process(profile, command);
+        }
+        Base::Sso { profile } | Base::WebIdentity { profile } => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()
                 .configure(&provider_config())
                 .profile_name(profile)
@@ -59,11 +61,109 @@ pub async fn base_credentials(base: &Base, region: &str) -> Result<Credentials, 
     };
     provided
         .map(|creds| Credentials::from_sdk(&creds))
-        .map_err(|err| Error::SourceCredentials {
-            profile: base.profile().to_owned(),
-            kind: base.describe(),
-            detail: crate::error::causes(&err),
+        .map_err(|err| {
+            use aws_credential_types::provider::error::CredentialsError;
+            let detail = crate::error::causes(&err);
+            let unreachable = matches!(err, CredentialsError::ProviderTimedOut(_))
+                || ["dispatch failure", "io error", "timed out", "timeout"]
+                    .iter()
+                    .any(|s| detail.contains(s));
+            Error::SourceCredentials {
+                profile: base.profile().to_owned(),
+                kind: base.describe(),
+                detail,
+                unreachable,
+            }
         })
+}
+
+/// The profiles whose `credential_process` is running in the processes above us, so that
+/// `credential_process = assume-role credential-process <itself>` is a loop, not a fork bomb.
+const PROCESS_STACK: &str = "ASSUME_ROLE_PROCESS_STACK";
+
+/// Runs a `credential_process` the way the SDKs do (the platform shell, stdout captured, stderr
+/// passed through) and reads the JSON it prints.
+fn run_credential_process(profile: &str, command: &str) -> Result<Credentials, Error> {
+    let stack: Vec<String> = std::env::var(PROCESS_STACK)
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if stack.iter().any(|p| p == profile) {
+        let mut path = stack;
+        path.push(profile.to_owned());
+        return Err(Error::ProfileLoop { path });
+    }
+    let fail = |detail: String| Error::SourceCredentials {
+        profile: profile.to_owned(),
+        kind: "credential_process",
+        detail,
+        unreachable: false,
+    };
+    let mut entries = stack.clone();
+    entries.push(profile.to_owned());
+    let output = crate::mfa::platform_shell(command)
+        .env(PROCESS_STACK, entries.join(","))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| {
+            fail(format!(
+                "cannot start `{}`: {e}",
+                crate::mfa::program_name(command)
+            ))
+        })?;
+    if !output.status.success() {
+        return Err(fail(format!(
+            "`{}` exited with {}",
+            crate::mfa::program_name(command),
+            output.status
+        )));
+    }
+    parse_process_output(&output.stdout).map_err(fail)
+}
+
+/// The `credential_process` JSON contract: `Version` 1, keys matched case-insensitively.
+fn parse_process_output(stdout: &[u8]) -> Result<Credentials, String> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(stdout)
+        .map_err(|e| format!("its output is not a JSON object ({e})"))?;
+    let field = |name: &str| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let text = |name: &str| {
+        field(name)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    if field("Version").and_then(serde_json::Value::as_u64) != Some(1) {
+        return Err("its output must have `\"Version\": 1`".into());
+    }
+    let (Some(access_key_id), Some(secret)) = (text("AccessKeyId"), text("SecretAccessKey")) else {
+        return Err("its output lacks `AccessKeyId` or `SecretAccessKey`".into());
+    };
+    let expiration = match text("Expiration") {
+        Some(value) => Some(
+            aws_smithy_types::DateTime::from_str(
+                &value,
+                aws_smithy_types::date_time::Format::DateTime,
+            )
+            .ok()
+            .and_then(|t| std::time::SystemTime::try_from(t).ok())
+            .ok_or_else(|| format!("its `Expiration` `{value}` is not an RFC 3339 time"))?,
+        ),
+        None => None,
+    };
+    Ok(Credentials {
+        access_key_id,
+        secret_access_key: Secret::new(secret),
+        session_token: text("SessionToken").map(Secret::new),
+        expiration,
+        account_id: text("AccountId"),
+    })
 }
 
 /// `credential_source = Environment`, the one case where `AWS_*` credential variables count.
@@ -91,5 +191,29 @@ fn environment(profile: &str) -> Result<Credentials, Error> {
         _ => Err(Error::EnvironmentCredentialsMissing {
             profile: profile.to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_process_output;
+
+    #[test]
+    fn reads_the_credential_process_contract() {
+        let creds = parse_process_output(
+            br#"{"version":1,"AccessKeyId":"ASIAX","secretaccesskey":"s","SessionToken":"t","Expiration":"2026-11-23T07:21:34.248449Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(creds.access_key_id, "ASIAX");
+        assert!(creds.expiration.is_some());
+        for bad in [
+            &br#"{"Version":2,"AccessKeyId":"a","SecretAccessKey":"s"}"#[..],
+            br#"{"Version":1}"#,
+            b"not json",
+            br#"{"Version":1,"AccessKeyId":"a","SecretAccessKey":"s","Expiration":"soon"}"#,
+        ] {
+            let err = parse_process_output(bad).unwrap_err();
+            assert!(!err.contains("\"s\""), "{err}");
+        }
     }
 }

@@ -10,7 +10,6 @@ use crate::secret::{Secret, mask_access_key};
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
@@ -50,18 +49,20 @@ impl Sts {
             .retry_config(RetryConfig::standard().with_max_attempts(2))
             .load()
             .await;
-        let endpoint = config.endpoint_url().map_or_else(
-            || format!("https://sts.{region}.amazonaws.com"),
-            str::to_owned,
-        );
+        let endpoint = configured_endpoint(&config).unwrap_or_else(|| default_endpoint(region));
         Self { config, endpoint }
     }
 
-    fn client(&self, source: &Credentials) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::config::Builder::from(&self.config)
-            .credentials_provider(source.to_sdk())
-            .build();
-        aws_sdk_sts::Client::from_conf(conf)
+    /// A client signing with `source`. A request that carries a one-time code is never retried:
+    /// if STS accepted it and only the answer was lost, a retry would send a used code and be
+    /// refused with a misleading `AccessDenied`.
+    fn client(&self, source: &Credentials, one_time_code: bool) -> aws_sdk_sts::Client {
+        let mut conf =
+            aws_sdk_sts::config::Builder::from(&self.config).credentials_provider(source.to_sdk());
+        if one_time_code {
+            conf = conf.retry_config(RetryConfig::disabled());
+        }
+        aws_sdk_sts::Client::from_conf(conf.build())
     }
 
     /// One `AssumeRole` call for `hop`, signed with `source`.
@@ -84,7 +85,7 @@ impl Sts {
             "AssumeRole"
         );
         let request = self
-            .client(source)
+            .client(source, token_code.is_some())
             .assume_role()
             .role_arn(&hop.role_arn)
             .role_session_name(&hop.session_name)
@@ -137,7 +138,9 @@ impl Sts {
         hop: &Hop,
         source_profile: &str,
     ) -> Error {
-        tracing::debug!(error = %DisplayErrorContext(err), "AssumeRole failed");
+        // Only the causes: the SDK's Debug dump of an unreadable response holds the raw body,
+        // credentials and all.
+        tracing::debug!(error = %crate::error::causes(err), "AssumeRole failed");
         let unreachable = |detail: String| Error::Unreachable {
             endpoint: self.endpoint.clone(),
             role_arn: hop.role_arn.clone(),
@@ -177,19 +180,19 @@ impl Sts {
             .or_else(|| xml_element(&body, "Message"))
             .unwrap_or_default();
         let Some(code) = code else {
-            let status = err.raw_response().map(|r| r.status().as_u16());
-            return match status {
-                Some(status) => Error::Sts {
-                    failure: StsFailure::Other,
-                    code: format!("HTTP {status}"),
-                    message: crate::error::causes(err),
-                    role_arn: hop.role_arn.clone(),
-                    profile: hop.profile.clone(),
-                    sent_external_id: hop.external_id.is_some(),
-                    sent_mfa: hop.mfa.is_some(),
-                    source_profile: Some(source_profile.to_owned()),
-                },
-                None => unreachable(crate::error::causes(err)),
+            // No error code: not STS refusing, but something answering in a way we cannot read
+            // (a proxy's page, an emulator's quirk). Its body may hold credentials, so it is
+            // described by status alone.
+            let detail = match err.raw_response().map(|r| r.status().as_u16()) {
+                Some(status) => {
+                    format!("the answer (HTTP {status}) could not be read as an STS response")
+                }
+                None => "the answer could not be read as an STS response".to_owned(),
+            };
+            return Error::BadResponse {
+                endpoint: self.endpoint.clone(),
+                profile: hop.profile.clone(),
+                detail,
             };
         };
         Error::Sts {
@@ -214,6 +217,7 @@ fn classify(code: &str, message: &str) -> StsFailure {
         | "UnrecognizedClientException" => StsFailure::BadSourceKeys,
         "ExpiredToken" | "ExpiredTokenException" => StsFailure::ExpiredToken,
         "RegionDisabledException" => StsFailure::RegionDisabled,
+        "ValidationError" if message.contains("role chaining") => StsFailure::ChainingLimit,
         "ValidationError"
             if message.contains("DurationSeconds") || message.contains("MaxSessionDuration") =>
         {
@@ -221,6 +225,32 @@ fn classify(code: &str, message: &str) -> StsFailure {
         }
         _ => StsFailure::Other,
     }
+}
+
+/// Where STS is, as the SDK will resolve it: a service-specific override
+/// (`AWS_ENDPOINT_URL_STS`, `[services]`) wins over a global one (`AWS_ENDPOINT_URL`,
+/// `endpoint_url`), as in `aws_sdk_sts::config::Builder::from`.
+fn configured_endpoint(config: &SdkConfig) -> Option<String> {
+    let key = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("STS")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    config
+        .service_config()
+        .and_then(|c| c.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
+}
+
+/// The regional endpoint, for messages; China's partition has its own domain.
+fn default_endpoint(region: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://sts.{region}.{domain}")
 }
 
 /// The innermost error's text: for a refused connection that is "Connection refused", not the

@@ -505,14 +505,17 @@ fn the_mfa_prompt_goes_to_the_terminal_not_stdout() {
 }
 
 #[test]
-fn hostile_profile_names_and_regions_cannot_run_code_through_eval() {
+fn hostile_config_values_cannot_run_code_through_eval() {
     let env = TestEnv::with_moto();
     let fx = moto();
-    let region = "us-east-1'\"$(touch pwned-region)`touch pwned-tick`";
+    // Values that reach the output: a role-less profile hands over its keys as written.
+    let key = "AKIA'$(touch pwned-key)'\"`touch pwned-tick`\"";
+    let secret = "s'; touch pwned-secret; echo '\\$HOME %PATH% !x!";
     env.append_config(&format!(
-        "\n[profile x'$(touch pwned)']\nrole_arn = {}\nsource_profile = contractor\nexternal_id = {}\n\n[profile hostile-region]\nrole_arn = {}\nsource_profile = contractor\nexternal_id = {}\nregion = {region}\n",
-        fx.client_role_arn, fx.client_external_id, fx.client_role_arn, fx.client_external_id
+        "\n[profile hostile-keys]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\nregion = eu-west-1\n\n[profile x'$(touch pwned)']\nrole_arn = {}\nsource_profile = contractor\n\n[profile hostile-region]\nrole_arn = {}\nsource_profile = contractor\nregion = us-east-1'$(touch pwned-region)\n",
+        fx.client_role_arn, fx.client_role_arn
     ));
+    let print = "printf '%s|%s' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\"";
     let shells: [(&str, &str, &[&str]); 5] = [
         ("sh", "sh", &["-c"]),
         ("bash", "sh", &["-c"]),
@@ -520,6 +523,7 @@ fn hostile_profile_names_and_regions_cannot_run_code_through_eval() {
         ("zsh", "sh", &["-c"]),
         ("fish", "fish", &["--no-config", "-c"]),
     ];
+    let mut tried = 0;
     for (shell, format, args) in shells {
         if std::process::Command::new(shell)
             .arg("-c")
@@ -530,19 +534,22 @@ fn hostile_profile_names_and_regions_cannot_run_code_through_eval() {
             eprintln!("skipping {shell}: not installed");
             continue;
         }
-        for profile in ["x'$(touch pwned)'", "hostile-region"] {
-            let eval = if format == "fish" { "| source" } else { "" };
+        tried += 1;
+        for profile in ["hostile-keys", "x'$(touch pwned)'", "hostile-region"] {
+            let quoted = if format == "fish" {
+                format!("'{}'", profile.replace('\\', "\\\\").replace('\'', "\\'"))
+            } else {
+                format!("'{}'", profile.replace('\'', "'\\''"))
+            };
             let script = if format == "fish" {
                 format!(
-                    "{} env '{}' --format fish {eval}; printf '%s' \"$AWS_REGION\"",
-                    support::BIN,
-                    profile.replace('\\', "\\\\").replace('\'', "\\'")
+                    "{} env {quoted} --format fish | source; {print}",
+                    support::BIN
                 )
             } else {
                 format!(
-                    "eval \"$({} env '{}' --format sh)\"; printf '%s' \"$AWS_REGION\"",
-                    support::BIN,
-                    profile.replace('\'', "'\\''")
+                    "eval \"$({} env {quoted} --format sh)\"; {print}",
+                    support::BIN
                 )
             };
             let mut cmd = env.command(shell);
@@ -557,20 +564,31 @@ fn hostile_profile_names_and_regions_cannot_run_code_through_eval() {
                 "{shell} ran code for {profile}: {created:?}\n{}",
                 out.stderr()
             );
-            // Neither value is usable, so each is refused with a message and nothing to eval.
-            assert_eq!(out.stdout(), "", "{shell}: {}", out.stderr());
-            let expected = if profile == "hostile-region" {
-                "is not a valid region name"
+            if profile == "hostile-keys" {
+                // Carried through byte for byte.
+                assert_eq!(
+                    out.stdout(),
+                    format!("{key}|{secret}"),
+                    "{shell}: {}",
+                    out.stderr()
+                );
             } else {
-                "is not in"
-            };
-            assert!(
-                out.stderr().contains(expected),
-                "{shell} {profile}: {}",
-                out.stderr()
-            );
+                // The parser drops the section; the region is refused before anything prints.
+                assert_eq!(out.stdout(), "|", "{shell} {profile}: {}", out.stderr());
+                let expected = if profile == "hostile-region" {
+                    "is not a valid region name"
+                } else {
+                    "letters, digits and"
+                };
+                assert!(
+                    out.stderr().contains(expected),
+                    "{shell} {profile}: {}",
+                    out.stderr()
+                );
+            }
         }
     }
+    assert!(tried >= 2, "at least sh and bash must exist");
 }
 
 #[test]
@@ -797,5 +815,146 @@ fn list_keeps_a_private_index_that_follows_every_edit() {
         std::fs::read_to_string(&index)
             .unwrap()
             .contains("added-later")
+    );
+}
+
+#[test]
+fn no_secret_reaches_stderr_on_failures_either() {
+    let env = TestEnv::with_moto();
+    let fx = moto();
+    env.append_config(&format!(
+        "\n[profile seeded]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nmfa_process = oathtool --totp -b JBSWY3DPEHPK3PXP\nrole_session_name = seeded\n",
+        fx.client_role_arn, fx.mfa_serial
+    ));
+    for args in [
+        &["-vvv", "env", "same-wrong-ext"][..],
+        &["-vvv", "env", "seeded"],
+        &["-vvv", "env", "seeded", "--mfa-token", "123456"],
+    ] {
+        let run = env.run(args);
+        let stderr = run.stderr();
+        for secret in [
+            fx.contractor.secret_access_key.as_str(),
+            fx.contractor.access_key_id.as_str(),
+            "JBSWY3DPEHPK3PXP",
+            "123456",
+        ] {
+            assert!(
+                !stderr.contains(secret),
+                "{args:?} leaked {secret}:\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mfa_codes_come_from_the_flag_then_mfa_process_and_are_checked_first() {
+    let env = TestEnv::with_moto();
+    let fx = moto();
+    env.append_config(&format!(
+        "\n[profile both]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = echo 111111\nrole_session_name = mfa-both\n\n[profile garbage]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = echo not-a-code\nrole_session_name = mfa-garbage\n\n[profile failing]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = exit 3\nrole_session_name = mfa-failing\n",
+        role = fx.client_role_arn,
+        serial = fx.mfa_serial
+    ));
+    env_json(&env, "both", &["--mfa-token", "222222"]);
+    assert_eq!(
+        recorded_assume_roles("mfa-both")[0].params["TokenCode"],
+        "222222"
+    );
+
+    let run = env.run(&["env", "garbage"]);
+    assert_eq!(run.code(), Some(4));
+    assert!(
+        run.stderr()
+            .contains("the MFA code from `mfa_process` of profile `garbage` is not 6 digits"),
+        "{}",
+        run.stderr()
+    );
+    let run = env.run(&["env", "failing"]);
+    assert_eq!(run.code(), Some(4));
+    assert!(
+        run.stderr()
+            .contains("`mfa_process` of profile `failing` failed"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        recorded_assume_roles("mfa-garbage").is_empty()
+            && recorded_assume_roles("mfa-failing").is_empty()
+    );
+}
+
+#[test]
+fn a_credential_process_that_calls_us_back_is_a_loop_not_a_fork_bomb() {
+    let env = TestEnv::with_moto();
+    env.append_config(&format!(
+        "\n[profile selfish]\ncredential_process = {} credential-process selfish\n",
+        support::BIN
+    ));
+    let run = env.run(&["credential-process", "selfish"]);
+    assert_ne!(run.code(), Some(0));
+    assert_eq!(run.stdout(), "");
+    assert!(
+        run.stderr()
+            .contains("profiles form a loop: selfish → selfish"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_profile_with_credential_process_works_as_a_source() {
+    let env = TestEnv::with_moto();
+    let fx = moto();
+    let script = env.work_dir().join("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"}}'\n",
+            fx.contractor.access_key_id, fx.contractor.secret_access_key
+        ),
+    )
+    .unwrap();
+    env.append_config(&format!(
+        "\n[profile from-process]\ncredential_process = sh {}\n\n[profile via-process-source]\nrole_arn = {}\nsource_profile = from-process\nexternal_id = x1\n",
+        script.display(),
+        fx.client_role_arn
+    ));
+    assert_eq!(
+        env_json(&env, "via-process-source", &[])["AWS_ACCOUNT_ID"],
+        "222222222222"
+    );
+}
+
+#[test]
+fn inside_a_session_the_outer_region_does_not_leak_into_the_next_profile() {
+    let mut env = TestEnv::with_moto();
+    env.set("ASSUME_ROLE_PROFILE", "outer")
+        .set("AWS_REGION", "ap-south-1")
+        .set("AWS_DEFAULT_REGION", "ap-south-1");
+    env.append_config(&format!(
+        "\n[profile regionless]\nrole_arn = {}\nsource_profile = contractor\nexternal_id = x1\n",
+        moto().client_role_arn
+    ));
+    assert_eq!(env_json(&env, "regionless", &[])["AWS_REGION"], "us-east-1");
+    // Outside a session the variables count.
+    env.remove("ASSUME_ROLE_PROFILE");
+    assert_eq!(
+        env_json(&env, "regionless", &[])["AWS_REGION"],
+        "ap-south-1"
+    );
+}
+
+#[test]
+fn an_unreachable_service_specific_endpoint_is_the_one_named() {
+    let mut env = TestEnv::with_moto();
+    env.set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9");
+    let run = env.run(&["env", "client-nomfa"]);
+    assert_eq!(run.code(), Some(6));
+    assert!(
+        run.stderr()
+            .contains("cannot reach STS at http://127.0.0.1:9"),
+        "{}",
+        run.stderr()
     );
 }

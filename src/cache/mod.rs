@@ -59,18 +59,18 @@ pub fn write<T: Serialize>(path: &Path, value: &T) {
     }
 }
 
-/// Creates `dir` (and parents) with mode 0700, and tightens it if it already exists.
+/// Creates `dir` and any missing parents with mode 0700. A directory that already exists is
+/// left as it is: `ASSUME_ROLE_CACHE_DIR` may name a directory that is not ours to chmod, and
+/// the files inside are 0600 whatever the directory allows.
 pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
-        if mode != 0o700 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
     }
-    Ok(())
+    builder.create(dir)
 }
 
 /// Writes `bytes` to `path` through a 0600 temporary file in the same directory, so that a

@@ -51,12 +51,12 @@ fn hand_over(mut child: Command, program: &str) -> Result<ExitCode, Error> {
     Err(spawn_error(err, program))
 }
 
-/// Without `exec`, wait and pass the code through.
+/// Without `exec`, wait and pass the code through whole: `ExitCode` holds only a byte, and
+/// 256 must not become 0.
 #[cfg(not(unix))]
 fn hand_over(mut child: Command, program: &str) -> Result<ExitCode, Error> {
     let status = child.status().map_err(|e| spawn_error(e, program))?;
-    let code = status.code().unwrap_or(1);
-    Ok(ExitCode::from(u8::try_from(code & 0xff).unwrap_or(1)))
+    std::process::exit(status.code().unwrap_or(1))
 }
 
 fn spawn_error(err: std::io::Error, program: &str) -> Error {

@@ -78,8 +78,15 @@ pub struct Context {
 impl Context {
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        // Inside one of our sessions the region variables are ours, set for the outer profile;
+        // the new profile must not inherit them.
+        let in_session = var(env_vars::ASSUME_ROLE_PROFILE).is_some();
         Self {
-            env_region: var(env_vars::AWS_REGION).or_else(|| var(env_vars::AWS_DEFAULT_REGION)),
+            env_region: if in_session {
+                None
+            } else {
+                var(env_vars::AWS_REGION).or_else(|| var(env_vars::AWS_DEFAULT_REGION))
+            },
             user_name: var(env_vars::USER).or_else(|| var(env_vars::USERNAME)),
         }
     }
@@ -136,8 +143,8 @@ impl std::fmt::Debug for Base {
             Base::CredentialProcess { profile, command } => f
                 .debug_struct("CredentialProcess")
                 .field("profile", profile)
-                .field("command", command)
-                .finish(),
+                .field("program", &crate::mfa::program_name(command))
+                .finish_non_exhaustive(),
             other => f
                 .debug_struct(other.describe())
                 .field("profile", &other.profile())
@@ -171,21 +178,42 @@ impl Base {
         }
     }
 
-    /// Whether these are already a role's credentials, so that AWS treats a role assumed from
+    /// Whether these are already a role's credentials (SSO permission sets, web identity,
+    /// instance profiles and task roles are all roles), so that AWS treats a role assumed from
     /// them as role chaining, capped at one hour.
     fn is_role_session(&self) -> bool {
-        matches!(self, Base::Sso { .. } | Base::WebIdentity { .. })
+        matches!(
+            self,
+            Base::Sso { .. }
+                | Base::WebIdentity { .. }
+                | Base::Ec2InstanceMetadata { .. }
+                | Base::EcsContainer { .. }
+        )
     }
 }
 
 /// How to obtain an MFA code for one hop.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Mfa {
     pub serial: String,
     /// From `--mfa-token`, already checked to be 6 digits.
     pub token: Option<String>,
     /// `mfa_process` of the hop's profile.
     pub process: Option<String>,
+}
+
+impl std::fmt::Debug for Mfa {
+    /// The code is one-time but live, and `mfa_process` may carry a TOTP seed: neither prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mfa")
+            .field("serial", &self.serial)
+            .field("token", &self.token.as_ref().map(|_| "(given)"))
+            .field(
+                "process",
+                &self.process.as_deref().map(crate::mfa::program_name),
+            )
+            .finish()
+    }
 }
 
 /// One `AssumeRole` call.

@@ -77,7 +77,11 @@ fn check_shell(shell: &str, args: &[&str], format: Format, print: &str) {
         eprintln!("skipping {shell}: not installed");
         return;
     }
-    for value in HOSTILE {
+    // PowerShell refuses line breaks (see `no_control`); every other value must pass.
+    for value in HOSTILE
+        .iter()
+        .filter(|v| format != Format::Powershell || !v.contains('\n'))
+    {
         let text = render(format, &changes(value)).unwrap();
         let (printed, touched) = run(shell, args, &format!("{text}\n{print}"));
         assert!(!touched, "{shell} ran code from {value:?}:\n{text}");
@@ -107,7 +111,6 @@ fn powershell_reads_back_every_value_and_runs_none() {
     let print = r"$t = if (Test-Path Env:AWS_SECURITY_TOKEN) { $Env:AWS_SECURITY_TOKEN } else { 'unset' }
 $w = if (Test-Path Env:AWSUME_PROFILE) { $Env:AWSUME_PROFILE } else { 'unset' }
 [Console]::Out.Write($Env:AWS_REGION + '|' + $Env:ASSUME_ROLE_PROFILE + '|' + $Env:AWS_SECRET_ACCESS_KEY + '|' + $t + '|' + $w)";
-    // PowerShell drops empty environment variables, so the empty value is not a fair probe.
     if available("pwsh") {
         check_shell(
             "pwsh",
@@ -180,6 +183,7 @@ fn formats_without_safe_quoting_refuse_instead_of_guessing() {
         (Format::Cmd, "%PATH%"),
         (Format::Cmd, "!x!"),
         (Format::Cmd, "a\nb"),
+        (Format::Powershell, "line\nbreak"),
         (Format::Dotenv, "it's"),
         (Format::Dotenv, "a\nb"),
     ] {
