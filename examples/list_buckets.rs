@@ -26,7 +26,10 @@ fn main() -> anyhow::Result<()> {
         &Overrides::default(),
         &Context::from_env(),
     )?;
-    let credentials = assume_role::assume::credentials_for(&plan)?;
+    // The CLI's own cache: a second run within the session's lifetime makes no STS call.
+    let store = assume_role::cache::sessions::Store::open();
+    let options = assume_role::assume::Options::default();
+    let credentials = assume_role::assume::credentials_for(&plan, store.as_ref(), &options)?;
     println!(
         "assumed {} in account {}",
         plan.hops

@@ -137,7 +137,9 @@ external_id = $client_external_id
 mfa_serial = $mfa_serial
 mfa_process = echo 123456
 region = us-east-1
-duration_seconds = 3600
+# Two hours: over the one hour an MFA session allows, so the code goes straight to AssumeRole.
+# (moto's GetSessionToken hands out keys its own signature checks reject.)
+duration_seconds = 7200
 
 [profile client-readonly]
 role_arn = $second_role_arn
@@ -213,3 +215,6 @@ run_expect "$client_admin_arn" aws sts get-caller-identity --profile via-process
 
 say "6. a two-hop chain: contractor -> client-admin -> client-second"
 run_expect "$client_second_arn" assume-role exec client-readonly -- aws sts get-caller-identity
+
+say "7. the cache: one STS call per session, reused by every step above (no secrets shown)"
+run assume-role cache list

@@ -1,66 +1,330 @@
-//! Carrying out a plan: base credentials, then one `AssumeRole` per hop. This is the only place
-//! that builds an async runtime, and only when the plan needs the network.
+//! Carrying out a plan: cached sessions where they are still good, otherwise base credentials
+//! and one STS call per hop, each stored for the next run. This is the only place that builds
+//! an async runtime, and only when the cache cannot answer.
+//!
+//! MFA: when a chain starts from long-term keys, the first hop's code buys an MFA session
+//! (`GetSessionToken`, cached per key and device), from which every role with that device is
+//! then assumed without a new code. AWS caps a role session made from one at an hour, so a hop
+//! that asks for longer sends its code to `AssumeRole` directly.
 
-use crate::config::{Base, Plan};
+use crate::cache::sessions::{Entry, Kind, REUSE_MARGIN, Store};
+use crate::cache::{codes, key, key::Key};
+use crate::config::{Base, Hop, Mfa, Plan};
 use crate::credentials::Credentials;
+use crate::duration::CHAINED_MAX;
 use crate::error::Error;
-use crate::{mfa, source, sts};
+use crate::{env_vars, mfa, source, sts};
+use std::time::{Duration, SystemTime};
 
-/// The credentials the plan leads to.
-pub fn credentials_for(plan: &Plan) -> Result<Credentials, Error> {
+/// How the cache may be used.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Make a fresh call for the final hop even if a cached session is good.
+    pub no_cache: bool,
+    /// The least lifetime the handed-over credentials must have left.
+    pub min_valid: Duration,
+}
+
+/// The credentials the plan leads to, from the cache or from STS.
+pub fn credentials_for(
+    plan: &Plan,
+    store: Option<&Store>,
+    opts: &Options,
+) -> Result<Credentials, Error> {
     if plan.hops.is_empty() {
-        if let Base::StaticKeys {
-            session_token: None,
-            ..
-        } = plan.base
-        {
-            tracing::warn!(
-                "profile `{}` assumes no role: handing over its long-term keys as they are",
-                plan.profile
-            );
-        }
-        // Keys in the file need no runtime, no TLS and no SDK.
-        if let Base::StaticKeys { .. } = plan.base {
-            return pollster::block_on(source::base_credentials(&plan.base, &plan.region));
-        }
+        return own_credentials(plan);
     }
-    let codes = collect_codes(plan)?;
+    if !opts.no_cache
+        && let Some(credentials) = warm(plan, store, opts)
+    {
+        return Ok(credentials);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    runtime.block_on(run(plan, codes))
+    runtime.block_on(obtain(plan, store, opts))
 }
 
-/// The credentials the plan leads to, for callers that already run an async runtime. A prompt
-/// for an MFA code blocks the calling thread.
-pub async fn obtain(plan: &Plan) -> Result<Credentials, Error> {
-    let codes = collect_codes(plan)?;
-    run(plan, codes).await
+/// The final hop's cached session, if it has enough time left. Reads one file: no runtime, no
+/// TLS, no SDK client.
+pub fn warm(plan: &Plan, store: Option<&Store>, opts: &Options) -> Option<Credentials> {
+    let store = store?;
+    let keys = key::chain(plan)?;
+    let entry = store.get(keys.last()?, opts.min_valid)?;
+    tracing::info!(profile = %plan.profile, expires = %crate::credentials::rfc3339(entry.expires()), "served from the cache");
+    Some(entry.credentials())
 }
 
-/// Every code the chain needs, checked, before the first request: asking after a first hop
-/// would leave half a chain in the client's `CloudTrail`, and fail slowly where it could fail
-/// at once.
-fn collect_codes(plan: &Plan) -> Result<Vec<Option<String>>, Error> {
-    plan.hops
-        .iter()
-        .map(|hop| hop.mfa.as_ref().map(|m| mfa::code_for(hop, m)).transpose())
-        .collect()
-}
-
-async fn run(plan: &Plan, codes: Vec<Option<String>>) -> Result<Credentials, Error> {
-    let mut credentials = source::base_credentials(&plan.base, &plan.region).await?;
-    if plan.hops.is_empty() {
-        return Ok(credentials);
+/// A profile without a role hands over what it has.
+fn own_credentials(plan: &Plan) -> Result<Credentials, Error> {
+    if let Base::StaticKeys {
+        session_token: None,
+        ..
+    } = plan.base
+    {
+        tracing::warn!(
+            "profile `{}` assumes no role: handing over its long-term keys as they are",
+            plan.profile
+        );
     }
+    if let Base::StaticKeys { .. } = plan.base {
+        // Keys in the file need no runtime, no TLS and no SDK.
+        return pollster::block_on(source::base_credentials(&plan.base, &plan.region));
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?
+        .block_on(source::base_credentials(&plan.base, &plan.region))
+}
+
+/// How one hop is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Plain,
+    /// The code goes to `AssumeRole` itself.
+    DirectCode,
+    /// Assumed from the MFA session of the base keys.
+    MfaSession,
+}
+
+fn route(plan: &Plan, index: usize) -> Route {
+    let hop = &plan.hops[index];
+    if hop.mfa.is_none() {
+        return Route::Plain;
+    }
+    let long_term = match &plan.base {
+        Base::StaticKeys { session_token, .. } => session_token.is_none(),
+        Base::Environment { .. } => std::env::var(env_vars::AWS_SESSION_TOKEN)
+            .unwrap_or_default()
+            .is_empty(),
+        _ => false,
+    };
+    if index == 0 && long_term {
+        if hop.duration.is_none_or(|d| d <= CHAINED_MAX) {
+            return Route::MfaSession;
+        }
+        tracing::info!(
+            profile = %hop.profile,
+            "a session over 1h cannot come from an MFA session: sending the code to AssumeRole directly"
+        );
+    }
+    Route::DirectCode
+}
+
+/// The cold path, for callers that already run an async runtime. Parallel runs wait on the
+/// final hop's lock, then find its session in the cache instead of calling STS again.
+pub async fn obtain(
+    plan: &Plan,
+    store: Option<&Store>,
+    opts: &Options,
+) -> Result<Credentials, Error> {
+    let cache = ChainCache {
+        store,
+        keys: key::chain(plan),
+    };
+    let last = plan.hops.len() - 1;
+    let _final_lock = cache.lock(last, &plan.profile)?;
+    if !opts.no_cache
+        && let Some(entry) = cache.get(last, opts.min_valid)
+    {
+        return Ok(entry.credentials());
+    }
+
+    // Resume after the latest intermediate hop that is still cached.
+    let (start, mut source) = (0..last)
+        .rev()
+        .find_map(|i| {
+            cache
+                .get(i, REUSE_MARGIN)
+                .map(|e| (i + 1, Some(e.credentials())))
+        })
+        .unwrap_or((0, None));
+    let routes: Vec<Route> = (0..=last).map(|i| route(plan, i)).collect();
+    // Every code this run may need must be obtainable before the first request.
+    for (hop, route) in plan.hops.iter().zip(&routes).skip(start) {
+        if let Some(m) = &hop.mfa {
+            let session_cached =
+                *route == Route::MfaSession && cached_mfa_session(plan, store, m).is_some();
+            if *route != Route::Plain && !session_cached {
+                mfa::ensure_obtainable(hop, m)?;
+            }
+        }
+    }
+
     let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings).await;
-    let mut source_profile = plan.base.profile();
-    for (hop, code) in plan.hops.iter().zip(codes) {
-        credentials = sts
-            .assume_role(&credentials, source_profile, hop, code)
-            .await?;
-        source_profile = &hop.profile;
+    for (i, (hop, route)) in plan.hops.iter().zip(&routes).enumerate().skip(start) {
+        let source_profile = if i == 0 {
+            plan.base.profile()
+        } else {
+            plan.hops[i - 1].profile.as_str()
+        };
+        // An intermediate hop has its own lock: another profile's chain may share it.
+        let _hop_lock = if i == last {
+            None
+        } else {
+            cache.lock(i, &hop.profile)?
+        };
+        if i < last
+            && let Some(entry) = cache.get(i, REUSE_MARGIN)
+        {
+            source = Some(entry.credentials());
+            continue;
+        }
+        let from = match source.take() {
+            Some(creds) => creds,
+            None => source::base_credentials(&plan.base, &plan.region).await?,
+        };
+        let creds = match (route, &hop.mfa) {
+            (Route::MfaSession, Some(m)) => {
+                let session = mfa_session(&sts, plan, store, hop, m, &from).await?;
+                let without_code = Hop {
+                    mfa: None,
+                    ..hop.clone()
+                };
+                sts.assume_role(&session, source_profile, &without_code, None)
+                    .await?
+            }
+            (Route::DirectCode, Some(m)) => {
+                let code = checked_code(store, hop, m)?;
+                let creds = sts
+                    .assume_role(&from, source_profile, hop, Some(code.value.clone()))
+                    .await?;
+                if let Some(s) = store {
+                    codes::record(s.root(), &m.serial, &code.value);
+                }
+                creds
+            }
+            _ => sts.assume_role(&from, source_profile, hop, None).await?,
+        };
+        if i == last {
+            check_min_valid(plan, &creds, opts.min_valid)?;
+        }
+        cache.put(i, hop, &creds);
+        source = Some(creds);
     }
-    Ok(credentials)
+    source.ok_or_else(|| unreachable!("the loop always makes the final hop"))
+}
+
+/// The cache as one chain sees it: one key per hop.
+struct ChainCache<'a> {
+    store: Option<&'a Store>,
+    keys: Option<Vec<Key>>,
+}
+
+impl ChainCache<'_> {
+    fn get(&self, hop: usize, needed: Duration) -> Option<Entry> {
+        self.store?.get(&self.keys.as_ref()?[hop], needed)
+    }
+
+    fn lock(&self, hop: usize, profile: &str) -> Result<Option<crate::cache::lock::Lock>, Error> {
+        match (self.store, &self.keys) {
+            (Some(store), Some(keys)) => store
+                .lock(&keys[hop], &format!("credentials for profile `{profile}`"))
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn put(&self, index: usize, hop: &Hop, creds: &Credentials) {
+        let serial = hop.mfa.as_ref().map(|m| m.serial.as_str());
+        if let (Some(store), Some(keys)) = (self.store, &self.keys)
+            && let Some(entry) = Entry::new(
+                Kind::RoleSession,
+                &hop.profile,
+                Some(&hop.role_arn),
+                serial,
+                creds,
+            )
+        {
+            store.put(&keys[index], &entry);
+        }
+    }
+}
+
+fn check_min_valid(plan: &Plan, creds: &Credentials, wanted: Duration) -> Result<(), Error> {
+    let left = creds
+        .expiration
+        .and_then(|e| e.duration_since(SystemTime::now()).ok())
+        .unwrap_or_default();
+    if left < wanted {
+        return Err(Error::MinValid {
+            profile: plan.profile.clone(),
+            available: left,
+            wanted,
+        });
+    }
+    Ok(())
+}
+
+fn mfa_session_key(plan: &Plan, mfa: &Mfa) -> Option<Key> {
+    let access_key_id = match &plan.base {
+        Base::StaticKeys { access_key_id, .. } => access_key_id.clone(),
+        Base::Environment { .. } => std::env::var(env_vars::AWS_ACCESS_KEY_ID).ok()?,
+        _ => return None,
+    };
+    Some(key::mfa_session(&access_key_id, &mfa.serial, plan))
+}
+
+fn cached_mfa_session(plan: &Plan, store: Option<&Store>, mfa: &Mfa) -> Option<Entry> {
+    store?.get(&mfa_session_key(plan, mfa)?, REUSE_MARGIN)
+}
+
+/// The MFA session of the base keys for `mfa`'s device: cached, or made now with one code.
+async fn mfa_session(
+    sts: &sts::Sts,
+    plan: &Plan,
+    store: Option<&Store>,
+    hop: &Hop,
+    mfa: &Mfa,
+    base: &Credentials,
+) -> Result<Credentials, Error> {
+    let key = mfa_session_key(plan, mfa);
+    let _lock = match (store, &key) {
+        (Some(s), Some(k)) => Some(s.lock(k, &format!("an MFA session for `{}`", mfa.serial))?),
+        _ => None,
+    };
+    if let Some(entry) = cached_mfa_session(plan, store, mfa) {
+        tracing::info!(serial = %mfa.serial, "using the cached MFA session");
+        return Ok(entry.credentials());
+    }
+    let code = checked_code(store, hop, mfa)?;
+    let session = sts
+        .get_session_token(
+            base,
+            plan.base.profile(),
+            hop,
+            &mfa.serial,
+            code.value.clone(),
+            mfa.session_duration,
+        )
+        .await?;
+    if let (Some(s), Some(k)) = (store, &key) {
+        codes::record(s.root(), &mfa.serial, &code.value);
+        if let Some(entry) = Entry::new(
+            Kind::MfaSession,
+            plan.base.profile(),
+            None,
+            Some(&mfa.serial),
+            &session,
+        ) {
+            s.put(k, &entry);
+        }
+    }
+    Ok(session)
+}
+
+/// A code, refused before any network call if it was just used for the same device.
+fn checked_code(store: Option<&Store>, hop: &Hop, mfa: &Mfa) -> Result<mfa::Code, Error> {
+    let code = mfa::code_for(hop, mfa)?;
+    if let Some(s) = store
+        && codes::recently_used(s.root(), &mfa.serial, &code.value)
+    {
+        return Err(Error::MfaCodeReused {
+            origin: code.origin,
+            serial: mfa.serial.clone(),
+        });
+    }
+    Ok(code)
 }

@@ -78,6 +78,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+
+    /// Show or remove cached sessions.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Show cached sessions: profile, role, kind, expiry and time left (never a secret).
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every cached session, or those of one profile.
+    Clear {
+        /// Only the sessions this profile created.
+        profile: Option<String>,
+    },
 }
 
 /// Options that change how the role is assumed; each wins over the profile's own setting.
@@ -104,16 +123,34 @@ pub struct CredentialOptions {
     /// `region`, `AWS_REGION` and `AWS_DEFAULT_REGION`).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+
+    /// Ask STS for a fresh session even if a cached one is still good (the new one is cached).
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Hand over credentials with at least this much time left, refreshing if needed
+    /// (e.g. `--min-valid 2h` before a long terraform apply).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    pub min_valid: Option<Duration>,
 }
 
-impl From<CredentialOptions> for crate::config::Overrides {
-    fn from(options: CredentialOptions) -> Self {
+impl From<&CredentialOptions> for crate::config::Overrides {
+    fn from(options: &CredentialOptions) -> Self {
         Self {
-            mfa_token: options.mfa_token,
+            mfa_token: options.mfa_token.clone(),
             duration: options.duration,
-            session_name: options.session_name,
-            external_id: options.external_id,
-            region: options.region,
+            session_name: options.session_name.clone(),
+            external_id: options.external_id.clone(),
+            region: options.region.clone(),
+        }
+    }
+}
+
+impl From<&CredentialOptions> for crate::assume::Options {
+    fn from(options: &CredentialOptions) -> Self {
+        Self {
+            no_cache: options.no_cache,
+            min_valid: options.min_valid.unwrap_or_default(),
         }
     }
 }

@@ -8,6 +8,10 @@ pub const ASSUME_ROLE_MIN: Duration = Duration::from_mins(15);
 pub const ASSUME_ROLE_MAX: Duration = Duration::from_hours(12);
 /// AWS caps a session made from another role's credentials (role chaining) at one hour.
 pub const CHAINED_MAX: Duration = Duration::from_hours(1);
+/// The bounds of `GetSessionToken`'s `DurationSeconds`, and our default: a working day.
+pub const SESSION_TOKEN_MIN: Duration = Duration::from_mins(15);
+pub const SESSION_TOKEN_MAX: Duration = Duration::from_hours(36);
+pub const MFA_SESSION_DEFAULT: Duration = Duration::from_hours(12);
 
 /// Why a duration string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -201,6 +201,28 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("the MFA code from {origin} was already used for `{serial}` in the last 30 seconds")]
+    MfaCodeReused { origin: String, serial: String },
+
+    #[error("profile `{profile}` can give at most {} left on a fresh session, and `--min-valid` asks for {}", crate::duration::display(*.available), crate::duration::display(*.wanted))]
+    MinValid {
+        profile: String,
+        available: std::time::Duration,
+        wanted: std::time::Duration,
+    },
+
+    #[error("timed out after {} waiting for another assume-role run that is getting {what}", crate::duration::display(*.waited))]
+    LockTimeout {
+        what: String,
+        waited: std::time::Duration,
+    },
+
+    #[error("cache `{}`: {source}", .path.display())]
+    Cache {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
 
@@ -281,12 +303,14 @@ impl Error {
             | Error::UnknownCredentialSource { .. }
             | Error::InvalidValue { .. }
             | Error::InvalidRegion { .. }
+            | Error::MinValid { .. }
             | Error::DurationOutOfRange { .. }
             | Error::EnvironmentCredentialsMissing { .. }
             | Error::OuterSessionAsSource { .. } => Exit::Config,
             Error::MfaUnavailable { .. }
             | Error::MfaMalformed { .. }
             | Error::MfaProcess { .. }
+            | Error::MfaCodeReused { .. }
             | Error::Prompt(_) => Exit::Mfa,
             Error::Sts { .. }
             | Error::SourceCredentials {
@@ -299,7 +323,11 @@ impl Error {
             } => Exit::Network,
             Error::CommandNotFound { .. } => Exit::NotFound,
             Error::CommandNotExecutable { .. } => Exit::NotExecutable,
-            Error::Unrepresentable { .. } | Error::Output(_) | Error::Runtime(_) => Exit::Failure,
+            Error::Unrepresentable { .. }
+            | Error::Output(_)
+            | Error::Runtime(_)
+            | Error::LockTimeout { .. }
+            | Error::Cache { .. } => Exit::Failure,
         }
     }
 
@@ -347,6 +375,12 @@ impl Error {
             Error::MfaMalformed { .. } => vec!["an MFA code is the 6 digits your authenticator shows now".into()],
             Error::MfaProcess { profile, .. } => vec![format!("run the `mfa_process` command of profile `{profile}` by hand to see what it prints; it must print the 6-digit code")],
             Error::Prompt(_) => vec!["pass the code with `--mfa-token`, or set `mfa_process`".into()],
+            Error::MfaCodeReused { .. } => vec!["AWS refuses a code used twice: wait for your authenticator to show the next code".into()],
+            Error::MinValid { .. } => vec![
+                "ask for a longer session with `--duration` (up to the role's MaxSessionDuration), or for less with `--min-valid`".into(),
+            ],
+            Error::LockTimeout { .. } => vec!["finish or stop the other run (it may be waiting for an MFA code in another terminal)".into()],
+            Error::Cache { .. } => vec!["check the permissions of the cache directory, or point `ASSUME_ROLE_CACHE_DIR` elsewhere".into()],
             Error::Sts { failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, message, .. } => {
                 if *sent_mfa && message.contains("MultiFactorAuthentication") {
                     return vec!["the MFA code was wrong, expired or already used; wait for the next code and try again".into()];

@@ -7,31 +7,52 @@ use crate::error::Error;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-/// The code for `mfa`, checked to be 6 digits.
-pub fn code_for(hop: &Hop, mfa: &Mfa) -> Result<String, Error> {
+/// A one-time code, and where it came from (for messages).
+pub struct Code {
+    pub value: String,
+    pub origin: String,
+}
+
+/// Fails at once, before any network call, when a hop would need a code that nothing can give.
+pub fn ensure_obtainable(hop: &Hop, mfa: &Mfa) -> Result<(), Error> {
+    if mfa.token.is_some() || mfa.process.is_some() {
+        return Ok(());
+    }
+    Terminal::open()
+        .map(drop)
+        .map_err(|_| Error::MfaUnavailable {
+            profile: hop.profile.clone(),
+            serial: mfa.serial.clone(),
+        })
+}
+
+/// The code for `mfa`, checked to be 6 digits: `--mfa-token`, else `mfa_process`, else a prompt.
+pub fn code_for(hop: &Hop, mfa: &Mfa) -> Result<Code, Error> {
     if let Some(token) = &mfa.token {
-        return Ok(token.clone());
+        return Ok(Code {
+            value: token.clone(),
+            origin: "`--mfa-token`".into(),
+        });
     }
     if let Some(command) = &mfa.process {
-        let code = run_mfa_process(&hop.profile, command)?;
-        check_mfa_code(
-            &code,
-            &format!("`mfa_process` of profile `{}`", hop.profile),
-        )?;
-        return Ok(code);
+        let origin = format!("`mfa_process` of profile `{}`", hop.profile);
+        let value = run_mfa_process(&hop.profile, command)?;
+        check_mfa_code(&value, &origin)?;
+        return Ok(Code { value, origin });
     }
     let mut terminal = Terminal::open().map_err(|_| Error::MfaUnavailable {
         profile: hop.profile.clone(),
         serial: mfa.serial.clone(),
     })?;
-    let code = terminal
+    let value = terminal
         .ask(&format!(
             "MFA code for {} (profile {}): ",
             mfa.serial, hop.profile
         ))
         .map_err(Error::Prompt)?;
-    check_mfa_code(&code, "the terminal")?;
-    Ok(code)
+    let origin = "the terminal".to_owned();
+    check_mfa_code(&value, &origin)?;
+    Ok(Code { value, origin })
 }
 
 /// Runs `mfa_process` through the platform's shell (not a hard-coded `/bin/sh`, which breaks

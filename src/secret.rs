@@ -8,7 +8,7 @@
 use std::fmt;
 
 /// A string that must never reach logs, errors or `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {

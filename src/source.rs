@@ -50,7 +50,7 @@ pub async fn base_credentials(base: &Base, region: &str) -> Result<Credentials, 
         Base::CredentialProcess { profile, command } => {
             return run_credential_process(profile, command);
         }
-        Base::Sso { profile } | Base::WebIdentity { profile } => {
+        Base::Sso { profile, .. } | Base::WebIdentity { profile, .. } => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()
                 .configure(&provider_config())
                 .profile_name(profile)

@@ -132,9 +132,50 @@ impl Sts {
         Ok(result)
     }
 
-    fn map_error(
+    /// `GetSessionToken` with an MFA code: the MFA session that lets later role assumptions
+    /// skip the code.
+    pub async fn get_session_token(
         &self,
-        err: &SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>,
+        source: &Credentials,
+        source_profile: &str,
+        hop: &Hop,
+        serial: &str,
+        code: String,
+        duration: std::time::Duration,
+    ) -> Result<Credentials, Error> {
+        tracing::info!(
+            serial = %serial,
+            source = %mask_access_key(&source.access_key_id),
+            duration = duration.as_secs(),
+            endpoint = %self.endpoint,
+            "GetSessionToken"
+        );
+        let output = self
+            .client(source, true)
+            .get_session_token()
+            .serial_number(serial)
+            .token_code(code)
+            .duration_seconds(i32::try_from(duration.as_secs()).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|err| self.map_error(&err, hop, source_profile))?;
+        let creds = output.credentials().ok_or_else(|| Error::BadResponse {
+            endpoint: self.endpoint.clone(),
+            profile: hop.profile.clone(),
+            detail: "GetSessionToken returned no credentials".into(),
+        })?;
+        Ok(Credentials {
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: Secret::new(creds.secret_access_key()),
+            session_token: Some(Secret::new(creds.session_token())),
+            expiration: SystemTime::try_from(*creds.expiration()).ok(),
+            account_id: None,
+        })
+    }
+
+    fn map_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        &self,
+        err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
         hop: &Hop,
         source_profile: &str,
     ) -> Error {

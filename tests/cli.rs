@@ -372,16 +372,13 @@ fn the_parameters_sent_are_the_ones_configured() {
 
     // mfa_process supplies the code when no flag does; no MFA means no MFA parameters.
     env.append_config(&format!(
-        "\n[profile params-process]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nmfa_process = printf ' 864209\\n'\nrole_session_name = params-process\n",
+        "\n[profile params-process]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nmfa_process = printf ' 864209\\n'\nduration_seconds = 7200\nrole_session_name = params-process\n",
         fx.client_role_arn, fx.mfa_serial
     ));
     env_json(&env, "params-process", &[]);
     let p = &recorded_assume_roles("params-process")[0].params;
     assert_eq!(p["TokenCode"], "864209");
-    assert!(
-        !p.contains_key("ExternalId") && !p.contains_key("DurationSeconds"),
-        "{p:?}"
-    );
+    assert!(!p.contains_key("ExternalId"), "{p:?}");
 }
 
 #[test]
@@ -402,7 +399,7 @@ fn without_a_terminal_an_mfa_profile_fails_fast_and_says_how_to_give_the_code() 
     let env = TestEnv::with_moto();
     let fx = moto();
     env.append_config(&format!(
-        "\n[profile prompt]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nrole_session_name = no-tty\n",
+        "\n[profile prompt]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = no-tty\n",
         fx.client_role_arn, fx.mfa_serial
     ));
     let run = env.run(&["credential-process", "prompt"]);
@@ -437,7 +434,7 @@ fn the_mfa_prompt_goes_to_the_terminal_not_stdout() {
     let env = TestEnv::with_moto();
     let fx = moto();
     env.append_config(&format!(
-        "\n[profile prompt]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nrole_session_name = prompted\n",
+        "\n[profile prompt]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = prompted\n",
         fx.client_role_arn, fx.mfa_serial
     ));
     let (mut master, mut slave) = (0, 0);
@@ -618,7 +615,7 @@ fn no_secret_reaches_stderr_even_at_the_highest_verbosity() {
         assert!(!stderr.contains(key), "unmasked access key {key} on stderr");
     }
     // -v also works after the subcommand.
-    let run = env.run(&["env", "client-nomfa", "-v"]);
+    let run = env.run(&["env", "client-nomfa", "--no-cache", "-v"]);
     assert!(run.stderr().contains("AssumeRole"), "{}", run.stderr());
 }
 
@@ -823,7 +820,7 @@ fn no_secret_reaches_stderr_on_failures_either() {
     let env = TestEnv::with_moto();
     let fx = moto();
     env.append_config(&format!(
-        "\n[profile seeded]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nmfa_process = oathtool --totp -b JBSWY3DPEHPK3PXP\nrole_session_name = seeded\n",
+        "\n[profile seeded]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nmfa_process = oathtool --totp -b JBSWY3DPEHPK3PXP\nduration_seconds = 7200\nrole_session_name = seeded\n",
         fx.client_role_arn, fx.mfa_serial
     ));
     for args in [
@@ -852,7 +849,7 @@ fn mfa_codes_come_from_the_flag_then_mfa_process_and_are_checked_first() {
     let env = TestEnv::with_moto();
     let fx = moto();
     env.append_config(&format!(
-        "\n[profile both]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = echo 111111\nrole_session_name = mfa-both\n\n[profile garbage]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = echo not-a-code\nrole_session_name = mfa-garbage\n\n[profile failing]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = exit 3\nrole_session_name = mfa-failing\n",
+        "\n[profile both]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = echo 111111\nduration_seconds = 7200\nrole_session_name = mfa-both\n\n[profile garbage]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = echo not-a-code\nduration_seconds = 7200\nrole_session_name = mfa-garbage\n\n[profile failing]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = exit 3\nduration_seconds = 7200\nrole_session_name = mfa-failing\n",
         role = fx.client_role_arn,
         serial = fx.mfa_serial
     ));
@@ -957,4 +954,313 @@ fn an_unreachable_service_specific_endpoint_is_the_one_named() {
         "{}",
         run.stderr()
     );
+}
+
+// ---- The credential cache and MFA sessions -------------------------------------------------
+
+fn count_assume_roles(session_name: &str) -> usize {
+    recorded_assume_roles(session_name).len()
+}
+
+fn cache_profile(env: &TestEnv, name: &str, extra: &str) {
+    env.append_config(&format!(
+        "\n[profile {name}]\nrole_arn = {}\nsource_profile = contractor\nexternal_id = x1\nrole_session_name = {name}\n{extra}",
+        moto().client_role_arn
+    ));
+}
+
+#[test]
+fn one_assume_role_serves_env_env_and_exec_and_no_cache_makes_another() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-three", "");
+    let first = env_json(&env, "cache-three", &[]);
+    let second = env_json(&env, "cache-three", &[]);
+    let run = env.run(&["exec", "cache-three", "--", "env", "-0"]);
+    let third = parse_env0(&run.output.stdout);
+    assert_eq!(count_assume_roles("cache-three"), 1);
+    for vars in [&second, &third] {
+        for name in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION",
+            "AWS_ACCOUNT_ID",
+        ] {
+            assert_eq!(vars[name], first[name], "{name}");
+        }
+    }
+    let fresh = env_json(&env, "cache-three", &["--no-cache"]);
+    assert_eq!(count_assume_roles("cache-three"), 2);
+    assert_ne!(fresh["AWS_ACCESS_KEY_ID"], first["AWS_ACCESS_KEY_ID"]);
+    // The fresh session replaced the old one in the cache.
+    assert_eq!(
+        env_json(&env, "cache-three", &[])["AWS_ACCESS_KEY_ID"],
+        fresh["AWS_ACCESS_KEY_ID"]
+    );
+    assert_eq!(count_assume_roles("cache-three"), 2);
+}
+
+#[test]
+fn sixteen_parallel_cold_runs_make_one_call_and_agree() {
+    let env = std::sync::Arc::new(TestEnv::with_moto());
+    cache_profile(&env, "cache-sixteen", "");
+    let runs: Vec<_> = (0..16)
+        .map(|_| {
+            let env = env.clone();
+            std::thread::spawn(move || env.run(&["credential-process", "cache-sixteen"]).ok())
+        })
+        .collect();
+    let outputs: Vec<String> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    assert_eq!(count_assume_roles("cache-sixteen"), 1);
+    assert!(outputs.iter().all(|o| o == &outputs[0]), "{outputs:#?}");
+}
+
+#[test]
+fn cache_files_are_private_and_hold_no_long_term_secret() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-private", "");
+    env_json(&env, "cache-private", &[]);
+    env.run(&["list"]).ok();
+    let root = env.dir.path().join("xdg/cache/assume-role");
+    let mut files = 0;
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", dir.display());
+        }
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", path.display());
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                !text.contains(&moto().contractor.secret_access_key),
+                "{} holds the long-term secret",
+                path.display()
+            );
+            assert!(
+                !path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".tmp"),
+                "temporary file left: {}",
+                path.display()
+            );
+        }
+    }
+    assert!(
+        files >= 3,
+        "expected a session, a plan, a lock and the list index"
+    );
+}
+
+#[test]
+fn a_corrupt_entry_is_ignored_and_replaced() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-corrupt", "");
+    env_json(&env, "cache-corrupt", &[]);
+    let sessions = env.dir.path().join("xdg/cache/assume-role/sessions");
+    for entry in std::fs::read_dir(&sessions).unwrap() {
+        std::fs::write(entry.unwrap().path(), "{\"version\": 1, \"kind\": tru").unwrap();
+    }
+    let run = env.run(&["env", "cache-corrupt", "--format", "json"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert_eq!(count_assume_roles("cache-corrupt"), 2);
+    for entry in std::fs::read_dir(&sessions).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).expect("the entry was rewritten");
+    }
+}
+
+#[test]
+fn cache_list_and_clear() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-a", "");
+    cache_profile(&env, "cache-b", "");
+    let a = env_json(&env, "cache-a", &[]);
+    env_json(&env, "cache-b", &[]);
+    let table = env.run(&["cache", "list"]).ok();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("cache-a ") && l.contains("role session")),
+        "{table}"
+    );
+    assert!(
+        !table.contains(&a["AWS_SECRET_ACCESS_KEY"]) && !table.contains(&a["AWS_SESSION_TOKEN"])
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&env.run(&["cache", "list", "--json"]).ok()).unwrap();
+    assert_eq!(rows.len(), 2);
+    let remaining = rows[0]["remaining_seconds"].as_u64().unwrap();
+    assert!((3000..=3600).contains(&remaining), "{remaining}");
+
+    let run = env.run(&["cache", "clear", "cache-a"]);
+    assert!(
+        run.stderr().contains("removed 1 cached session"),
+        "{}",
+        run.stderr()
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&env.run(&["cache", "list", "--json"]).ok()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["profile"], "cache-b");
+    env.run(&["cache", "clear"]).ok();
+    assert_eq!(env.run(&["cache", "list", "--json"]).ok().trim(), "[]");
+}
+
+#[test]
+fn a_warm_run_needs_no_network_at_all() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-warm", "");
+    let cold = env_json(&env, "cache-warm", &[]);
+    let run = env.run(&["-vvv", "env", "cache-warm", "--format", "json"]);
+    let warm: BTreeMap<String, String> = serde_json::from_str(&run.ok()).unwrap();
+    assert_eq!(warm["AWS_ACCESS_KEY_ID"], cold["AWS_ACCESS_KEY_ID"]);
+    assert_eq!(count_assume_roles("cache-warm"), 1);
+    let stderr = run.stderr();
+    assert!(stderr.contains("served from the cache"), "{stderr}");
+    // No SDK machinery started: its crates log at debug level as soon as they do anything,
+    // and not even the config files were parsed (the plan came from the cache).
+    for quiet in ["aws_smithy", "aws_config", "aws_runtime", "hyper", "rustls"] {
+        assert!(!stderr.contains(quiet), "{quiet} was active:\n{stderr}");
+    }
+}
+
+#[test]
+fn min_valid_refreshes_or_explains() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-min", "");
+    env_json(&env, "cache-min", &[]);
+    // A one-hour session has enough for 30 minutes: served from the cache.
+    env_json(&env, "cache-min", &["--min-valid", "30m"]);
+    assert_eq!(count_assume_roles("cache-min"), 1);
+    // Not for two hours, and a fresh one-hour session cannot give that either.
+    let run = env.run(&["env", "cache-min", "--min-valid", "2h"]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("can give at most") && run.stderr().contains("--duration"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.stdout(), "");
+    // Asking for a longer session satisfies it.
+    let vars = env_json(
+        &env,
+        "cache-min",
+        &["--min-valid", "2h", "--duration", "3h"],
+    );
+    assert!(!vars["AWS_ACCESS_KEY_ID"].is_empty());
+}
+
+#[test]
+fn one_mfa_code_serves_two_roles_through_an_mfa_session() {
+    let fx = support::moto_checks_off();
+    let env = TestEnv::with_fixture(fx);
+    let serial = "arn:aws:iam::111111111111:mfa/mfa-session-test";
+    for (name, role) in [
+        ("mfa-one", &fx.client_role_arn),
+        ("mfa-two", &fx.second_role_arn),
+    ] {
+        env.append_config(&format!(
+            "\n[profile {name}]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nrole_session_name = {name}\n"
+        ));
+    }
+    env_json(&env, "mfa-one", &["--mfa-token", "314159"]);
+    // No code, no terminal: the MFA session must carry it.
+    let second = env.run(&["env", "mfa-two", "--format", "json"]);
+    assert!(second.output.status.success(), "{}", second.stderr());
+
+    let sent = support::recorded_at(fx);
+    let with_serial: Vec<_> = sent
+        .iter()
+        .filter(|r| r.params.get("SerialNumber").map(String::as_str) == Some(serial))
+        .collect();
+    assert_eq!(
+        with_serial.len(),
+        1,
+        "exactly one request carries the device: {with_serial:?}"
+    );
+    assert_eq!(with_serial[0].params["Action"], "GetSessionToken");
+    assert_eq!(with_serial[0].params["TokenCode"], "314159");
+    assert_eq!(with_serial[0].params["DurationSeconds"], "43200");
+    let assumed: Vec<_> = sent
+        .iter()
+        .filter(|r| {
+            ["mfa-one", "mfa-two"]
+                .contains(&r.params.get("RoleSessionName").map_or("", String::as_str))
+        })
+        .collect();
+    assert_eq!(assumed.len(), 2);
+    assert!(
+        assumed.iter().all(|r| !r.params.contains_key("TokenCode")),
+        "{assumed:?}"
+    );
+    let table = env.run(&["cache", "list"]).ok();
+    assert!(
+        table.contains("MFA session") && table.contains(serial),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_session_over_an_hour_sends_the_code_to_assume_role_directly() {
+    let fx = support::moto_checks_off();
+    let env = TestEnv::with_fixture(fx);
+    let serial = "arn:aws:iam::111111111111:mfa/direct-test";
+    env.append_config(&format!(
+        "\n[profile mfa-long]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {serial}\nduration_seconds = 14400\nrole_session_name = mfa-long\n",
+        fx.client_role_arn
+    ));
+    let run = env.run(&["-v", "env", "mfa-long", "--mfa-token", "271828"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("sending the code to AssumeRole directly"),
+        "{}",
+        run.stderr()
+    );
+    let sent: Vec<_> = support::recorded_at(fx)
+        .into_iter()
+        .filter(|r| r.params.get("SerialNumber").map(String::as_str) == Some(serial))
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].params["Action"], "AssumeRole");
+    assert_eq!(sent[0].params["TokenCode"], "271828");
+    assert_eq!(sent[0].params["DurationSeconds"], "14400");
+}
+
+#[test]
+fn a_code_used_moments_ago_is_refused_before_any_call() {
+    let env = TestEnv::with_moto();
+    let fx = moto();
+    env.append_config(&format!(
+        "\n[profile mfa-reuse]\nrole_arn = {}\nsource_profile = contractor\nexternal_id = {}\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = mfa-reuse\n",
+        fx.client_role_arn, fx.client_external_id, fx.mfa_serial
+    ));
+    env_json(&env, "mfa-reuse", &["--mfa-token", "161803"]);
+    let run = env.run(&["env", "mfa-reuse", "--mfa-token", "161803", "--no-cache"]);
+    assert_eq!(run.code(), Some(4), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("was already used") && run.stderr().contains("wait for"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(count_assume_roles("mfa-reuse"), 1);
+    // The next code goes through.
+    env_json(&env, "mfa-reuse", &["--mfa-token", "161804", "--no-cache"]);
+    assert_eq!(count_assume_roles("mfa-reuse"), 2);
 }

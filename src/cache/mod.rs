@@ -2,6 +2,12 @@
 //! temporary file in the same directory, then a rename), every read forgiving: an entry that is
 //! missing, unreadable or corrupt is simply a miss, logged at debug level.
 
+pub mod codes;
+pub mod key;
+pub mod lock;
+pub mod sessions;
+
+use crate::config::Plan;
 use crate::env_vars;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -10,6 +16,39 @@ use std::path::{Path, PathBuf};
 
 /// Bumped whenever the layout of any cache file changes; old files are then misses.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// The rows of `assume-role list`.
+pub const LIST_INDEX: &str = "profiles-list.json";
+
+#[derive(serde::Deserialize)]
+struct PlanEntry {
+    version: u32,
+    plan: Plan,
+}
+
+#[derive(Serialize)]
+struct PlanEntryRef<'a> {
+    version: u32,
+    plan: &'a Plan,
+}
+
+/// A plan resolved earlier for the same command line and the same state of the files, so that
+/// a warm run need not parse a large config. Its secrets were never stored: a cached plan
+/// names the credentials to look up, it cannot sign anything.
+pub fn cached_plan(root: &Path, key: &key::Key) -> Option<Plan> {
+    let entry: PlanEntry = read(&root.join("plans").join(format!("{}.json", key.as_str())))?;
+    (entry.version == FORMAT_VERSION).then_some(entry.plan)
+}
+
+pub fn store_plan(root: &Path, key: &key::Key, plan: &Plan) {
+    write(
+        &root.join("plans").join(format!("{}.json", key.as_str())),
+        &PlanEntryRef {
+            version: FORMAT_VERSION,
+            plan,
+        },
+    );
+}
 
 /// `ASSUME_ROLE_CACHE_DIR`, else `assume-role` under the platform cache directory
 /// (`$XDG_CACHE_HOME`, `~/.cache`, `~/Library/Caches`, `%LOCALAPPDATA%`).

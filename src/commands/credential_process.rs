@@ -3,7 +3,7 @@
 //! to the terminal device.
 
 use super::{print, session_for};
-use crate::config::Overrides;
+use crate::cli::CredentialOptions;
 use crate::credentials::rfc3339;
 use crate::error::Error;
 use serde::Serialize;
@@ -25,8 +25,8 @@ struct Output<'a> {
     account_id: Option<&'a str>,
 }
 
-pub fn run(profile: &str, overrides: &Overrides) -> Result<ExitCode, Error> {
-    let session = session_for(profile, overrides)?;
+pub fn run(profile: &str, options: &CredentialOptions) -> Result<ExitCode, Error> {
+    let session = session_for(profile, options)?;
     let creds = &session.credentials;
     let output = Output {
         version: 1,

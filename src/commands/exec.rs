@@ -1,7 +1,7 @@
 //! `assume-role exec`: run a command inside a session.
 
 use super::{inherited_names, session_for};
-use crate::config::Overrides;
+use crate::cli::CredentialOptions;
 use crate::env_vars;
 use crate::error::Error;
 use std::ffi::OsString;
@@ -9,10 +9,10 @@ use std::process::{Command, ExitCode};
 
 pub fn run(
     profile: &str,
-    overrides: &Overrides,
+    options: &CredentialOptions,
     command: Vec<OsString>,
 ) -> Result<ExitCode, Error> {
-    let session = session_for(profile, overrides)?;
+    let session = session_for(profile, options)?;
     let names = inherited_names();
     let changes = session.env_changes(names.iter().map(String::as_str));
 

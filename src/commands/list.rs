@@ -19,13 +19,11 @@ struct Index<'a> {
     profiles: Vec<ProfileSummary<'a>>,
 }
 
-const INDEX_FILE: &str = "profiles-list.json";
-
 pub fn run(json: bool) -> Result<ExitCode, Error> {
     let files = ConfigFiles::locate();
     // Taken before reading, so that an edit during the parse invalidates what we store.
     let fingerprint = files.fingerprint();
-    let index_path = cache::dir().map(|dir| dir.join(INDEX_FILE));
+    let index_path = cache::dir().map(|dir| dir.join(cache::LIST_INDEX));
     if let Some(path) = &index_path
         && let Some(bytes) = cache::read_bytes(path)
         && let Some(index) = cache::parse::<Index>(path, &bytes)

@@ -1,14 +1,16 @@
 //! One module per subcommand. Only these touch the process: its environment, stdout and exit
 //! code. Everything below takes what it needs as arguments.
 
+mod cache;
 mod credential_process;
 mod env;
 mod exec;
 mod list;
 
 use crate::assume;
-use crate::cli::{Cli, Command};
-use crate::config::{Context, Overrides, Plan, Profiles};
+use crate::cache::{cached_plan, key, sessions::Store, store_plan};
+use crate::cli::{Cli, Command, CredentialOptions};
+use crate::config::{ConfigFiles, Context, Overrides, Plan, Profiles};
 use crate::credentials::Session;
 use crate::error::Error;
 use std::io::Write;
@@ -21,25 +23,67 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             profile,
             options,
             command,
-        } => exec::run(&profile, &options.into(), command),
+        } => exec::run(&profile, &options, command),
         Command::Env {
             profile,
             options,
             format,
-        } => env::run(&profile, &options.into(), format),
+        } => env::run(&profile, &options, format),
         Command::CredentialProcess { profile, options } => {
-            credential_process::run(&profile, &options.into())
+            credential_process::run(&profile, &options)
         }
         Command::List { json } => list::run(json),
+        Command::Cache(command) => cache::run(command),
     }
 }
 
 /// Profile name → plan → credentials: the shared front half of every credential command.
-fn session_for(profile: &str, overrides: &Overrides) -> Result<Session, Error> {
-    let profiles = Profiles::load()?;
-    let plan = Plan::resolve(&profiles, profile, overrides, &Context::from_env())?;
+///
+/// The warm path reads a cached plan (so that a large config is not parsed) and the cached
+/// session it names, and nothing else. Anything else goes the long way: parse, resolve, and
+/// let `assume` use or refill the cache.
+fn session_for(profile: &str, options: &CredentialOptions) -> Result<Session, Error> {
+    let overrides = Overrides::from(options);
+    let opts = assume::Options::from(options);
+    let ctx = Context::from_env();
+    let files = ConfigFiles::locate();
+    // Taken before reading, so that an edit during the run invalidates what we store.
+    let fingerprint = serde_json::to_string(&files.fingerprint()).expect("fingerprints serialize");
+    let duration = overrides
+        .duration
+        .map(|d| d.as_secs().to_string())
+        .unwrap_or_default();
+    let plan_key = key::plan(&[
+        profile,
+        &duration,
+        overrides.session_name.as_deref().unwrap_or_default(),
+        overrides.external_id.as_deref().unwrap_or_default(),
+        overrides.region.as_deref().unwrap_or_default(),
+        ctx.env_region.as_deref().unwrap_or_default(),
+        ctx.user_name.as_deref().unwrap_or_default(),
+        &fingerprint,
+    ]);
+    let store = Store::open();
+    if !opts.no_cache
+        && let Some(store) = &store
+        && let Some(plan) = cached_plan(store.root(), &plan_key)
+        && let Some(credentials) = assume::warm(&plan, Some(store), &opts)
+    {
+        return Ok(Session {
+            profile: plan.profile,
+            region: plan.region,
+            credentials,
+        });
+    }
+    let profiles = Profiles::load_from(&files)?;
+    let plan = Plan::resolve(&profiles, profile, &overrides, &ctx)?;
     tracing::debug!(?plan, "resolved");
-    let credentials = assume::credentials_for(&plan)?;
+    if let Some(store) = &store
+        && !plan.hops.is_empty()
+    {
+        store_plan(store.root(), &plan_key, &plan);
+    }
+    let credentials = assume::credentials_for(&plan, store.as_ref(), &opts)?;
     Ok(Session {
         profile: plan.profile,
         region: plan.region,

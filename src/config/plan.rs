@@ -11,6 +11,7 @@ use crate::env_vars;
 use crate::error::Error;
 use crate::secret::Secret;
 use aws_config::profile::Profile;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Profile keys, as the AWS CLI spells them.
@@ -22,6 +23,8 @@ pub(crate) mod keys {
     pub const MFA_SERIAL: &str = "mfa_serial";
     /// Our extension: a command that prints the MFA code.
     pub const MFA_PROCESS: &str = "mfa_process";
+    /// Our extension: how long the MFA session (`GetSessionToken`) lasts.
+    pub const MFA_SESSION_DURATION: &str = "mfa_session_duration";
     pub const DURATION_SECONDS: &str = "duration_seconds";
     pub const ROLE_SESSION_NAME: &str = "role_session_name";
     pub const SOURCE_IDENTITY: &str = "source_identity";
@@ -92,13 +95,15 @@ impl Context {
     }
 }
 
-/// Where the base credentials come from.
-#[derive(Clone, PartialEq, Eq)]
+/// Where the base credentials come from. Serialized (for the plan cache) without its secrets.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Base {
     StaticKeys {
         profile: String,
         access_key_id: String,
+        #[serde(skip)]
         secret_access_key: Secret,
+        #[serde(skip)]
         session_token: Option<Secret>,
     },
     /// `credential_source = Environment`: the only case in which `AWS_*` variables are read.
@@ -115,11 +120,15 @@ pub enum Base {
         profile: String,
         command: String,
     },
+    /// `settings` holds the profile's SSO keys, so that a changed account or role is a
+    /// different source.
     Sso {
         profile: String,
+        settings: String,
     },
     WebIdentity {
         profile: String,
+        settings: String,
     },
 }
 
@@ -161,8 +170,8 @@ impl Base {
             | Base::Ec2InstanceMetadata { profile }
             | Base::EcsContainer { profile }
             | Base::CredentialProcess { profile, .. }
-            | Base::Sso { profile }
-            | Base::WebIdentity { profile } => profile,
+            | Base::Sso { profile, .. }
+            | Base::WebIdentity { profile, .. } => profile,
         }
     }
 
@@ -193,13 +202,17 @@ impl Base {
 }
 
 /// How to obtain an MFA code for one hop.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mfa {
     pub serial: String,
     /// From `--mfa-token`, already checked to be 6 digits.
+    #[serde(skip)]
     pub token: Option<String>,
     /// `mfa_process` of the hop's profile.
     pub process: Option<String>,
+    /// How long an MFA session made for this device lasts (`mfa_session_duration`, our
+    /// extension; 12 hours by default: one code a working day).
+    pub session_duration: Duration,
 }
 
 impl std::fmt::Debug for Mfa {
@@ -212,12 +225,13 @@ impl std::fmt::Debug for Mfa {
                 "process",
                 &self.process.as_deref().map(crate::mfa::program_name),
             )
+            .field("session_duration", &self.session_duration)
             .finish()
     }
 }
 
 /// One `AssumeRole` call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hop {
     pub profile: String,
     pub role_arn: String,
@@ -230,7 +244,7 @@ pub struct Hop {
     pub chained: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RegionOrigin {
     Flag,
     Profile,
@@ -239,7 +253,7 @@ pub enum RegionOrigin {
 }
 
 /// Everything needed to produce credentials for a profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub profile: String,
     pub region: String,
@@ -387,10 +401,26 @@ fn hop_for(
     let mfa = match get(keys::MFA_SERIAL) {
         Some(serial) => {
             MFA_SERIAL.check(serial, Some(name), keys::MFA_SERIAL)?;
+            let session_duration = match get(keys::MFA_SESSION_DURATION) {
+                Some(text) => duration::parse(text)
+                    .ok()
+                    .filter(|d| {
+                        (duration::SESSION_TOKEN_MIN..=duration::SESSION_TOKEN_MAX).contains(d)
+                    })
+                    .ok_or_else(|| Error::InvalidValue {
+                        profile: Some(name.to_owned()),
+                        key: keys::MFA_SESSION_DURATION.into(),
+                        what: "MFA session duration",
+                        value: text.to_owned(),
+                        reason: "GetSessionToken accepts 15m to 36h".into(),
+                    })?,
+                None => duration::MFA_SESSION_DEFAULT,
+            };
             Some(Mfa {
                 serial: serial.to_owned(),
                 token: token.take(),
                 process: get(keys::MFA_PROCESS).map(str::to_owned),
+                session_duration,
             })
         }
         None => None,
@@ -496,7 +526,17 @@ fn base_of(profile: &Profile) -> Result<Base, Error> {
                 missing: keys::ROLE_ARN,
             });
         }
-        return Ok(Base::WebIdentity { profile: name });
+        return Ok(Base::WebIdentity {
+            settings: settings_of(
+                profile,
+                &[
+                    keys::ROLE_ARN,
+                    keys::WEB_IDENTITY_TOKEN_FILE,
+                    keys::ROLE_SESSION_NAME,
+                ],
+            ),
+            profile: name,
+        });
     }
     if [
         keys::SSO_SESSION,
@@ -507,7 +547,19 @@ fn base_of(profile: &Profile) -> Result<Base, Error> {
     .iter()
     .any(|k| profile.get(k).is_some())
     {
-        return Ok(Base::Sso { profile: name });
+        return Ok(Base::Sso {
+            settings: settings_of(
+                profile,
+                &[
+                    keys::SSO_SESSION,
+                    keys::SSO_START_URL,
+                    keys::SSO_ACCOUNT_ID,
+                    keys::SSO_ROLE_NAME,
+                    "sso_region",
+                ],
+            ),
+            profile: name,
+        });
     }
     if let Some(command) = profile.get(keys::CREDENTIAL_PROCESS) {
         return Ok(Base::CredentialProcess {
@@ -521,6 +573,14 @@ fn base_of(profile: &Profile) -> Result<Base, Error> {
         return static_keys(profile);
     }
     Err(Error::NoCredentialSource { profile: name })
+}
+
+/// The values of `keys` in `profile`, as one string, for cache keys.
+fn settings_of(profile: &Profile, keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("{k}={}", profile.get(k).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn static_keys(profile: &Profile) -> Result<Base, Error> {

@@ -67,34 +67,43 @@ pub fn venv_bin(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The shared moto, started on first use.
+/// The shared moto with signature and policy checks on, started on first use.
 pub fn moto() -> &'static Fixture {
     static MOTO: OnceLock<Moto> = OnceLock::new();
+    &MOTO.get_or_init(|| start_fixture(&[])).fixture
+}
+
+/// A second moto with checks off, for MFA sessions: moto's `GetSessionToken` returns fixed
+/// keys that its own checks reject.
+pub fn moto_checks_off() -> &'static Fixture {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
     &MOTO
-        .get_or_init(|| {
-            let script =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_fixture.py");
-            let mut child = Command::new(python())
-                .arg(script)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("start moto_fixture.py");
-            let stdin = child.stdin.take().unwrap();
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .expect("read the fixture's line");
-            let fixture: Fixture = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("fixture printed {line:?}: {e}"));
-            Moto {
-                fixture,
-                _stdin: stdin,
-                _child: child,
-            }
-        })
+        .get_or_init(|| start_fixture(&["--checks-off"]))
         .fixture
+}
+
+fn start_fixture(args: &[&str]) -> Moto {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_fixture.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start moto_fixture.py");
+    let stdin = child.stdin.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("read the fixture's line");
+    let fixture: Fixture =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("fixture printed {line:?}: {e}"));
+    Moto {
+        fixture,
+        _stdin: stdin,
+        _child: child,
+    }
 }
 
 /// One recorded request, as the proxy saw it.
@@ -107,7 +116,12 @@ pub struct Recorded {
 
 /// Every request the proxy forwarded so far, from all tests.
 pub fn recorded_all() -> Vec<Recorded> {
-    let url = format!("{}/__recorded", moto().proxy);
+    recorded_at(moto())
+}
+
+/// Every request a fixture's proxy forwarded so far.
+pub fn recorded_at(fixture: &Fixture) -> Vec<Recorded> {
+    let url = format!("{}/__recorded", fixture.proxy);
     let out = Command::new(python())
         .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", &url])
         .output()
@@ -167,7 +181,11 @@ impl TestEnv {
     /// A test env whose STS is moto (through the recording proxy), with the contractor's keys
     /// in the credentials file and the standard profiles in the config.
     pub fn with_moto() -> Self {
-        let fx = moto();
+        Self::with_fixture(moto())
+    }
+
+    /// The same, against `fixture`.
+    pub fn with_fixture(fx: &Fixture) -> Self {
         let mut env = Self::new();
         env.set("AWS_ENDPOINT_URL", &fx.proxy);
         env.write_credentials(&format!(
@@ -253,6 +271,9 @@ source_profile = contractor
 external_id = {ext}
 mfa_serial = {serial}
 mfa_process = echo 123456
+# Over an hour, so the code goes to AssumeRole itself: moto's MFA sessions (GetSessionToken)
+# fail its own signature checks, so that route is tested with checks off.
+duration_seconds = 7200
 region = {region}
 
 [profile client-nomfa]

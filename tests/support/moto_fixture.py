@@ -467,6 +467,12 @@ def main() -> int:
     parser.add_argument(
         "--proxy-port", type=int, default=0, help="the recording proxy's port (default: a free one)"
     )
+    parser.add_argument(
+        "--checks-off",
+        action="store_true",
+        help="leave moto's signature and policy checks off: its GetSessionToken returns fixed keys"
+        " that its own checks reject, so MFA-session flows can only be exercised this way",
+    )
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -480,7 +486,8 @@ def main() -> int:
         users = seed(endpoint)
         # From now on moto checks signatures and identity policies. A form
         # content type here makes moto answer 500, hence text/plain.
-        moto_api_post(endpoint, "/moto-api/reset-auth", b"0", "text/plain")
+        if not args.checks_off:
+            moto_api_post(endpoint, "/moto-api/reset-auth", b"0", "text/plain")
 
         recorder = Recorder()
         proxy, proxy_endpoint = start_proxy(args.proxy_port, endpoint, recorder)

@@ -1,0 +1,168 @@
+//! Cache keys. A key covers everything that changes the credentials it names: the whole chain
+//! up to that hop (each hop's key hashes the one before), the base source's identity (an access
+//! key ID, never a secret), the partition and any endpoint override. Rotated keys or an edited
+//! profile therefore lead to a different key, never to stale credentials.
+
+use crate::config::{Base, Hop, Plan};
+use crate::env_vars;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Key(String);
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn hash(parts: &[&str]) -> Self {
+        // A JSON array is an unambiguous encoding: no choice of values can collide two lists.
+        let encoded = serde_json::to_vec(parts).expect("strings serialize");
+        Self(hex(&Sha256::digest(&encoded)))
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({})", &self.0[..12])
+    }
+}
+
+/// Lower-case hex, for file names.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// The AWS partition of a region: credentials are valid across the regions of one partition.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
+/// Which STS answers: credentials from an emulator must never be served for the real thing.
+fn endpoint_scope(plan: &Plan) -> String {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    format!(
+        "{}|{}|{}",
+        var("AWS_ENDPOINT_URL_STS"),
+        var("AWS_ENDPOINT_URL"),
+        if plan.sdk_settings {
+            plan.profile.as_str()
+        } else {
+            ""
+        }
+    )
+}
+
+/// Who the base credentials are, without touching them: an access key ID for keys, the
+/// profile's settings for the other sources. `None` when the environment lacks the keys a
+/// `credential_source = Environment` profile needs (the cold path then reports it).
+pub fn base_identity(base: &Base) -> Option<String> {
+    Some(match base {
+        Base::StaticKeys { access_key_id, .. } => format!("keys:{access_key_id}"),
+        Base::Environment { .. } => {
+            format!(
+                "env:{}",
+                std::env::var(env_vars::AWS_ACCESS_KEY_ID)
+                    .ok()
+                    .filter(|v| !v.is_empty())?
+            )
+        }
+        Base::Ec2InstanceMetadata { profile } => format!("imds:{profile}"),
+        Base::EcsContainer { profile } => format!("ecs:{profile}"),
+        Base::CredentialProcess { profile, command } => format!("process:{profile}:{command}"),
+        Base::Sso { profile, settings } => format!("sso:{profile}:{settings}"),
+        Base::WebIdentity { profile, settings } => format!("web:{profile}:{settings}"),
+    })
+}
+
+/// One key per hop, in call order.
+pub fn chain(plan: &Plan) -> Option<Vec<Key>> {
+    let mut previous = Key::hash(&[
+        "assume-role/v1",
+        &base_identity(&plan.base)?,
+        partition(&plan.region),
+        &endpoint_scope(plan),
+    ]);
+    let mut keys = Vec::with_capacity(plan.hops.len());
+    for hop in &plan.hops {
+        previous = hop_key(&previous, hop);
+        keys.push(previous.clone());
+    }
+    Some(keys)
+}
+
+fn hop_key(previous: &Key, hop: &Hop) -> Key {
+    let duration = hop
+        .duration
+        .map(|d| d.as_secs().to_string())
+        .unwrap_or_default();
+    Key::hash(&[
+        previous.as_str(),
+        &hop.role_arn,
+        hop.external_id.as_deref().unwrap_or_default(),
+        hop.mfa.as_ref().map_or("", |m| m.serial.as_str()),
+        &duration,
+        &hop.session_name,
+        hop.source_identity.as_deref().unwrap_or_default(),
+        // Session policies are not supported yet; the slot keeps old keys valid when they are.
+        "",
+    ])
+}
+
+/// The MFA session of one long-term key and one MFA device.
+pub fn mfa_session(access_key_id: &str, serial: &str, plan: &Plan) -> Key {
+    Key::hash(&[
+        "assume-role/v1/mfa-session",
+        access_key_id,
+        serial,
+        partition(&plan.region),
+        &endpoint_scope(plan),
+    ])
+}
+
+/// The record of the last code accepted for an MFA device.
+pub fn mfa_device(serial: &str) -> Key {
+    Key::hash(&["assume-role/v1/mfa-device", serial])
+}
+
+/// A resolved plan for one command line against one state of the config files.
+pub fn plan(parts: &[&str]) -> Key {
+    let mut all = vec!["assume-role/v1/plan"];
+    all.extend_from_slice(parts);
+    Key::hash(&all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition("eu-west-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
+    fn encoding_is_unambiguous() {
+        assert_ne!(Key::hash(&["a|b", "c"]), Key::hash(&["a", "b|c"]));
+        assert_eq!(Key::hash(&["x"]).as_str().len(), 64);
+    }
+}

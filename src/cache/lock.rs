@@ -1,0 +1,62 @@
+//! One OS file lock per cache key, so that parallel runs that need the same session make one
+//! STS call and show one MFA prompt. The OS releases the lock when its holder exits, however it
+//! exits, so a killed run never blocks later ones; the lock file itself carries nothing.
+
+use crate::error::Error;
+use std::fs::File;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Long enough for a person to find their phone; a run that waits longer fails instead of hanging.
+const GIVE_UP_AFTER: Duration = Duration::from_mins(5);
+const TELL_AFTER: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    /// Blocks until the lock at `path` is ours. `what` names the session in the message shown if
+    /// the wait is long.
+    pub fn acquire(path: &Path, what: &str) -> Result<Self, Error> {
+        let io = |e: std::io::Error| Error::Cache {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        if let Some(dir) = path.parent() {
+            super::ensure_private_dir(dir).map_err(io)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(path).map_err(io)?;
+        let start = Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+            let waited = start.elapsed();
+            if waited > GIVE_UP_AFTER {
+                return Err(Error::LockTimeout {
+                    what: what.to_owned(),
+                    waited,
+                });
+            }
+            if !told && waited > TELL_AFTER {
+                told = true;
+                eprintln!(
+                    "assume-role: waiting for another run that is getting {what} (it may be asking for an MFA code)"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

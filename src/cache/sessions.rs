@@ -1,0 +1,209 @@
+//! Cached sessions: role sessions and MFA sessions, one file each, named by their key. Only
+//! temporary credentials are ever stored; long-term keys never leave the AWS files.
+
+use super::key::Key;
+use crate::credentials::Credentials;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Sessions are reused until this long before they expire, so that SDKs reading
+/// `credential_process` (which refresh 10–15 minutes ahead) never see one about to lapse.
+pub const REUSE_MARGIN: Duration = Duration::from_mins(15);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    RoleSession,
+    MfaSession,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::RoleSession => "role session",
+            Kind::MfaSession => "MFA session",
+        }
+    }
+}
+
+/// One cached session. `Debug` redacts the secret and the token through [`Secret`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    pub version: u32,
+    pub kind: Kind,
+    /// The profile whose run created it.
+    pub profile: String,
+    pub role_arn: Option<String>,
+    pub mfa_serial: Option<String>,
+    pub access_key_id: String,
+    #[serde(with = "secret_text")]
+    pub secret_access_key: Secret,
+    #[serde(with = "secret_text")]
+    pub session_token: Secret,
+    /// Seconds since the Unix epoch.
+    pub expiration: u64,
+    pub account_id: Option<String>,
+}
+
+impl Entry {
+    pub fn new(
+        kind: Kind,
+        profile: &str,
+        role_arn: Option<&str>,
+        mfa_serial: Option<&str>,
+        creds: &Credentials,
+    ) -> Option<Self> {
+        Some(Self {
+            version: super::FORMAT_VERSION,
+            kind,
+            profile: profile.to_owned(),
+            role_arn: role_arn.map(str::to_owned),
+            mfa_serial: mfa_serial.map(str::to_owned),
+            access_key_id: creds.access_key_id.clone(),
+            secret_access_key: creds.secret_access_key.clone(),
+            session_token: creds.session_token.clone()?,
+            expiration: creds.expiration?.duration_since(UNIX_EPOCH).ok()?.as_secs(),
+            account_id: creds.account_id.clone(),
+        })
+    }
+
+    pub fn expires(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.expiration)
+    }
+
+    /// Time left, or zero once expired.
+    pub fn remaining(&self, now: SystemTime) -> Duration {
+        self.expires().duration_since(now).unwrap_or_default()
+    }
+
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            session_token: Some(self.session_token.clone()),
+            expiration: Some(self.expires()),
+            account_id: self.account_id.clone(),
+        }
+    }
+}
+
+mod secret_text {
+    use crate::secret::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
+
+/// The session store under the cache directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// `None` when there is no cache directory at all (no home, no override): then every run is
+    /// cold, which is slower but still correct.
+    pub fn open() -> Option<Self> {
+        super::dir().map(|root| Self { root })
+    }
+
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &Key) -> PathBuf {
+        self.root
+            .join("sessions")
+            .join(format!("{}.json", key.as_str()))
+    }
+
+    /// A session with at least `needed` left (never less than [`REUSE_MARGIN`]). An expired,
+    /// corrupt or foreign-version entry is a miss.
+    pub fn get(&self, key: &Key, needed: Duration) -> Option<Entry> {
+        let path = self.path(key);
+        let entry: Entry = super::read(&path)?;
+        if entry.version != super::FORMAT_VERSION {
+            return None;
+        }
+        let left = entry.remaining(SystemTime::now());
+        if left < needed.max(REUSE_MARGIN) {
+            tracing::debug!(path = %path.display(), left_secs = left.as_secs(), "cached session too close to expiry");
+            return None;
+        }
+        Some(entry)
+    }
+
+    pub fn put(&self, key: &Key, entry: &Entry) {
+        super::write(&self.path(key), entry);
+    }
+
+    /// Holds the lock of `key` until dropped; see [`super::lock`].
+    pub fn lock(&self, key: &Key, what: &str) -> Result<super::lock::Lock, crate::error::Error> {
+        super::lock::Lock::acquire(
+            &self
+                .root
+                .join("locks")
+                .join(format!("{}.lock", key.as_str())),
+            what,
+        )
+    }
+
+    /// Every readable entry, with its file.
+    pub fn entries(&self) -> Vec<(PathBuf, Entry)> {
+        let Ok(dir) = std::fs::read_dir(self.root.join("sessions")) else {
+            return Vec::new();
+        };
+        let mut entries: Vec<(PathBuf, Entry)> = dir
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter_map(|p| super::read::<Entry>(&p).map(|e| (p, e)))
+            .collect();
+        entries.sort_by(|a, b| (&a.1.profile, a.1.expiration).cmp(&(&b.1.profile, b.1.expiration)));
+        entries
+    }
+
+    /// Removes the sessions of `profile`, or all sessions and derived files. Returns how many
+    /// sessions went.
+    pub fn clear(&self, profile: Option<&str>) -> std::io::Result<usize> {
+        let mut removed = 0;
+        let sessions = self.root.join("sessions");
+        if let Ok(dir) = std::fs::read_dir(&sessions) {
+            for path in dir.filter_map(Result::ok).map(|e| e.path()) {
+                let matches = match profile {
+                    None => true,
+                    Some(name) => super::read::<Entry>(&path).is_some_and(|e| e.profile == name),
+                };
+                if matches {
+                    std::fs::remove_file(&path)?;
+                    removed += 1;
+                }
+            }
+        }
+        if profile.is_none() {
+            for derived in ["plans", "locks"] {
+                match std::fs::remove_dir_all(self.root.join(derived)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+            match std::fs::remove_file(self.root.join(super::LIST_INDEX)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(removed)
+    }
+}
