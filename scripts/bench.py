@@ -52,6 +52,24 @@ def report(name: str, times: list[float], target_ms: float | None) -> dict:
     return {"name": name, "min_ms": times[0], "median_ms": median, "p90_ms": p90, "runs": len(times), "target_ms": target_ms}
 
 
+def seed_awscli_cache(home: Path, fx: dict, binary: str, env: dict) -> None:
+    """Puts our session for the `plain` profile into the AWS CLI's own cache, keyed as botocore
+    keys it (SHA-1 of the sorted AssumeRole arguments), so that it answers without a network."""
+    import hashlib
+
+    out = subprocess.run([binary, "credential-process", "plain"], env=env, capture_output=True, check=True).stdout
+    creds = json.loads(out)
+    args = {"RoleArn": fx["client_role_arn"], "ExternalId": fx["client_external_id"]}
+    name = hashlib.sha1(json.dumps(args, sort_keys=True).encode()).hexdigest()
+    cache = home / ".aws/cli/cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    response = {
+        "Credentials": {k: creds[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")},
+        "AssumedRoleUser": {"AssumedRoleId": "AROAEXAMPLE:bench", "Arn": f"arn:aws:sts::222222222222:assumed-role/client-admin/bench"},
+    }
+    (cache / f"{name}.json").write_text(json.dumps(response))
+
+
 def start_fixture(python: str) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
         [python, str(ROOT / "tests/support/moto_fixture.py")],
@@ -70,6 +88,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--awscli-v2", default="/usr/bin/aws", help="AWS CLI v2 (Debian's awscli) for the warm comparison")
+    parser.add_argument("--awsume", help="awsumepy from a venv, for the cold comparison")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="assume-role-bench."))
@@ -85,9 +105,15 @@ def main() -> None:
         )
         client = (
             f"[profile client]\nrole_arn = {fx['client_role_arn']}\nsource_profile = contractor\n"
-            f"external_id = {fx['client_external_id']}\nmfa_serial = {fx['mfa_serial']}\nregion = us-east-1\n"
+            f"external_id = {fx['client_external_id']}\nmfa_serial = {fx['mfa_serial']}\n"
+            f"duration_seconds = 7200\nregion = us-east-1\n"
         )
-        config.write_text("[profile contractor]\nregion = us-east-1\n\n" + client)
+        # The same role without MFA, for the peers: neither can be handed a code without a prompt.
+        plain = (
+            f"\n[profile plain]\nrole_arn = {fx['client_role_arn']}\nsource_profile = contractor\n"
+            f"external_id = {fx['client_external_id']}\nregion = us-east-1\n"
+        )
+        config.write_text("[profile contractor]\nregion = us-east-1\n\n" + client + plain)
         big = tmp / "config-10k"
         with big.open("w") as f:
             f.write("[profile contractor]\nregion = us-east-1\n\n" + client)
@@ -110,20 +136,70 @@ def main() -> None:
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
         print(f"binary: {binary} ({Path(binary).stat().st_size / 1e6:.1f} MB)")
         print(f"profiles in the large config: {10_001 + 1}, {big.stat().st_size / 1e6:.1f} MB\n")
-        results = [
-            report("--help", measure([binary, "--help"], env, args.runs, args.warmup), 5),
-            report("env (cold: one AssumeRole to moto)",
-                   measure([binary, "env", "client", "--mfa-token", "123456"], env, args.runs, args.warmup), 50),
-            report("credential-process (cold)",
-                   measure([binary, "credential-process", "client", "--mfa-token", "123456"], env, args.runs, args.warmup), None),
-            report("list, 10,002 profiles", measure([binary, "list"], env_big, args.runs, args.warmup), 50),
-            report("list --json, 10,002 profiles", measure([binary, "list", "--json"], env_big, args.runs, args.warmup), None),
-            # Every run right after an edit of the config: the index is rebuilt from a full parse.
-            report("list, 10,002 profiles, just edited",
-                   measure([binary, "list"], env_big, args.runs, args.warmup, prepare=lambda: os.utime(big)), None),
-            report("env (cold) with 10,002 profiles",
-                   measure([binary, "env", "client", "--mfa-token", "123456"], env_big, args.runs, args.warmup), None),
-        ]
+        # Codes are refused when reused within 30 s, so each cold run with MFA gets a new one.
+        codes = iter(f"{i:06d}" for i in range(100000, 999999, 7))
+        def cold_mfa(profile_env):
+            return lambda: [binary, "env", "client", "--no-cache", "--mfa-token", next(codes)]
+
+        def measure_argv(make_argv, run_env, prepare=None):
+            times = []
+            for i in range(args.warmup + args.runs):
+                if prepare:
+                    prepare()
+                argv = make_argv()
+                start = time.perf_counter()
+                done = subprocess.run(argv, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                elapsed = (time.perf_counter() - start) * 1000
+                if done.returncode != 0:
+                    sys.exit(f"bench: {' '.join(argv)} failed ({done.returncode}):\n{done.stderr.decode()}")
+                if i >= args.warmup:
+                    times.append(elapsed)
+            return times
+
+        results = {}
+        def add(name, times, target=None):
+            results[name] = report(name, times, target)
+
+        add("--help", measure([binary, "--help"], env, args.runs, args.warmup), 5)
+        add("env, cold: --no-cache, one AssumeRole to moto",
+            measure_argv(cold_mfa(env), env), 50)
+        add("credential-process, cold: --no-cache",
+            measure([binary, "credential-process", "plain", "--no-cache"], env, args.runs, args.warmup), None)
+        add("env, warm (cached session)", measure([binary, "env", "client"], env, args.runs, args.warmup), 5)
+        add("credential-process, warm", measure([binary, "credential-process", "client"], env, args.runs, args.warmup), 5)
+        add("list, 10,002 profiles", measure([binary, "list"], env_big, args.runs, args.warmup), 50)
+        add("list --json, 10,002 profiles", measure([binary, "list", "--json"], env_big, args.runs, args.warmup), None)
+        # Every run right after an edit of the config: the index is rebuilt from a full parse.
+        add("list, 10,002 profiles, just edited",
+            measure([binary, "list"], env_big, args.runs, args.warmup, prepare=lambda: os.utime(big)), None)
+        add("env, warm, 10,002 profiles", measure([binary, "env", "client"], env_big, args.runs, args.warmup), 50)
+        add("env, warm, 10,002 profiles, just edited (full parse)",
+            measure([binary, "env", "client"], env_big, args.runs, args.warmup, prepare=lambda: os.utime(big)), None)
+
+        # The peers, side by side.
+        print()
+        v2 = Path(args.awscli_v2)
+        if v2.exists() and b"aws-cli/2" in subprocess.run([str(v2), "--version"], capture_output=True).stdout:
+            seed_awscli_cache(home, fx, binary, env)
+            peer_env = {"PATH": env["PATH"], "HOME": str(home)}
+            add("AWS CLI v2: configure export-credentials (its cache)",
+                measure([str(v2), "configure", "export-credentials", "--profile", "plain", "--format", "process"],
+                        peer_env, max(10, args.runs // 5), 2), None)
+            ours = results["credential-process, warm"]["median_ms"]
+            theirs = results["AWS CLI v2: configure export-credentials (its cache)"]["median_ms"]
+            print(f"  -> warm credential-process is {theirs / ours:.0f}x faster than the AWS CLI v2 (target >= 100x)")
+        else:
+            print(f"AWS CLI v2 not found at {v2} (Debian: apt-get install awscli); warm comparison skipped")
+        if args.awsume:
+            peer_env = dict(env)
+            add("awsume: assume the same role, --refresh (cold)",
+                measure([args.awsume, "plain", "--refresh"], peer_env, max(10, args.runs // 5), 2), None)
+            ours = results["env, cold: --no-cache, one AssumeRole to moto"]["median_ms"]
+            theirs = results["awsume: assume the same role, --refresh (cold)"]["median_ms"]
+            print(f"  -> cold env is {theirs / ours:.0f}x faster than awsume (target >= 10x)")
+        else:
+            print("awsume not given (--awsume PATH); cold comparison skipped")
+
         # moto's own cost for the same call, for scale: boto3 in a warm interpreter.
         probe = (
             "import boto3, time, statistics, sys, json\n"
@@ -138,7 +214,7 @@ def main() -> None:
         rt = float(subprocess.run([args.python, "-c", probe, json.dumps(fx)], capture_output=True, text=True, check=True).stdout)
         print(f"\nmoto's AssumeRole round trip (boto3, warm interpreter): median {rt:.2f} ms")
         if args.json:
-            Path(args.json).write_text(json.dumps({"results": results, "moto_round_trip_ms": rt}, indent=2))
+            Path(args.json).write_text(json.dumps({"results": list(results.values()), "moto_round_trip_ms": rt}, indent=2))
     finally:
         fixture.stdin.close()
         fixture.wait(timeout=10)

@@ -1264,3 +1264,43 @@ fn a_code_used_moments_ago_is_refused_before_any_call() {
     env_json(&env, "mfa-reuse", &["--mfa-token", "161804", "--no-cache"]);
     assert_eq!(count_assume_roles("mfa-reuse"), 2);
 }
+
+#[test]
+fn a_run_killed_while_holding_a_lock_blocks_nothing() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-killed", "");
+    env_json(&env, "cache-killed", &[]);
+    let locks = env.dir.path().join("xdg/cache/assume-role/locks");
+    // Another process takes every lock (flock, as std's File::lock does), then dies by SIGKILL
+    // after a moment; a run in between waits for it, and then proceeds.
+    let holder = "import fcntl, glob, os, sys, time\nfs = [open(p, 'w') for p in glob.glob(sys.argv[1] + '/*.lock')]\n[fcntl.flock(f, fcntl.LOCK_EX) for f in fs]\nprint(len(fs), flush=True)\ntime.sleep(1.5)\nos.kill(os.getpid(), 9)\n";
+    let mut python = std::process::Command::new(support::python())
+        .args(["-c", holder, locks.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(python.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(
+        line.trim().parse::<usize>().unwrap() >= 1,
+        "no lock file to hold"
+    );
+    let run = env.run(&["env", "cache-killed", "--no-cache", "--format", "json"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("waiting for another run"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(10),
+        "{:?}",
+        run.elapsed
+    );
+    let _ = python.wait();
+    assert_eq!(count_assume_roles("cache-killed"), 2);
+}
