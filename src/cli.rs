@@ -82,6 +82,147 @@ pub enum Command {
     /// Show or remove cached sessions.
     #[command(subcommand)]
     Cache(CacheCommand),
+
+    /// The client's side: trust policy, permissions, CloudFormation template and launch link.
+    #[command(subcommand)]
+    Onboard(OnboardCommand),
+
+    /// Change profiles in the AWS config file.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OnboardCommand {
+    /// Print the trust policy for the client's role (JSON).
+    #[command(
+        after_help = "Example:\n  assume-role onboard trust-policy --contractor-account 111111111111 --require-mfa"
+    )]
+    TrustPolicy(TrustArgs),
+
+    /// Print a permissions policy for the client's role (JSON).
+    Permissions {
+        #[arg(long, value_enum)]
+        preset: Preset,
+        /// The bucket for `s3-put`.
+        #[arg(long, required_if_eq("preset", "s3-put"))]
+        bucket: Option<String>,
+        #[arg(long, default_value = "aws")]
+        partition: String,
+    },
+
+    /// Print the policy you attach to your own user: `sts:AssumeRole` on exactly these roles.
+    ContractorPolicy {
+        #[arg(long = "role-arn", value_name = "ARN", required = true)]
+        role_arns: Vec<String>,
+    },
+
+    /// Print a CloudFormation template (YAML) that creates the client's role.
+    Cloudformation(TemplateArgs),
+
+    /// Upload the template to your bucket and print the client's launch link.
+    Publish {
+        /// A bucket in your own account.
+        #[arg(long)]
+        bucket: String,
+        /// The object key (default: `assume-role/<stack name>.yaml`).
+        #[arg(long)]
+        key: Option<String>,
+        /// The stack name the client sees, and the profile name suggested to you.
+        #[arg(long, default_value = "contractor-access")]
+        stack_name: String,
+        /// The client's region for the console link (default: your profile's region).
+        #[arg(long)]
+        region: Option<String>,
+        /// Your own profile, which uploads the template (default: `AWS_PROFILE`, else `default`).
+        #[arg(long)]
+        profile: Option<String>,
+        #[command(flatten)]
+        template: TemplateArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// The AWS managed `ReadOnlyAccess` policy.
+    ReadOnly,
+    /// Only `s3:PutObject` into one bucket.
+    S3Put,
+}
+
+/// Who may assume the client's role, and under which conditions.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TrustArgs {
+    /// Your AWS account ID (trusts the whole account; repeatable).
+    #[arg(long = "contractor-account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// A specific user or role ARN of yours (least privilege; repeatable).
+    #[arg(long = "contractor-principal", value_name = "ARN")]
+    pub principals: Vec<String>,
+    /// The external ID to require (default: a new random one, shown on stderr).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Require MFA (`aws:MultiFactorAuthPresent`).
+    #[arg(long)]
+    pub require_mfa: bool,
+    /// Only from these networks (`aws:SourceIp`; repeatable).
+    #[arg(long = "source-ip", value_name = "CIDR")]
+    pub source_ips: Vec<String>,
+    /// Only until this time (`aws:CurrentTime`, RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub not_after: Option<String>,
+    /// The partition of the ARNs (`aws`, `aws-cn`, `aws-us-gov`).
+    #[arg(long, default_value = "aws")]
+    pub partition: String,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct TemplateArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// A policy to attach: an AWS managed policy name (e.g. `ReadOnlyAccess`) or an ARN
+    /// (repeatable).
+    #[arg(long = "managed-policy", value_name = "NAME|ARN")]
+    pub managed_policies: Vec<String>,
+    /// The role's name (default: one CloudFormation makes up).
+    #[arg(long)]
+    pub role_name: Option<String>,
+    /// The role's MaxSessionDuration: 1h to 12h.
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    pub max_session_duration: Option<Duration>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Append a role profile to the AWS config file, keeping every existing byte.
+    #[command(
+        after_help = "Example:\n  assume-role profile add acme --role-arn arn:aws:iam::222222222222:role/contractor \\\n      --source-profile default --external-id 9f1c... --mfa-serial arn:aws:iam::111111111111:mfa/me"
+    )]
+    Add {
+        /// The new profile's name.
+        name: String,
+        #[arg(long, value_name = "ARN")]
+        role_arn: String,
+        /// The profile with your own credentials.
+        #[arg(long, value_name = "PROFILE", default_value = "default")]
+        source_profile: String,
+        #[arg(long, value_name = "ID")]
+        external_id: Option<String>,
+        /// Your MFA device, if the client's trust policy requires MFA.
+        #[arg(long, value_name = "ARN")]
+        mfa_serial: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        /// Session length (written as `duration_seconds`).
+        #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+        duration: Option<Duration>,
+        /// What the client sees in CloudTrail (written as `role_session_name`).
+        #[arg(long, value_name = "NAME")]
+        session_name: Option<String>,
+        /// Replace the profile if it exists (the old file is kept as `.bak`).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

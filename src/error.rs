@@ -223,6 +223,21 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("profile `{name}` already exists (in `{}` or the credentials file)", .path.display())]
+    ProfileExists { name: String, path: PathBuf },
+
+    #[error("cannot write `{}`: {source}", .path.display())]
+    ConfigWrite {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("cannot get random bytes from the operating system: {0}")]
+    Random(String),
+
+    #[error("cannot publish the template to bucket `{bucket}`: {detail}")]
+    Publish { bucket: String, detail: String },
+
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
 
@@ -304,6 +319,7 @@ impl Error {
             | Error::InvalidValue { .. }
             | Error::InvalidRegion { .. }
             | Error::MinValid { .. }
+            | Error::ProfileExists { .. }
             | Error::DurationOutOfRange { .. }
             | Error::EnvironmentCredentialsMissing { .. }
             | Error::OuterSessionAsSource { .. } => Exit::Config,
@@ -313,6 +329,7 @@ impl Error {
             | Error::MfaCodeReused { .. }
             | Error::Prompt(_) => Exit::Mfa,
             Error::Sts { .. }
+            | Error::Publish { .. }
             | Error::SourceCredentials {
                 unreachable: false, ..
             } => Exit::Denied,
@@ -327,7 +344,9 @@ impl Error {
             | Error::Output(_)
             | Error::Runtime(_)
             | Error::LockTimeout { .. }
-            | Error::Cache { .. } => Exit::Failure,
+            | Error::Cache { .. }
+            | Error::ConfigWrite { .. }
+            | Error::Random(_) => Exit::Failure,
         }
     }
 
@@ -381,6 +400,11 @@ impl Error {
             ],
             Error::LockTimeout { .. } => vec!["finish or stop the other run (it may be waiting for an MFA code in another terminal)".into()],
             Error::Cache { .. } => vec!["check the permissions of the cache directory, or point `ASSUME_ROLE_CACHE_DIR` elsewhere".into()],
+            Error::ProfileExists { .. } => vec!["choose another name, or pass `--force` to replace it (the old file is kept as `.bak`)".into()],
+            Error::ConfigWrite { .. } => vec!["check the file's and its directory's permissions; nothing was changed".into()],
+            Error::Publish { .. } => vec![
+                "the bucket must exist in your own account, and `--profile` must be allowed `s3:PutObject` and `s3:GetObject` on it".into(),
+            ],
             Error::Sts { failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, message, .. } => {
                 if *sent_mfa && message.contains("MultiFactorAuthentication") {
                     return vec!["the MFA code was wrong, expired or already used; wait for the next code and try again".into()];
@@ -399,6 +423,7 @@ impl Error {
             Error::InvalidValue { .. }
             | Error::CommandNotExecutable { .. }
             | Error::Output(_)
+            | Error::Random(_)
             | Error::Runtime(_) => vec![],
         }
     }

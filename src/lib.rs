@@ -15,6 +15,7 @@ pub mod env_vars;
 pub mod error;
 pub mod logging;
 pub mod mfa;
+pub mod onboard;
 pub mod output;
 pub mod secret;
 pub mod source;

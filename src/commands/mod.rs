@@ -6,6 +6,8 @@ mod credential_process;
 mod env;
 mod exec;
 mod list;
+mod onboard;
+mod profile;
 
 use crate::assume;
 use crate::cache::{cached_plan, key, sessions::Store, store_plan};
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::List { json } => list::run(json),
         Command::Cache(command) => cache::run(command),
+        Command::Onboard(command) => onboard::run(command),
+        Command::Profile(command) => profile::run(command),
     }
 }
 

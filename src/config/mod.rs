@@ -1,12 +1,21 @@
 //! The AWS config and credentials files, read through the SDK's own parser so that every
 //! profile means here what it means to the AWS CLI.
 
+pub mod edit;
 mod plan;
 mod profile_kind;
 
 pub use plan::{
     Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, Plan, RegionOrigin, check_mfa_code,
 };
+
+/// Whether `name` is a profile name the AWS config parser accepts (it ignores other sections).
+pub fn is_valid_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
+}
 pub use profile_kind::{ProfileKind, ProfileSummary};
 
 use crate::env_vars;

@@ -36,6 +36,7 @@ pub struct Fixture {
     pub same_account_external_id: String,
     pub mfa_serial: String,
     pub bucket: String,
+    pub contractor_bucket: String,
 }
 
 struct Moto {

@@ -50,6 +50,7 @@ CLIENT_ACCOUNT = "222222222222"
 CLIENT_EXTERNAL_ID = "client-ext-7f3a"
 SAME_ACCOUNT_EXTERNAL_ID = "ext-same-123"
 BUCKET = "client-bucket"
+CONTRACTOR_BUCKET = "contractor-templates"
 
 CONTRACTOR_ARN = f"arn:aws:iam::{CONTRACTOR_ACCOUNT}:user/contractor"
 MFA_SERIAL = f"arn:aws:iam::{CONTRACTOR_ACCOUNT}:mfa/contractor"
@@ -243,6 +244,9 @@ def seed(endpoint: str) -> dict[str, Any]:
     s3 = client("s3", endpoint, CLIENT_ACCOUNT)
     s3.create_bucket(Bucket=BUCKET)  # us-east-1 takes no LocationConstraint
     s3.put_object(Bucket=BUCKET, Key="hello.txt", Body=b"hello from the client account\n")
+
+    # The contractor's own bucket, where `onboard publish` puts templates.
+    client("s3", endpoint, CONTRACTOR_ACCOUNT).create_bucket(Bucket=CONTRACTOR_BUCKET)
 
     return {"contractor": contractor, "outsider": outsider}
 
@@ -507,6 +511,7 @@ def main() -> int:
             "same_account_external_id": SAME_ACCOUNT_EXTERNAL_ID,
             "mfa_serial": MFA_SERIAL,
             "bucket": BUCKET,
+            "contractor_bucket": CONTRACTOR_BUCKET,
         }
         sys.stdout.write(json.dumps(info) + "\n")
         sys.stdout.flush()

@@ -1,0 +1,149 @@
+//! `assume-role onboard …`: the client's documents on stdout, notes for people on stderr.
+
+use super::{print, session_for};
+use crate::cli::{CredentialOptions, OnboardCommand, Preset, TemplateArgs, TrustArgs};
+use crate::error::Error;
+use crate::onboard::cloudformation::Template;
+use crate::onboard::policy::{self, Trust};
+use crate::onboard::{generate_external_id, publish, validate};
+use crate::output::sh_quote;
+use serde_json::json;
+use std::process::ExitCode;
+
+pub fn run(command: OnboardCommand) -> Result<ExitCode, Error> {
+    match command {
+        OnboardCommand::TrustPolicy(args) => {
+            let trust = trust(&args);
+            trust.validate()?;
+            let external_id = external_id_or_new(args.external_id.as_deref())?;
+            print_json(&trust.document(&json!(external_id)))
+        }
+        OnboardCommand::Permissions {
+            preset,
+            bucket,
+            partition,
+        } => match preset {
+            Preset::ReadOnly => {
+                eprintln!(
+                    "note: attach the AWS managed policy below to the role. It reads almost everything, data included \
+                     (S3 objects, DynamoDB items); for less, write a policy of your own."
+                );
+                print_json(
+                    &json!({ "ManagedPolicyArn": policy::managed_policy_arn("ReadOnlyAccess", &partition)? }),
+                )
+            }
+            Preset::S3Put => print_json(&policy::s3_put(
+                bucket.as_deref().unwrap_or_default(),
+                &partition,
+            )?),
+        },
+        OnboardCommand::ContractorPolicy { role_arns } => {
+            print_json(&policy::contractor_policy(&role_arns)?)
+        }
+        OnboardCommand::Cloudformation(args) => print(&template(&args).yaml()?),
+        OnboardCommand::Publish {
+            bucket,
+            key,
+            stack_name,
+            region,
+            profile,
+            template: args,
+        } => publish_template(bucket, key, stack_name, region, profile, &args),
+    }
+}
+
+fn trust(args: &TrustArgs) -> Trust {
+    Trust {
+        accounts: args.accounts.clone(),
+        principals: args.principals.clone(),
+        require_mfa: args.require_mfa,
+        source_ips: args.source_ips.clone(),
+        not_after: args.not_after.clone(),
+        partition: args.partition.clone(),
+    }
+}
+
+fn template(args: &TemplateArgs) -> Template {
+    Template {
+        trust: trust(&args.trust),
+        managed_policies: args.managed_policies.clone(),
+        role_name: args.role_name.clone(),
+        max_session_duration: args.max_session_duration,
+        external_id: args.trust.external_id.clone(),
+    }
+}
+
+/// The given external ID, checked, or a new one, shown on stderr so it can be recorded.
+fn external_id_or_new(given: Option<&str>) -> Result<String, Error> {
+    if let Some(id) = given {
+        validate::external_id(id)?;
+        return Ok(id.to_owned());
+    }
+    let id = generate_external_id()?;
+    eprintln!("external ID (generated; give it to the client and keep it in your profile): {id}");
+    Ok(id)
+}
+
+fn print_json(value: &serde_json::Value) -> Result<ExitCode, Error> {
+    let mut text = serde_json::to_string_pretty(value).expect("JSON values serialize");
+    text.push('\n');
+    print(&text)
+}
+
+fn publish_template(
+    bucket: String,
+    key: Option<String>,
+    stack_name: String,
+    region: Option<String>,
+    profile: Option<String>,
+    args: &TemplateArgs,
+) -> Result<ExitCode, Error> {
+    let template = template(args);
+    template.validate()?;
+    validate::role_name(&stack_name).map_err(|_| Error::InvalidValue {
+        profile: None,
+        key: "stack_name".into(),
+        what: "stack name",
+        value: stack_name.clone(),
+        reason: "use letters, digits and `-`, up to 64 characters".into(),
+    })?;
+    let profile = profile
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        .unwrap_or_else(|| "default".to_owned());
+    let session = session_for(
+        &profile,
+        &CredentialOptions {
+            region,
+            ..CredentialOptions::default()
+        },
+    )?;
+    let request = publish::Request {
+        key: key.unwrap_or_else(|| format!("assume-role/{stack_name}.yaml")),
+        bucket,
+        stack_name,
+        region: session.region.clone(),
+        profile: profile.clone(),
+        template,
+    };
+    let published = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?
+        .block_on(publish::publish(&request, &session.credentials))?;
+
+    let mut add = format!(
+        "assume-role profile add {} --role-arn <RoleArn from the client> --source-profile {} --external-id {} --region {}",
+        sh_quote(&request.stack_name),
+        sh_quote(&profile),
+        sh_quote(&published.external_id),
+        sh_quote(&request.region),
+    );
+    if args.trust.require_mfa {
+        add.push_str(" --mfa-serial <your MFA device ARN>");
+    }
+    let text = format!(
+        "Template:    {}\nExternal ID: {}\n\nSend this link to the client (it works while your credentials last, at most 7 days):\n{}\n\nWhen the client sends back the stack's RoleArn output, run:\n{add}\n",
+        published.object, published.external_id, published.launch_url,
+    );
+    print(&text)
+}

@@ -1,0 +1,50 @@
+//! The client's side of the handshake: the trust policy that lets a contractor in (external ID,
+//! MFA, narrowing conditions), the permissions, a CloudFormation template that creates the
+//! role, and the launch link that hands it to the client. Everything here is pure: documents are
+//! built as data from validated input; only `publish` talks to the network.
+
+pub mod cloudformation;
+pub mod policy;
+pub mod publish;
+pub mod validate;
+
+use crate::error::Error;
+
+/// Characters of a generated external ID: 64 of them, so every random byte maps to one without
+/// bias; all within STS's `[\w+=,.@:/-]`.
+const EXTERNAL_ID_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Length of a generated external ID: 40 characters of 6 bits each, 240 bits of entropy.
+pub const GENERATED_EXTERNAL_ID_LEN: usize = 40;
+
+/// A new external ID from the operating system's CSPRNG: unique per client, unguessable.
+pub fn generate_external_id() -> Result<String, Error> {
+    let mut bytes = [0u8; GENERATED_EXTERNAL_ID_LEN];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Random(e.to_string()))?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(EXTERNAL_ID_ALPHABET[usize::from(b & 63)]))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_external_ids_are_unique_and_within_the_sts_alphabet() {
+        let ids: std::collections::HashSet<String> =
+            (0..1000).map(|_| generate_external_id().unwrap()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            assert_eq!(id.len(), GENERATED_EXTERNAL_ID_LEN);
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c)),
+                "{id}"
+            );
+            validate::external_id(id).unwrap();
+        }
+    }
+}
