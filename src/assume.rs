@@ -220,9 +220,9 @@ impl ChainCache<'_> {
 
     fn lock(&self, hop: usize, profile: &str) -> Result<Option<crate::cache::lock::Lock>, Error> {
         match (self.store, &self.keys) {
-            (Some(store), Some(keys)) => store
-                .lock(&keys[hop], &format!("credentials for profile `{profile}`"))
-                .map(Some),
+            (Some(store), Some(keys)) => {
+                lenient(store.lock(&keys[hop], &format!("credentials for profile `{profile}`")))
+            }
             _ => Ok(None),
         }
     }
@@ -240,6 +240,20 @@ impl ChainCache<'_> {
         {
             store.put(&keys[index], &entry);
         }
+    }
+}
+
+/// A cache that cannot be written must not stop the run: it goes on unlocked and uncached.
+fn lenient(
+    lock: Result<crate::cache::lock::Lock, Error>,
+) -> Result<Option<crate::cache::lock::Lock>, Error> {
+    match lock {
+        Ok(lock) => Ok(Some(lock)),
+        Err(err @ Error::Cache { .. }) => {
+            tracing::warn!("{err}; going on without the cache");
+            Ok(None)
+        }
+        Err(err) => Err(err),
     }
 }
 
@@ -282,7 +296,7 @@ async fn mfa_session(
 ) -> Result<Credentials, Error> {
     let key = mfa_session_key(plan, mfa);
     let _lock = match (store, &key) {
-        (Some(s), Some(k)) => Some(s.lock(k, &format!("an MFA session for `{}`", mfa.serial))?),
+        (Some(s), Some(k)) => lenient(s.lock(k, &format!("an MFA session for `{}`", mfa.serial)))?,
         _ => None,
     };
     if let Some(entry) = cached_mfa_session(plan, store, mfa) {

@@ -160,7 +160,7 @@ pub struct TrustArgs {
     #[arg(long = "contractor-principal", value_name = "ARN")]
     pub principals: Vec<String>,
     /// The external ID to require (default: a new random one, shown on stderr).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pub external_id: Option<String>,
     /// Require MFA (`aws:MultiFactorAuthPresent`).
     #[arg(long)]
@@ -206,7 +206,7 @@ pub enum ProfileCommand {
         /// The profile with your own credentials.
         #[arg(long, value_name = "PROFILE", default_value = "default")]
         source_profile: String,
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
         external_id: Option<String>,
         /// Your MFA device, if the client's trust policy requires MFA.
         #[arg(long, value_name = "ARN")]
@@ -257,7 +257,7 @@ pub struct CredentialOptions {
     pub session_name: Option<String>,
 
     /// The external ID the client's trust policy requires (overrides `external_id`).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pub external_id: Option<String>,
 
     /// The region for STS and for the credentials handed over (overrides the profile's

@@ -66,7 +66,8 @@ pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
     let trial = Profiles::from_texts(
         &format!("{current}\n{}", trial_profile.section()),
         &credentials,
-    )?;
+    )?
+    .reported_as(&files);
     Plan::resolve(
         &trial,
         &trial_profile.name,

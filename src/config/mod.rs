@@ -114,6 +114,16 @@ impl Profiles {
         names
     }
 
+    /// The same profiles, reported as coming from `files` (for parses of text that will be
+    /// written to them).
+    pub fn reported_as(mut self, files: &ConfigFiles) -> Self {
+        self.files = FilesRead(vec![
+            (files.config.clone(), true),
+            (files.credentials.clone(), true),
+        ]);
+        self
+    }
+
     pub fn files(&self) -> &FilesRead {
         &self.files
     }

@@ -10,22 +10,31 @@ pub mod validate;
 
 use crate::error::Error;
 
-/// Characters of a generated external ID: 64 of them, so every random byte maps to one without
-/// bias; all within STS's `[\w+=,.@:/-]`.
-const EXTERNAL_ID_ALPHABET: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// Characters of a generated external ID: letters and digits only, so that the ID survives
+/// copying (a double-click selects all of it) and never starts like a command-line option.
+const EXTERNAL_ID_ALPHABET: &[u8; 62] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/// Length of a generated external ID: 40 characters of 6 bits each, 240 bits of entropy.
+/// Length of a generated external ID: 40 characters of log2(62) bits each, about 238 bits.
 pub const GENERATED_EXTERNAL_ID_LEN: usize = 40;
 
 /// A new external ID from the operating system's CSPRNG: unique per client, unguessable.
 pub fn generate_external_id() -> Result<String, Error> {
-    let mut bytes = [0u8; GENERATED_EXTERNAL_ID_LEN];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Random(e.to_string()))?;
-    Ok(bytes
-        .iter()
-        .map(|b| char::from(EXTERNAL_ID_ALPHABET[usize::from(b & 63)]))
-        .collect())
+    let mut id = String::with_capacity(GENERATED_EXTERNAL_ID_LEN);
+    let mut bytes = [0u8; 64];
+    while id.len() < GENERATED_EXTERNAL_ID_LEN {
+        getrandom::fill(&mut bytes).map_err(|e| Error::Random(e.to_string()))?;
+        // Bytes from 248 up would favour the first letters; dropping them keeps every
+        // character equally likely.
+        id.extend(
+            bytes
+                .iter()
+                .filter(|b| **b < 248)
+                .map(|b| char::from(EXTERNAL_ID_ALPHABET[usize::from(b % 62)]))
+                .take(GENERATED_EXTERNAL_ID_LEN - id.len()),
+        );
+    }
+    Ok(id)
 }
 
 #[cfg(test)]
