@@ -116,6 +116,7 @@ impl Profiles {
 
     /// The same profiles, reported as coming from `files` (for parses of text that will be
     /// written to them).
+    #[must_use]
     pub fn reported_as(mut self, files: &ConfigFiles) -> Self {
         self.files = FilesRead(vec![
             (files.config.clone(), true),
