@@ -1699,3 +1699,92 @@ fn profile_add_keeps_the_file_refuses_to_clobber_and_works_at_once() {
     );
     assert_eq!(std::fs::read_to_string(env.config_path()).unwrap(), forced);
 }
+
+// ---- What moto does not do, from a loopback stub --------------------------------------------
+
+fn stub_env(stub: &support::Stub) -> TestEnv {
+    let mut env = TestEnv::with_moto();
+    env.set("AWS_ENDPOINT_URL", &stub.url);
+    env
+}
+
+#[test]
+fn a_wrong_mfa_code_says_so() {
+    let stub = support::Stub::start(
+        403,
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>MultiFactorAuthentication failed with invalid MFA one time pass code. </Message></Error><RequestId>1</RequestId></ErrorResponse>",
+    );
+    let env = stub_env(&stub);
+    let run = env.run(&["env", "client", "--mfa-token", "000000"]);
+    assert_eq!(run.code(), Some(5), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("MultiFactorAuthentication failed"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr()
+            .contains("hint: the MFA code was wrong, expired or already used"),
+        "{}",
+        run.stderr()
+    );
+    // A request carrying a one-time code is never retried.
+    assert_eq!(stub.count(), 1);
+}
+
+#[test]
+fn a_duration_over_the_roles_maximum_says_so() {
+    let stub = support::Stub::start(
+        400,
+        "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>The requested DurationSeconds exceeds the MaxSessionDuration set for this role.</Message></Error></ErrorResponse>",
+    );
+    let env = stub_env(&stub);
+    let run = env.run(&["env", "client-nomfa", "--duration", "12h"]);
+    assert_eq!(run.code(), Some(5));
+    assert!(
+        run.stderr().contains("MaxSessionDuration"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn an_answer_that_is_not_sts_is_named_and_its_body_never_printed() {
+    let stub = support::Stub::start(
+        200,
+        "<html>proxy login page; SecretAccessKey=leakedsecret123</html>",
+    );
+    let env = stub_env(&stub);
+    let run = env.run(&["-vvv", "env", "client-nomfa"]);
+    assert_eq!(run.code(), Some(6), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains(&format!("unexpected answer from STS at {}", stub.url)),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        !run.stderr().contains("leakedsecret123"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_silent_endpoint_fails_in_bounded_time() {
+    let stub = support::Stub::start(0, "");
+    let env = stub_env(&stub);
+    let run = env.run(&["env", "client-nomfa"]);
+    assert_eq!(run.code(), Some(6), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains(&format!("cannot reach STS at {}", stub.url)),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(20),
+        "{:?}",
+        run.elapsed
+    );
+}
