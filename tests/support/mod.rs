@@ -423,8 +423,7 @@ impl Stub {
                 // Read the head and the body the request announces, then answer.
                 let mut data = Vec::new();
                 let mut buf = [0u8; 4096];
-                loop {
-                    let Ok(n) = stream.read(&mut buf) else { break };
+                while let Ok(n) = stream.read(&mut buf) {
                     if n == 0 {
                         break;
                     }
@@ -447,7 +446,7 @@ impl Stub {
                 if status == 0 {
                     // Silence: hold the connection open without answering.
                     std::thread::spawn(move || {
-                        std::thread::sleep(Duration::from_secs(60));
+                        std::thread::sleep(Duration::from_mins(1));
                         drop(stream);
                     });
                     continue;
