@@ -124,7 +124,20 @@ pub async fn obtain(
         store,
         keys: key::chain(plan),
     };
-    let last = plan.hops.len() - 1;
+    let Some(last) = plan.hops.len().checked_sub(1) else {
+        return source::base_credentials(&plan.base, &plan.region).await;
+    };
+    // A session cannot outlast what it asks for: say so before spending a call or a code.
+    let asked = plan.hops[last]
+        .duration
+        .unwrap_or(crate::duration::CHAINED_MAX);
+    if asked < opts.min_valid {
+        return Err(Error::MinValid {
+            profile: plan.profile.clone(),
+            available: asked,
+            wanted: opts.min_valid,
+        });
+    }
     let _final_lock = cache.lock(last, &plan.profile)?;
     if !opts.no_cache
         && let Some(entry) = cache.get(last, opts.min_valid)
@@ -153,7 +166,7 @@ pub async fn obtain(
         }
     }
 
-    let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings).await;
+    let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings.is_some()).await;
     for (i, (hop, route)) in plan.hops.iter().zip(&routes).enumerate().skip(start) {
         let source_profile = if i == 0 {
             plan.base.profile()

@@ -1788,3 +1788,145 @@ fn a_silent_endpoint_fails_in_bounded_time() {
         run.elapsed
     );
 }
+
+#[test]
+fn profile_add_refuses_values_that_would_inject_config() {
+    let env = TestEnv::with_moto();
+    let before = std::fs::read(env.config_path()).unwrap();
+    let evil = "x\nsource_profile = contractor\n[profile default]\ncredential_process = sh -c 'touch pwned'";
+    for (flag, value) in [
+        (
+            "--role-arn",
+            format!("arn:aws:iam::222222222222:role/{evil}"),
+        ),
+        ("--external-id", format!("id{evil}")),
+        (
+            "--mfa-serial",
+            format!("arn:aws:iam::111111111111:mfa/{evil}"),
+        ),
+        ("--region", format!("eu-west-1{evil}")),
+        ("--session-name", format!("me{evil}")),
+    ] {
+        let mut args = vec!["profile", "add", "evil", "--source-profile", "contractor"];
+        if flag != "--role-arn" {
+            args.extend(["--role-arn", "arn:aws:iam::222222222222:role/ok"]);
+        }
+        args.extend([flag, value.as_str()]);
+        let run = env.run(&args);
+        assert_eq!(run.code(), Some(3), "{flag}: {}", run.stderr());
+        assert_eq!(
+            std::fs::read(env.config_path()).unwrap(),
+            before,
+            "{flag} changed the file"
+        );
+    }
+}
+
+#[test]
+fn anything_that_changes_the_credentials_changes_the_cache_key() {
+    let fx = support::moto_checks_off();
+    let mut env = TestEnv::with_fixture(fx);
+    let calls = |name: &str| {
+        support::recorded_at(fx)
+            .iter()
+            .filter(|r| r.params.get("RoleSessionName").map(String::as_str) == Some(name))
+            .count()
+    };
+    env.append_config(&format!(
+        "\n[profile key-edit]\nrole_arn = {role}\nsource_profile = contractor\nexternal_id = first\nrole_session_name = key-edit\n\n[profile key-env]\nrole_arn = {role}\ncredential_source = Environment\nrole_session_name = key-env\n",
+        role = fx.client_role_arn
+    ));
+    env_json(&env, "key-edit", &[]);
+    env_json(&env, "key-edit", &[]);
+    assert_eq!(calls("key-edit"), 1);
+    // An edited profile.
+    let config = std::fs::read_to_string(env.config_path())
+        .unwrap()
+        .replace("external_id = first", "external_id = second");
+    env.write_config(&config);
+    env_json(&env, "key-edit", &[]);
+    assert_eq!(calls("key-edit"), 2);
+    // Rotated source keys.
+    env.write_credentials(
+        "[contractor]\naws_access_key_id = AKIAROTATEDKEY000001\naws_secret_access_key = rotated\n",
+    );
+    env_json(&env, "key-edit", &[]);
+    assert_eq!(calls("key-edit"), 3);
+    // Another identity in the environment, for `credential_source = Environment`.
+    env.set("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT00001")
+        .set("AWS_SECRET_ACCESS_KEY", "one");
+    env_json(&env, "key-env", &[]);
+    env_json(&env, "key-env", &[]);
+    env.set("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT00002")
+        .set("AWS_SECRET_ACCESS_KEY", "two");
+    env_json(&env, "key-env", &[]);
+    assert_eq!(calls("key-env"), 2);
+    // Another endpoint.
+    env.set("AWS_ENDPOINT_URL_STS", &fx.proxy);
+    env_json(&env, "key-env", &[]);
+    assert_eq!(calls("key-env"), 3);
+}
+
+#[test]
+fn a_fifteen_minute_session_is_reused_too() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-short", "duration_seconds = 900\n");
+    env_json(&env, "cache-short", &[]);
+    env_json(&env, "cache-short", &[]);
+    assert_eq!(count_assume_roles("cache-short"), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_others_can_write_to_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-open", "");
+    let root = env.dir.path().join("xdg/cache/assume-role");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
+    env_json(&env, "cache-open", &[]);
+    let run = env.run(&["env", "cache-open"]);
+    assert!(run.output.status.success());
+    assert!(
+        run.stderr().contains("not using the cache") && run.stderr().contains("writable by others"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(count_assume_roles("cache-open"), 2);
+    assert!(!root.join("sessions").exists());
+}
+
+#[test]
+fn sixteen_parallel_runs_ask_for_one_mfa_code() {
+    let env = std::sync::Arc::new(TestEnv::with_moto());
+    let fx = moto();
+    let counter = env.work_dir().join("mfa-asked");
+    let script = env.work_dir().join("mfa.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho asked >> {}\nsleep 0.3\necho 424242\n",
+            counter.display()
+        ),
+    )
+    .unwrap();
+    env.append_config(&format!(
+        "\n[profile mfa-flight]\nrole_arn = {}\nsource_profile = contractor\nexternal_id = {}\nmfa_serial = {}\nmfa_process = sh {}\nduration_seconds = 7200\nrole_session_name = mfa-flight\n",
+        fx.client_role_arn, fx.client_external_id, fx.mfa_serial, script.display()
+    ));
+    let runs: Vec<_> = (0..16)
+        .map(|_| {
+            let env = env.clone();
+            std::thread::spawn(move || env.run(&["credential-process", "mfa-flight"]).ok())
+        })
+        .collect();
+    let outputs: Vec<String> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    assert!(outputs.iter().all(|o| o == &outputs[0]));
+    assert_eq!(
+        std::fs::read_to_string(&counter).unwrap().lines().count(),
+        1,
+        "the code was asked for more than once"
+    );
+    assert_eq!(count_assume_roles("mfa-flight"), 1);
+}

@@ -62,11 +62,7 @@ fn endpoint_scope(plan: &Plan) -> String {
         "{}|{}|{}",
         var("AWS_ENDPOINT_URL_STS"),
         var("AWS_ENDPOINT_URL"),
-        if plan.sdk_settings {
-            plan.profile.as_str()
-        } else {
-            ""
-        }
+        plan.sdk_settings.as_deref().unwrap_or_default()
     )
 }
 

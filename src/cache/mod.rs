@@ -71,6 +71,35 @@ pub fn read_bytes(path: &Path) -> Option<Vec<u8>> {
     }
 }
 
+/// Whether the cache at `root` can be trusted: anyone who can write there could plant
+/// credentials for us to hand over. A root owned by someone else, or writable by group or
+/// others, is not used (a missing one is created private).
+pub fn trusted(root: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata(root) {
+            let mine = meta.uid() == rustix::process::geteuid().as_raw();
+            let open = meta.mode() & 0o022 != 0;
+            if !mine || open {
+                tracing::warn!(
+                    "not using the cache at `{}`: it is {}; make it yours and private (chmod 700) or set `ASSUME_ROLE_CACHE_DIR`",
+                    root.display(),
+                    if mine {
+                        "writable by others"
+                    } else {
+                        "owned by another user"
+                    }
+                );
+                return false;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = root;
+    true
+}
+
 /// Reads a JSON cache file. Anything short of a well-formed entry is a miss.
 pub fn read<T: DeserializeOwned>(path: &Path) -> Option<T> {
     parse(path, &read_bytes(path)?)

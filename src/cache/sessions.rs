@@ -44,6 +44,8 @@ pub struct Entry {
     pub session_token: Secret,
     /// Seconds since the Unix epoch.
     pub expiration: u64,
+    /// When it was stored, seconds since the Unix epoch.
+    pub issued: u64,
     pub account_id: Option<String>,
 }
 
@@ -65,12 +67,20 @@ impl Entry {
             secret_access_key: creds.secret_access_key.clone(),
             session_token: creds.session_token.clone()?,
             expiration: creds.expiration?.duration_since(UNIX_EPOCH).ok()?.as_secs(),
+            issued: SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs(),
             account_id: creds.account_id.clone(),
         })
     }
 
     pub fn expires(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(self.expiration)
+    }
+
+    /// How close to expiry it may still be served: 15 minutes, or a quarter of its life for a
+    /// session shorter than an hour (a 15-minute session would otherwise never be reused).
+    pub fn margin(&self) -> Duration {
+        let life = Duration::from_secs(self.expiration.saturating_sub(self.issued));
+        REUSE_MARGIN.min(life / 4)
     }
 
     /// Time left, or zero once expired.
@@ -112,7 +122,8 @@ impl Store {
     /// `None` when there is no cache directory at all (no home, no override): then every run is
     /// cold, which is slower but still correct.
     pub fn open() -> Option<Self> {
-        super::dir().map(|root| Self { root })
+        let root = super::dir()?;
+        super::trusted(&root).then_some(Self { root })
     }
 
     pub fn at(root: impl Into<PathBuf>) -> Self {
@@ -129,7 +140,7 @@ impl Store {
             .join(format!("{}.json", key.as_str()))
     }
 
-    /// A session with at least `needed` left (never less than [`REUSE_MARGIN`]). An expired,
+    /// A session with at least `needed` left, and more than its [`Entry::margin`]. An expired,
     /// corrupt or foreign-version entry is a miss.
     pub fn get(&self, key: &Key, needed: Duration) -> Option<Entry> {
         let path = self.path(key);
@@ -138,7 +149,7 @@ impl Store {
             return None;
         }
         let left = entry.remaining(SystemTime::now());
-        if left < needed.max(REUSE_MARGIN) {
+        if left.is_zero() || left < needed.max(entry.margin()) {
             tracing::debug!(path = %path.display(), left_secs = left.as_secs(), "cached session too close to expiry");
             return None;
         }
@@ -193,7 +204,8 @@ impl Store {
             }
         }
         if profile.is_none() {
-            for derived in ["plans", "locks"] {
+            // Locks stay: another run may hold one right now.
+            for derived in ["plans"] {
                 match std::fs::remove_dir_all(self.root.join(derived)) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                     _ => {}

@@ -2,7 +2,10 @@
 
 use crate::cli::ProfileCommand;
 use crate::config::edit::{self, NewProfile};
-use crate::config::{ConfigFiles, Context, Overrides, Plan, Profiles, is_valid_profile_name};
+use crate::config::{
+    ConfigFiles, Context, Overrides, Plan, Profiles, check_flag_mfa_serial, check_flag_region,
+    check_flag_session_name, is_valid_profile_name,
+};
 use crate::error::Error;
 use crate::onboard::validate;
 use std::process::ExitCode;
@@ -32,7 +35,18 @@ pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
             });
         }
     }
+    // Every value is checked on its own first: a line break in one would otherwise smuggle
+    // extra keys, or a whole section, into the file.
     validate::role_arn(&role_arn, "--role-arn")?;
+    mfa_serial
+        .as_deref()
+        .map(check_flag_mfa_serial)
+        .transpose()?;
+    region.as_deref().map(check_flag_region).transpose()?;
+    session_name
+        .as_deref()
+        .map(check_flag_session_name)
+        .transpose()?;
     external_id
         .as_deref()
         .map(validate::external_id)

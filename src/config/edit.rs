@@ -58,40 +58,64 @@ pub struct Added {
 }
 
 /// Appends `profile` to the config file at `path` (creating it if need be), or replaces its
-/// section when `force` is set. `exists` says whether the profile is already defined anywhere
-/// (the config or the credentials file), as the SDK's parser sees it.
+/// section in place when `force` is set. `exists` says whether the profile is already defined
+/// anywhere (the config or the credentials file), as the SDK's parser sees it.
 pub fn add(path: &Path, profile: &NewProfile, exists: bool, force: bool) -> Result<Added, Error> {
-    let io = |source: std::io::Error| Error::ConfigWrite {
-        path: path.to_path_buf(),
-        source,
-    };
     if exists && !force {
         return Err(Error::ProfileExists {
             name: profile.name.clone(),
             path: path.to_path_buf(),
         });
     }
-    let old = match std::fs::read(path) {
+    // A config kept in a dotfiles repository is often a symlink: write the file it points to.
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let io = |source: std::io::Error| Error::ConfigWrite {
+        path: path.clone(),
+        source,
+    };
+    let old = match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(e)),
     };
-    let old_text = old
-        .as_deref()
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
-    let (mut text, replaced) = if force {
-        without_section(&old_text, &profile.name)
+    let old_bytes = old.as_deref().unwrap_or_default();
+    let eol: &[u8] = if old_bytes.windows(2).any(|w| w == b"\r\n") {
+        b"\r\n"
     } else {
-        (old_text.into_owned(), false)
+        b"\n"
     };
-    if !text.is_empty() {
-        if !text.ends_with('\n') {
-            text.push('\n');
+    let section = profile
+        .section()
+        .replace('\n', std::str::from_utf8(eol).expect("ASCII"));
+
+    let ranges = if force {
+        section_ranges(old_bytes, &profile.name)
+    } else {
+        Vec::new()
+    };
+    let mut bytes = Vec::with_capacity(old_bytes.len() + section.len() + 2);
+    if let Some(first) = ranges.first() {
+        // In place: the file's order stays, and the comments around the section stay.
+        let mut at = 0;
+        for (i, range) in ranges.iter().enumerate() {
+            bytes.extend_from_slice(&old_bytes[at..range.start]);
+            if i == 0 {
+                bytes.extend_from_slice(section.as_bytes());
+            }
+            at = range.end;
         }
-        text.push('\n');
+        bytes.extend_from_slice(&old_bytes[at..]);
+        debug_assert!(first.start <= first.end);
+    } else {
+        bytes.extend_from_slice(old_bytes);
+        if !bytes.is_empty() {
+            if !bytes.ends_with(b"\n") {
+                bytes.extend_from_slice(eol);
+            }
+            bytes.extend_from_slice(eol);
+        }
+        bytes.extend_from_slice(section.as_bytes());
     }
-    text.push_str(&profile.section());
 
     let dir = path
         .parent()
@@ -102,8 +126,8 @@ pub fn add(path: &Path, profile: &NewProfile, exists: bool, force: bool) -> Resu
         .prefix(".config-")
         .tempfile_in(dir)
         .map_err(io)?;
-    temp.write_all(text.as_bytes()).map_err(io)?;
-    if let Ok(meta) = std::fs::metadata(path) {
+    temp.write_all(&bytes).map_err(io)?;
+    if let Ok(meta) = std::fs::metadata(&path) {
         // The new file keeps the old one's permissions (a config may hold keys).
         temp.as_file()
             .set_permissions(meta.permissions())
@@ -111,18 +135,18 @@ pub fn add(path: &Path, profile: &NewProfile, exists: bool, force: bool) -> Resu
     }
     temp.as_file().sync_all().map_err(io)?;
     let backup = match &old {
-        Some(bytes) => {
-            let backup = backup_path(path);
-            write_backup(&backup, bytes, path).map_err(io)?;
+        Some(old) => {
+            let backup = backup_path(&path);
+            write_backup(&backup, old, &path).map_err(io)?;
             Some(backup)
         }
         None => None,
     };
-    temp.persist(path).map_err(|e| io(e.error))?;
+    temp.persist(&path).map_err(|e| io(e.error))?;
     Ok(Added {
-        path: path.to_path_buf(),
         backup,
-        replaced,
+        replaced: !ranges.is_empty(),
+        path,
     })
 }
 
@@ -148,27 +172,50 @@ fn write_backup(backup: &Path, bytes: &[u8], original: &Path) -> std::io::Result
     Ok(())
 }
 
-/// `text` without the sections named `name` (`[profile name]`, or `[default]` and
-/// `[profile default]`), and whether there were any.
-fn without_section(text: &str, name: &str) -> (String, bool) {
-    let mut out = String::with_capacity(text.len());
-    let mut skipping = false;
-    let mut found = false;
-    for line in text.split_inclusive('\n') {
-        if let Some(section) = header(line) {
-            skipping = is_named(section, name);
-            found |= skipping;
-        }
-        if !skipping {
-            out.push_str(line);
+/// The byte ranges of the sections named `name`: from the header line to the last key line
+/// before the next header, so that blank lines and comments that introduce the next section
+/// stay with it.
+fn section_ranges(bytes: &[u8], name: &str) -> Vec<std::ops::Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            lines.push(start..i + 1);
+            start = i + 1;
         }
     }
-    (out, found)
+    if start < bytes.len() {
+        lines.push(start..bytes.len());
+    }
+    let text = |r: &std::ops::Range<usize>| String::from_utf8_lossy(&bytes[r.clone()]).into_owned();
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let is_ours = header(&text(&lines[i])).is_some_and(|s| is_named(s, name));
+        if !is_ours {
+            i += 1;
+            continue;
+        }
+        let begin = lines[i].start;
+        let mut last_content = i;
+        let mut j = i + 1;
+        while j < lines.len() && header(&text(&lines[j])).is_none() {
+            let line = text(&lines[j]);
+            let trimmed = line.trim();
+            if !trimmed.is_empty() && !trimmed.starts_with('#') && !trimmed.starts_with(';') {
+                last_content = j;
+            }
+            j += 1;
+        }
+        ranges.push(begin..lines[last_content].end);
+        i = j;
+    }
+    ranges
 }
 
 /// The inside of a `[...]` header line, if `line` is one.
 fn header(line: &str) -> Option<&str> {
-    let line = line.trim();
+    let line = line.trim_start_matches('\u{feff}').trim();
     let inner = line.strip_prefix('[')?;
     let end = inner.find(']')?;
     Some(inner[..end].trim())
@@ -187,7 +234,8 @@ fn is_named(section: &str, name: &str) -> bool {
 mod tests {
     use super::*;
 
-    const EXISTING: &str = "# my clients\n[profile a]\nregion = eu-west-1 ; keep\n\n[profile b]\nrole_arn = x\n[default]\nregion=us-east-1";
+    const EXISTING: &str =
+        "# my clients\n[profile a]\nregion = eu-west-1 ; keep\n\n[default]\nregion=us-east-1";
 
     fn profile(name: &str) -> NewProfile {
         NewProfile {
@@ -206,6 +254,12 @@ mod tests {
         std::fs::write(&path, EXISTING).unwrap();
         let added = add(&path, &profile("c"), false, false).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), mode(added.backup.as_ref().unwrap()));
+        }
         assert!(text.starts_with(EXISTING), "{text}");
         assert_eq!(
             &text[EXISTING.len()..],
@@ -219,21 +273,57 @@ mod tests {
     }
 
     #[test]
-    fn refuses_to_clobber_without_force_and_replaces_with_it() {
+    fn refuses_to_clobber_without_force_and_replaces_in_place_with_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config");
-        std::fs::write(&path, EXISTING).unwrap();
+        let existing = "# my clients\n[profile a]\nregion = eu-west-1 ; keep\n\n[profile b]\nrole_arn = x\n\n# the default one\n[default]\nregion=us-east-1";
+        std::fs::write(&path, existing).unwrap();
         let err = add(&path, &profile("b"), true, false).unwrap_err();
         assert!(
             err.to_string().contains("profile `b` already exists"),
             "{err}"
         );
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), EXISTING);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), existing);
         let added = add(&path, &profile("b"), true, true).unwrap();
         assert!(added.replaced);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(!text.contains("role_arn = x"), "{text}");
-        assert!(text.contains("[profile a]\nregion = eu-west-1 ; keep\n\n[default]\nregion=us-east-1\n\n[profile b]\n"), "{text}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# my clients\n[profile a]\nregion = eu-west-1 ; keep\n\n[profile b]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = default\nexternal_id = ext\n\n# the default one\n[default]\nregion=us-east-1"
+        );
+    }
+
+    #[test]
+    fn keeps_crlf_and_bytes_that_are_not_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let existing: &[u8] = b"# caf\xe9 (latin-1)\r\n[profile a]\r\nregion = eu-west-1\r\n";
+        std::fs::write(&path, existing).unwrap();
+        add(&path, &profile("c"), false, false).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.starts_with(existing));
+        assert_eq!(&bytes[existing.len()..], b"\r\n[profile c]\r\nrole_arn = arn:aws:iam::222222222222:role/r\r\nsource_profile = default\r\nexternal_id = ext\r\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles-config");
+        std::fs::write(&real, "[profile a]\nregion = x\n").unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        add(&link, &profile("c"), false, false).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            std::fs::read_to_string(&real)
+                .unwrap()
+                .contains("[profile c]")
+        );
     }
 
     #[test]

@@ -261,9 +261,10 @@ pub struct Plan {
     pub base: Base,
     /// In call order: the first is assumed from the base credentials.
     pub hops: Vec<Hop>,
-    /// The target profile has settings for the SDK's STS client itself (an `endpoint_url`, a
-    /// `services` section, retry settings), so the client must read the config files too.
-    pub sdk_settings: bool,
+    /// The target profile's settings for the SDK's STS client itself (an `endpoint_url`, a
+    /// `services` section, retry settings), as `key=value` lines; `None` when it has none, and
+    /// the client then need not read the config files at all.
+    pub sdk_settings: Option<String>,
 }
 
 /// The region used when nothing names one; STS needs some region to sign for.
@@ -326,7 +327,10 @@ impl Plan {
             region_origin,
             base,
             hops,
-            sdk_settings: keys::SDK_CLIENT.iter().any(|k| target.get(k).is_some()),
+            sdk_settings: keys::SDK_CLIENT
+                .iter()
+                .any(|k| target.get(k).is_some())
+                .then(|| settings_of(target, keys::SDK_CLIENT)),
         })
     }
 }
@@ -723,19 +727,39 @@ impl StsText {
     }
 }
 
-fn check_role_arn(arn: &str, profile: &str) -> Result<(), Error> {
+/// `arn:<partition>:iam::<12 digits>:role/<path/name>`, the name in IAM's alphabet.
+pub(crate) fn is_role_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = parts.len() == 6
+    parts.len() == 6
         && parts[0] == "arn"
         && parts[1].starts_with("aws")
         && parts[2] == "iam"
         && parts[3].is_empty()
         && parts[4].len() == 12
         && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5]
-            .strip_prefix("role/")
-            .is_some_and(|name| !name.is_empty());
-    if ok {
+        && parts[5].strip_prefix("role/").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+        })
+}
+
+/// Checks for values given as flags (`profile add`), with the same rules as in a profile.
+pub(crate) fn check_flag_session_name(value: &str) -> Result<(), Error> {
+    SESSION_NAME.check(value, None, keys::ROLE_SESSION_NAME)
+}
+
+pub(crate) fn check_flag_mfa_serial(value: &str) -> Result<(), Error> {
+    MFA_SERIAL.check(value, None, keys::MFA_SERIAL)
+}
+
+pub(crate) fn check_flag_region(value: &str) -> Result<(), Error> {
+    check_region(value, RegionOrigin::Flag, "")
+}
+
+fn check_role_arn(arn: &str, profile: &str) -> Result<(), Error> {
+    if is_role_arn(arn) {
         Ok(())
     } else {
         Err(Error::InvalidValue {

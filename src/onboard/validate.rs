@@ -59,17 +59,7 @@ pub fn principal_arn(value: &str) -> Result<(), Error> {
 
 /// A role ARN, as the contractor's own policy names it.
 pub fn role_arn(value: &str, option: &str) -> Result<(), Error> {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5]
-            .strip_prefix("role/")
-            .is_some_and(|n| !n.is_empty());
+    let ok = crate::config::is_role_arn(value);
     if ok {
         Ok(())
     } else {
