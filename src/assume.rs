@@ -145,25 +145,28 @@ pub async fn obtain(
         return Ok(entry.credentials());
     }
 
-    // Resume after the latest intermediate hop that is still cached.
-    let (start, mut source) = (0..last)
-        .rev()
-        .find_map(|i| {
-            cache
-                .get(i, REUSE_MARGIN)
-                .map(|e| (i + 1, Some(e.credentials())))
-        })
-        .unwrap_or((0, None));
+    let (mut locks, start, mut source) = lock_earlier_hops(&cache, plan, last)?;
     let routes: Vec<Route> = (0..=last).map(|i| route(plan, i)).collect();
-    // Every code this run may need must be obtainable before the first request.
-    for (hop, route) in plan.hops.iter().zip(&routes).skip(start) {
-        if let Some(m) = &hop.mfa {
-            let session_cached =
-                *route == Route::MfaSession && cached_mfa_session(plan, store, m).is_some();
-            if *route != Route::Plain && !session_cached {
-                mfa::ensure_obtainable(hop, m)?;
+    // Every code this run needs, asked for and checked before the first request, under the
+    // locks: parallel runs ask once, and a chain never stops half-way for a prompt.
+    let mut codes: Vec<Option<mfa::Code>> = (0..=last).map(|_| None).collect();
+    let mut mfa_sessions: Vec<Option<Credentials>> = (0..=last).map(|_| None).collect();
+    for i in start..=last {
+        let (hop, route) = (&plan.hops[i], routes[i]);
+        let Some(m) = &hop.mfa else { continue };
+        if route == Route::MfaSession {
+            if let (Some(s), Some(k)) = (store, mfa_session_key(plan, m)) {
+                locks.push(lenient(
+                    s.lock(&k, &format!("an MFA session for `{}`", m.serial)),
+                )?);
+            }
+            if let Some(entry) = cached_mfa_session(plan, store, m) {
+                tracing::info!(serial = %m.serial, "using the cached MFA session");
+                mfa_sessions[i] = Some(entry.credentials());
+                continue;
             }
         }
+        codes[i] = Some(checked_code(store, hop, m)?);
     }
 
     let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings.is_some()).await;
@@ -173,25 +176,21 @@ pub async fn obtain(
         } else {
             plan.hops[i - 1].profile.as_str()
         };
-        // An intermediate hop has its own lock: another profile's chain may share it.
-        let _hop_lock = if i == last {
-            None
-        } else {
-            cache.lock(i, &hop.profile)?
-        };
-        if i < last
-            && let Some(entry) = cache.get(i, REUSE_MARGIN)
-        {
-            source = Some(entry.credentials());
-            continue;
-        }
         let from = match source.take() {
             Some(creds) => creds,
             None => source::base_credentials(&plan.base, &plan.region).await?,
         };
-        let creds = match (route, &hop.mfa) {
-            (Route::MfaSession, Some(m)) => {
-                let session = mfa_session(&sts, plan, store, hop, m, &from).await?;
+        let creds = match (route, &hop.mfa, codes[i].take()) {
+            (Route::MfaSession, Some(m), code) => {
+                let session = match (mfa_sessions[i].take(), code) {
+                    (Some(session), _) => session,
+                    (None, Some(code)) => {
+                        new_mfa_session(&sts, plan, store, hop, m, &from, &code).await?
+                    }
+                    (None, None) => {
+                        unreachable!("a code was collected for every uncached MFA session")
+                    }
+                };
                 let without_code = Hop {
                     mfa: None,
                     ..hop.clone()
@@ -199,8 +198,7 @@ pub async fn obtain(
                 sts.assume_role(&session, source_profile, &without_code, None)
                     .await?
             }
-            (Route::DirectCode, Some(m)) => {
-                let code = checked_code(store, hop, m)?;
+            (Route::DirectCode, Some(m), Some(code)) => {
                 let creds = sts
                     .assume_role(&from, source_profile, hop, Some(code.value.clone()))
                     .await?;
@@ -218,6 +216,38 @@ pub async fn obtain(
         source = Some(creds);
     }
     source.ok_or_else(|| unreachable!("the loop always makes the final hop"))
+}
+
+/// A lock, or none where the cache is unusable.
+type HeldLock = Option<crate::cache::lock::Lock>;
+
+/// Takes every lock this run needs before any request, always in the same order (the final
+/// hop's is already held; then earlier hops backwards; the MFA session's last), so that runs of
+/// profiles sharing hops or a device cannot deadlock. An intermediate hop found cached ends the
+/// walk: the run starts after it, from its credentials.
+fn lock_earlier_hops(
+    cache: &ChainCache<'_>,
+    plan: &Plan,
+    last: usize,
+) -> Result<
+    (
+        Vec<Option<crate::cache::lock::Lock>>,
+        usize,
+        Option<Credentials>,
+    ),
+    Error,
+> {
+    let mut locks = Vec::new();
+    for i in (0..last).rev() {
+        if let Some(entry) = cache.get(i, REUSE_MARGIN) {
+            return Ok((locks, i + 1, Some(entry.credentials())));
+        }
+        locks.push(cache.lock(i, &plan.hops[i].profile)?);
+        if let Some(entry) = cache.get(i, REUSE_MARGIN) {
+            return Ok((locks, i + 1, Some(entry.credentials())));
+        }
+    }
+    Ok((locks, 0, None))
 }
 
 /// The cache as one chain sees it: one key per hop.
@@ -298,25 +328,16 @@ fn cached_mfa_session(plan: &Plan, store: Option<&Store>, mfa: &Mfa) -> Option<E
     store?.get(&mfa_session_key(plan, mfa)?, REUSE_MARGIN)
 }
 
-/// The MFA session of the base keys for `mfa`'s device: cached, or made now with one code.
-async fn mfa_session(
+/// A new MFA session of the base keys for `mfa`'s device, made with `code` and cached.
+async fn new_mfa_session(
     sts: &sts::Sts,
     plan: &Plan,
     store: Option<&Store>,
     hop: &Hop,
     mfa: &Mfa,
     base: &Credentials,
+    code: &mfa::Code,
 ) -> Result<Credentials, Error> {
-    let key = mfa_session_key(plan, mfa);
-    let _lock = match (store, &key) {
-        (Some(s), Some(k)) => lenient(s.lock(k, &format!("an MFA session for `{}`", mfa.serial)))?,
-        _ => None,
-    };
-    if let Some(entry) = cached_mfa_session(plan, store, mfa) {
-        tracing::info!(serial = %mfa.serial, "using the cached MFA session");
-        return Ok(entry.credentials());
-    }
-    let code = checked_code(store, hop, mfa)?;
     let session = sts
         .get_session_token(
             base,
@@ -327,16 +348,19 @@ async fn mfa_session(
             mfa.session_duration,
         )
         .await?;
-    if let (Some(s), Some(k)) = (store, &key) {
+    if let Some(s) = store {
         codes::record(s.root(), &mfa.serial, &code.value);
-        if let Some(entry) = Entry::new(
-            Kind::MfaSession,
-            plan.base.profile(),
-            None,
-            Some(&mfa.serial),
-            &session,
+        if let (Some(k), Some(entry)) = (
+            mfa_session_key(plan, mfa),
+            Entry::new(
+                Kind::MfaSession,
+                plan.base.profile(),
+                None,
+                Some(&mfa.serial),
+                &session,
+            ),
         ) {
-            s.put(k, &entry);
+            s.put(&k, &entry);
         }
     }
     Ok(session)

@@ -13,19 +13,6 @@ pub struct Code {
     pub origin: String,
 }
 
-/// Fails at once, before any network call, when a hop would need a code that nothing can give.
-pub fn ensure_obtainable(hop: &Hop, mfa: &Mfa) -> Result<(), Error> {
-    if mfa.token.is_some() || mfa.process.is_some() {
-        return Ok(());
-    }
-    Terminal::open()
-        .map(drop)
-        .map_err(|_| Error::MfaUnavailable {
-            profile: hop.profile.clone(),
-            serial: mfa.serial.clone(),
-        })
-}
-
 /// The code for `mfa`, checked to be 6 digits: `--mfa-token`, else `mfa_process`, else a prompt.
 pub fn code_for(hop: &Hop, mfa: &Mfa) -> Result<Code, Error> {
     if let Some(token) = &mfa.token {
