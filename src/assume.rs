@@ -229,14 +229,7 @@ fn lock_earlier_hops(
     cache: &ChainCache<'_>,
     plan: &Plan,
     last: usize,
-) -> Result<
-    (
-        Vec<Option<crate::cache::lock::Lock>>,
-        usize,
-        Option<Credentials>,
-    ),
-    Error,
-> {
+) -> Result<(Vec<HeldLock>, usize, Option<Credentials>), Error> {
     let mut locks = Vec::new();
     for i in (0..last).rev() {
         if let Some(entry) = cache.get(i, REUSE_MARGIN) {
