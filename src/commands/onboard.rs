@@ -40,7 +40,14 @@ pub fn run(command: OnboardCommand) -> Result<ExitCode, Error> {
         OnboardCommand::ContractorPolicy { role_arns } => {
             print_json(&policy::contractor_policy(&role_arns)?)
         }
-        OnboardCommand::Cloudformation(args) => print(&template(&args).yaml()?),
+        OnboardCommand::Cloudformation(args) => {
+            let mut template = template(&args);
+            template.validate()?;
+            // The parameter gets a default the client need not invent; the contractor must
+            // know it, so it is shown.
+            template.external_id = Some(external_id_or_new(template.external_id.as_deref())?);
+            print(&template.yaml()?)
+        }
         OnboardCommand::Publish {
             bucket,
             key,
@@ -100,28 +107,22 @@ fn publish_template(
 ) -> Result<ExitCode, Error> {
     let template = template(args);
     template.validate()?;
-    validate::role_name(&stack_name).map_err(|_| Error::InvalidValue {
-        profile: None,
-        key: "stack_name".into(),
-        what: "stack name",
-        value: stack_name.clone(),
-        reason: "use letters, digits and `-`, up to 64 characters".into(),
-    })?;
+    validate::stack_name(&stack_name)?;
     let profile = profile
         .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
         .unwrap_or_else(|| "default".to_owned());
-    let session = session_for(
-        &profile,
-        &CredentialOptions {
-            region,
-            ..CredentialOptions::default()
-        },
-    )?;
+    // The upload uses your profile's own region (where your bucket is); `--region` is the
+    // client's, for the console link and the profile line.
+    let session = session_for(&profile, &CredentialOptions::default())?;
+    if let Some(r) = &region {
+        crate::config::check_flag_region(r)?;
+    }
     let request = publish::Request {
         key: key.unwrap_or_else(|| format!("assume-role/{stack_name}.yaml")),
         bucket,
         stack_name,
-        region: session.region.clone(),
+        bucket_region: session.region.clone(),
+        region: region.unwrap_or_else(|| session.region.clone()),
         profile: profile.clone(),
         template,
     };
@@ -141,9 +142,22 @@ fn publish_template(
     if args.trust.require_mfa {
         add.push_str(" --mfa-serial <your MFA device ARN>");
     }
+    let lifetime = published
+        .link_expires
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    if lifetime < std::time::Duration::from_hours(24) {
+        eprintln!(
+            "warning: the link expires in {}, with the credentials that signed it; for a link that lasts days, publish with a profile of long-term keys",
+            crate::duration::display(std::time::Duration::from_secs(lifetime.as_secs() / 60 * 60))
+        );
+    }
     let text = format!(
-        "Template:    {}\nExternal ID: {}\n\nSend this link to the client (it works while your credentials last, at most 7 days):\n{}\n\nWhen the client sends back the stack's RoleArn output, run:\n{add}\n",
-        published.object, published.external_id, published.launch_url,
+        "Template:    {}\nExternal ID: {}\n\nSend this link to the client (it works until {}):\n{}\n\nWhen the client sends back the stack's RoleArn output, run:\n{add}\n",
+        published.object,
+        published.external_id,
+        crate::credentials::rfc3339(published.link_expires),
+        published.launch_url,
     );
     print(&text)
 }

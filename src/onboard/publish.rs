@@ -21,7 +21,10 @@ pub struct Request {
     pub bucket: String,
     pub key: String,
     pub stack_name: String,
+    /// The client's region, for the console link.
     pub region: String,
+    /// Where the bucket is: the contractor profile's region.
+    pub bucket_region: String,
     /// The contractor profile whose credentials upload the template.
     pub profile: String,
     pub template: Template,
@@ -31,8 +34,9 @@ pub struct Request {
 pub struct Published {
     pub external_id: String,
     pub object: String,
-    pub template_url: String,
     pub launch_url: String,
+    /// When the presigned template URL, and so the link, stops working.
+    pub link_expires: std::time::SystemTime,
 }
 
 /// Uploads the template and builds the link. `credentials` are the contractor's.
@@ -51,7 +55,7 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
 
     let config = aws_config::defaults(BehaviorVersion::latest())
         .profile_name(&request.profile)
-        .region(Region::new(request.region.clone()))
+        .region(Region::new(request.bucket_region.clone()))
         .credentials_provider(credentials.to_sdk())
         .load()
         .await;
@@ -98,7 +102,7 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
         ),
         external_id,
         object: format!("s3://{}/{}", request.bucket, request.key),
-        template_url,
+        link_expires: std::time::SystemTime::now() + lifetime,
     })
 }
 

@@ -179,6 +179,26 @@ pub fn managed_policy(value: &str) -> Result<(), Error> {
     }
 }
 
+/// CloudFormation's rule: a letter, then up to 127 letters, digits and hyphens.
+pub fn stack_name(value: &str) -> Result<(), Error> {
+    let ok = value.len() <= 128
+        && value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "--stack-name",
+            value,
+            "stack name",
+            "a letter, then up to 127 letters, digits and `-`",
+        ))
+    }
+}
+
 pub fn bucket(value: &str) -> Result<(), Error> {
     let ok = (3..=63).contains(&value.len())
         && value
