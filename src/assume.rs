@@ -39,11 +39,17 @@ pub fn credentials_for(
     {
         return Ok(credentials);
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    runtime()?.block_on(obtain(plan, store, opts))
+}
+
+/// The async runtime for the network calls: one thread, built only on the cold path (a warm run
+/// never gets here; `-vvv` shows when it does).
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tracing::trace!("starting the async runtime");
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(Error::Runtime)?;
-    runtime.block_on(obtain(plan, store, opts))
+        .map_err(Error::Runtime)
 }
 
 /// The final hop's cached session, if it has enough time left. Reads one file: no runtime, no
@@ -72,11 +78,7 @@ fn own_credentials(plan: &Plan) -> Result<Credentials, Error> {
         // Keys in the file need no runtime, no TLS and no SDK.
         return pollster::block_on(source::base_credentials(&plan.base, &plan.region));
     }
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?
-        .block_on(source::base_credentials(&plan.base, &plan.region))
+    runtime()?.block_on(source::base_credentials(&plan.base, &plan.region))
 }
 
 /// How one hop is made.

@@ -5,6 +5,14 @@ pub const ASSUME_ROLE_PROFILE: &str = "ASSUME_ROLE_PROFILE";
 /// Where the cache lives, instead of the platform cache directory.
 pub const ASSUME_ROLE_CACHE_DIR: &str = "ASSUME_ROLE_CACHE_DIR";
 
+/// The profile the AWS CLI would use; `onboard publish` defaults to it.
+pub const AWS_PROFILE: &str = "AWS_PROFILE";
+/// Endpoint overrides; they are part of every cache key (credentials from an emulator must
+/// never be served for the real thing).
+pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+pub const AWS_ENDPOINT_URL_S3: &str = "AWS_ENDPOINT_URL_S3";
+
 /// Standard AWS variables we read.
 pub const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
 pub const AWS_SHARED_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";

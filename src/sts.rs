@@ -26,6 +26,7 @@ impl Sts {
     /// `sdk_settings` the loader is given no files: it would only parse them again to find
     /// nothing, which costs as much as the first parse on a large config.
     pub async fn new(profile: &str, region: &str, sdk_settings: bool) -> Self {
+        tracing::trace!("building the STS client");
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if !sdk_settings {
             loader = loader.profile_files(

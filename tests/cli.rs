@@ -1135,9 +1135,25 @@ fn a_warm_run_needs_no_network_at_all() {
     assert!(stderr.contains("served from the cache"), "{stderr}");
     // No SDK machinery started: its crates log at debug level as soon as they do anything,
     // and not even the config files were parsed (the plan came from the cache).
-    for quiet in ["aws_smithy", "aws_config", "aws_runtime", "hyper", "rustls"] {
+    for quiet in [
+        "aws_smithy",
+        "aws_config",
+        "aws_runtime",
+        "hyper",
+        "rustls",
+        "starting the async runtime",
+        "building the STS client",
+    ] {
         assert!(!stderr.contains(quiet), "{quiet} was active:\n{stderr}");
     }
+    // The same markers do show on a cold run, so their absence above means something.
+    let cold = env.run(&["-vvv", "env", "cache-warm", "--no-cache"]);
+    assert!(
+        cold.stderr().contains("starting the async runtime")
+            && cold.stderr().contains("building the STS client"),
+        "{}",
+        cold.stderr()
+    );
 }
 
 #[test]

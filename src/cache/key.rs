@@ -60,8 +60,8 @@ fn endpoint_scope(plan: &Plan) -> String {
     let var = |name: &str| std::env::var(name).unwrap_or_default();
     format!(
         "{}|{}|{}",
-        var("AWS_ENDPOINT_URL_STS"),
-        var("AWS_ENDPOINT_URL"),
+        var(env_vars::AWS_ENDPOINT_URL_STS),
+        var(env_vars::AWS_ENDPOINT_URL),
         plan.sdk_settings.as_deref().unwrap_or_default()
     )
 }

@@ -23,28 +23,32 @@ pub const LIST_INDEX: &str = "profiles-list.json";
 #[derive(serde::Deserialize)]
 struct PlanEntry {
     version: u32,
+    fingerprint: String,
     plan: Plan,
 }
 
 #[derive(Serialize)]
 struct PlanEntryRef<'a> {
     version: u32,
+    fingerprint: &'a str,
     plan: &'a Plan,
 }
 
-/// A plan resolved earlier for the same command line and the same state of the files, so that
-/// a warm run need not parse a large config. Its secrets were never stored: a cached plan
-/// names the credentials to look up, it cannot sign anything.
-pub fn cached_plan(root: &Path, key: &key::Key) -> Option<Plan> {
+/// A plan resolved earlier for the same command line, valid while the files keep the
+/// `fingerprint` it was made from, so that a warm run need not parse a large config. One file
+/// per command line, replaced when the files change. Its secrets were never stored: a cached
+/// plan names the credentials to look up, it cannot sign anything.
+pub fn cached_plan(root: &Path, key: &key::Key, fingerprint: &str) -> Option<Plan> {
     let entry: PlanEntry = read(&root.join("plans").join(format!("{}.json", key.as_str())))?;
-    (entry.version == FORMAT_VERSION).then_some(entry.plan)
+    (entry.version == FORMAT_VERSION && entry.fingerprint == fingerprint).then_some(entry.plan)
 }
 
-pub fn store_plan(root: &Path, key: &key::Key, plan: &Plan) {
+pub fn store_plan(root: &Path, key: &key::Key, fingerprint: &str, plan: &Plan) {
     write(
         &root.join("plans").join(format!("{}.json", key.as_str())),
         &PlanEntryRef {
             version: FORMAT_VERSION,
+            fingerprint,
             plan,
         },
     );

@@ -126,10 +126,6 @@ impl Store {
         super::trusted(&root).then_some(Self { root })
     }
 
-    pub fn at(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
-
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -65,12 +65,11 @@ fn session_for(profile: &str, options: &CredentialOptions) -> Result<Session, Er
         overrides.region.as_deref().unwrap_or_default(),
         ctx.env_region.as_deref().unwrap_or_default(),
         ctx.user_name.as_deref().unwrap_or_default(),
-        &fingerprint,
     ]);
     let store = Store::open();
     if !opts.no_cache
         && let Some(store) = &store
-        && let Some(plan) = cached_plan(store.root(), &plan_key)
+        && let Some(plan) = cached_plan(store.root(), &plan_key, &fingerprint)
         && let Some(credentials) = assume::warm(&plan, Some(store), &opts)
     {
         return Ok(Session {
@@ -85,7 +84,7 @@ fn session_for(profile: &str, options: &CredentialOptions) -> Result<Session, Er
     if let Some(store) = &store
         && !plan.hops.is_empty()
     {
-        store_plan(store.root(), &plan_key, &plan);
+        store_plan(store.root(), &plan_key, &fingerprint, &plan);
     }
     let credentials = assume::credentials_for(&plan, store.as_ref(), &opts)?;
     Ok(Session {

@@ -2,6 +2,7 @@
 
 use super::{print, session_for};
 use crate::cli::{CredentialOptions, OnboardCommand, Preset, TemplateArgs, TrustArgs};
+use crate::env_vars;
 use crate::error::Error;
 use crate::onboard::cloudformation::Template;
 use crate::onboard::policy::{self, Trust};
@@ -109,7 +110,11 @@ fn publish_template(
     template.validate()?;
     validate::stack_name(&stack_name)?;
     let profile = profile
-        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        .or_else(|| {
+            std::env::var(env_vars::AWS_PROFILE)
+                .ok()
+                .filter(|p| !p.is_empty())
+        })
         .unwrap_or_else(|| "default".to_owned());
     // The upload uses your profile's own region (where your bucket is); `--region` is the
     // client's, for the console link and the profile line.
@@ -126,11 +131,8 @@ fn publish_template(
         profile: profile.clone(),
         template,
     };
-    let published = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?
-        .block_on(publish::publish(&request, &session.credentials))?;
+    let published =
+        crate::assume::runtime()?.block_on(publish::publish(&request, &session.credentials))?;
 
     let mut add = format!(
         "assume-role profile add {} --role-arn <RoleArn from the client> --source-profile {} --external-id {} --region {}",

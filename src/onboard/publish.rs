@@ -59,8 +59,8 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
         .credentials_provider(credentials.to_sdk())
         .load()
         .await;
-    let overridden =
-        std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() || config.endpoint_url().is_some();
+    let overridden = std::env::var_os(crate::env_vars::AWS_ENDPOINT_URL_S3).is_some()
+        || config.endpoint_url().is_some();
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             // A custom endpoint (an emulator, a gateway) rarely resolves bucket subdomains.
