@@ -72,7 +72,7 @@ def seed_awscli_cache(home: Path, fx: dict, binary: str, env: dict) -> None:
 
 def start_fixture(python: str) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
-        [python, str(ROOT / "tests/support/moto_fixture.py")],
+        [python, str(ROOT / "tests/cli/support/moto_fixture.py")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     line = proc.stdout.readline()

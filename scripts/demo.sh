@@ -78,7 +78,7 @@ fi
 # as long as this script, however the script ends.
 mkfifo "$tmp/fixture.in"
 : >"$tmp/fixture.json"
-"$py" tests/support/moto_fixture.py <"$tmp/fixture.in" >"$tmp/fixture.json" 2>"$tmp/fixture.log" &
+"$py" tests/cli/support/moto_fixture.py <"$tmp/fixture.in" >"$tmp/fixture.json" 2>"$tmp/fixture.log" &
 fixture_pid=$!
 exec 3>"$tmp/fixture.in"
 

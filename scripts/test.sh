@@ -18,7 +18,7 @@ if [ -x "$venv/Scripts/python.exe" ]; then
 else
     python="$venv/bin/python"
 fi
-# The integration tests spawn tests/support/moto_fixture.py with this
+# The integration tests spawn tests/cli/support/moto_fixture.py with this
 # interpreter. PATH is left alone on purpose: tests that need `aws` find it in
 # the venv themselves, so the tool under test never picks it up by accident.
 export ASSUME_ROLE_TEST_PYTHON="$python"

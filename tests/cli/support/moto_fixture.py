@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A two-account AWS for the integration tests: moto, seeded, behind a recording proxy.
 
-The Rust integration tests spawn this as `$VENV/bin/python tests/support/moto_fixture.py`
+The Rust integration tests spawn this as `$VENV/bin/python tests/cli/support/moto_fixture.py`
 with stdin and stdout piped. It:
 
 1. starts moto in-process on 127.0.0.1 (a free port unless --port is given), with

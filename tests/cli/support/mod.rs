@@ -84,7 +84,7 @@ pub fn moto_checks_off() -> &'static Fixture {
 }
 
 fn start_fixture(args: &[&str]) -> Moto {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_fixture.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/support/moto_fixture.py");
     let mut child = Command::new(python())
         .arg(script)
         .args(args)

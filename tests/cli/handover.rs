@@ -1,0 +1,369 @@
+//! Handing credentials over: `exec`, `env` and `credential-process`, read by real shells, the AWS CLI and boto3.
+
+use super::*;
+
+#[test]
+fn exec_sets_and_removes_exactly_the_session_variables() {
+    let mut env = TestEnv::with_moto();
+    // A stale outer session and other wrappers' leftovers, all of which must go.
+    for name in REMOVED_VARS {
+        env.set(name, "stale");
+    }
+    env.set("AWS_ACCESS_KEY_ID", "AKIASTALEOUTERKEY000")
+        .set("AWS_SECRET_ACCESS_KEY", "stale-secret")
+        .set("AWS_SESSION_TOKEN", "stale-token")
+        .set("ASSUME_ROLE_PROFILE", "outer")
+        .set("AWSUME_PROFILE", "stale")
+        .set("GRANTED_SSO", "stale")
+        .set("KEEP_ME", "kept");
+    let run = env.run(&["exec", "client", "--", "env", "-0"]);
+    let child = parse_env0(&run.output.stdout);
+    assert!(run.output.status.success(), "{}", run.stderr());
+
+    for name in SESSION_VARS {
+        assert!(child.contains_key(name), "{name} missing: {child:?}");
+    }
+    for name in REMOVED_VARS
+        .iter()
+        .chain(&["AWSUME_PROFILE", "GRANTED_SSO"])
+    {
+        assert!(!child.contains_key(*name), "{name} should be removed");
+    }
+    let fx = moto();
+    assert!(child["AWS_ACCESS_KEY_ID"].starts_with("ASIA"), "{child:?}");
+    assert_ne!(child["AWS_ACCESS_KEY_ID"], "AKIASTALEOUTERKEY000");
+    assert_eq!(child["AWS_ACCOUNT_ID"], "222222222222");
+    assert_eq!(child["AWS_REGION"], fx.region);
+    assert_eq!(child["AWS_DEFAULT_REGION"], fx.region);
+    assert_eq!(child["ASSUME_ROLE_PROFILE"], "client");
+    assert_eq!(child["KEEP_ME"], "kept");
+    let exp = &child["AWS_CREDENTIAL_EXPIRATION"];
+    assert!(
+        exp.ends_with('Z') && exp.len() == 20 && !exp.contains('.'),
+        "{exp}"
+    );
+
+    // Nothing else was added: the child's environment is ours plus the session, minus scrubs.
+    let added: Vec<&String> = child
+        .keys()
+        .filter(|k| !env.vars.contains_key(*k) && !SESSION_VARS.contains(&k.as_str()))
+        .filter(|k| !["PWD", "SHLVL", "_", "OLDPWD"].contains(&k.as_str()))
+        .collect();
+    assert!(added.is_empty(), "unexpected variables: {added:?}");
+}
+
+#[test]
+fn exec_passes_exit_codes_through() {
+    let env = TestEnv::with_moto();
+    let code = |cmd: &[&str]| {
+        let mut args = vec!["exec", "client-nomfa", "--"];
+        args.extend_from_slice(cmd);
+        env.run(&args)
+    };
+    assert_eq!(code(&["sh", "-c", "exit 0"]).code(), Some(0));
+    assert_eq!(code(&["sh", "-c", "exit 7"]).code(), Some(7));
+
+    let missing = code(&["definitely-not-a-command-xyz"]);
+    assert_eq!(missing.code(), Some(127));
+    assert!(
+        missing
+            .stderr()
+            .contains("`definitely-not-a-command-xyz` not found"),
+        "{}",
+        missing.stderr()
+    );
+
+    let script = env.work_dir().join("not-executable.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    assert_eq!(code(&[script.to_str().unwrap()]).code(), Some(126));
+
+    // Killed by SIGTERM: the shell that ran us sees 128 + 15.
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        let killed = code(&["sh", "-c", "kill -TERM $$"]);
+        assert_eq!(killed.output.status.signal(), Some(15));
+        let mut bash = env.command("bash");
+        bash.arg("-c").arg(format!(
+            "{} exec client-nomfa -- sh -c 'kill -TERM $$'; echo \"status=$?\"",
+            support::BIN
+        ));
+        let out = support::run_with_timeout(bash);
+        assert_eq!(out.stdout().trim(), "status=143");
+    }
+}
+
+#[test]
+fn exec_without_a_command_runs_the_users_shell() {
+    let mut env = TestEnv::with_moto();
+    let shell = env.work_dir().join("fake-shell");
+    std::fs::write(
+        &shell,
+        "#!/bin/sh\necho \"shell for $ASSUME_ROLE_PROFILE\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env.set("SHELL", shell.to_str().unwrap());
+    assert_eq!(
+        env.run(&["exec", "client-nomfa"]).ok(),
+        "shell for client-nomfa\n"
+    );
+}
+
+#[test]
+fn env_output_evald_in_bash_is_used_by_the_aws_cli() {
+    let env = TestEnv::with_moto();
+    let mut bash = env.command("bash");
+    bash.arg("-c").arg(format!(
+        "set -e; eval \"$({bin} env client)\"; {aws} sts get-caller-identity --output json",
+        bin = support::BIN,
+        aws = venv_bin("aws").display()
+    ));
+    let out = support::run_with_timeout(bash);
+    let identity: serde_json::Value = serde_json::from_str(&out.ok()).unwrap();
+    assert_eq!(
+        identity["Arn"],
+        "arn:aws:sts::222222222222:assumed-role/client-admin/tester"
+    );
+    assert_eq!(identity["Account"], "222222222222");
+}
+
+#[test]
+fn env_output_sourced_in_fish_is_used_by_the_aws_cli() {
+    if std::process::Command::new("fish")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: fish is not installed");
+        return;
+    }
+    let env = TestEnv::with_moto();
+    let mut fish = env.command("fish");
+    fish.args(["--no-config", "-c"]).arg(format!(
+        "{bin} env client --format fish | source; and {aws} sts get-caller-identity --query Arn --output text",
+        bin = support::BIN,
+        aws = venv_bin("aws").display()
+    ));
+    let out = support::run_with_timeout(fish);
+    // fish resets $USER from the password database, so the session name is not ours to pin.
+    assert!(
+        out.ok()
+            .starts_with("arn:aws:sts::222222222222:assumed-role/client-admin/"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn credential_process_works_for_the_aws_cli_and_boto3() {
+    let env = TestEnv::with_moto();
+    env.append_config(&format!(
+        "\n[profile via-process]\ncredential_process = {} credential-process client\nregion = us-east-1\n",
+        support::BIN
+    ));
+    // The raw contract first: one object, nothing else.
+    let raw = env.run(&["credential-process", "client"]).ok();
+    assert_eq!(raw.lines().count(), 1, "{raw}");
+    let json: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(json["Version"], 1);
+    assert_eq!(json["AccountId"], "222222222222");
+    for key in [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+    ] {
+        assert!(json[key].is_string(), "{key}: {raw}");
+    }
+
+    let mut aws = env.command(venv_bin("aws"));
+    aws.args([
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "via-process",
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+    ]);
+    let out = support::run_with_timeout(aws);
+    assert_eq!(
+        out.ok().trim(),
+        "arn:aws:sts::222222222222:assumed-role/client-admin/tester"
+    );
+
+    let mut boto = env.command(support::python());
+    boto.args([
+        "-c",
+        "import boto3; s = boto3.Session(profile_name='via-process'); \
+         print(s.client('sts').get_caller_identity()['Arn']); \
+         print(s.client('s3').list_buckets()['Buckets'][0]['Name'])",
+    ]);
+    let out = support::run_with_timeout(boto);
+    assert_eq!(
+        out.ok(),
+        format!(
+            "arn:aws:sts::222222222222:assumed-role/client-admin/tester\n{}\n",
+            moto().bucket
+        )
+    );
+}
+
+#[test]
+fn hostile_config_values_cannot_run_code_through_eval() {
+    let env = TestEnv::with_moto();
+    let fx = moto();
+    // Values that reach the output: a role-less profile hands over its keys as written.
+    let key = "AKIA'$(touch pwned-key)'\"`touch pwned-tick`\"";
+    let secret = "s'; touch pwned-secret; echo '\\$HOME %PATH% !x!";
+    env.append_config(&format!(
+        "\n[profile hostile-keys]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\nregion = eu-west-1\n\n[profile x'$(touch pwned)']\nrole_arn = {}\nsource_profile = contractor\n\n[profile hostile-region]\nrole_arn = {}\nsource_profile = contractor\nregion = us-east-1'$(touch pwned-region)\n",
+        fx.client_role_arn, fx.client_role_arn
+    ));
+    let print = "printf '%s|%s' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\"";
+    let shells: [(&str, &str, &[&str]); 5] = [
+        ("sh", "sh", &["-c"]),
+        ("bash", "sh", &["-c"]),
+        ("dash", "sh", &["-c"]),
+        ("zsh", "sh", &["-c"]),
+        ("fish", "fish", &["--no-config", "-c"]),
+    ];
+    let mut tried = 0;
+    for (shell, format, args) in shells {
+        if std::process::Command::new(shell)
+            .arg("-c")
+            .arg("true")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipping {shell}: not installed");
+            continue;
+        }
+        tried += 1;
+        for profile in ["hostile-keys", "x'$(touch pwned)'", "hostile-region"] {
+            let quoted = if format == "fish" {
+                format!("'{}'", profile.replace('\\', "\\\\").replace('\'', "\\'"))
+            } else {
+                format!("'{}'", profile.replace('\'', "'\\''"))
+            };
+            let script = if format == "fish" {
+                format!(
+                    "{} env {quoted} --format fish | source; {print}",
+                    support::BIN
+                )
+            } else {
+                format!(
+                    "eval \"$({} env {quoted} --format sh)\"; {print}",
+                    support::BIN
+                )
+            };
+            let mut cmd = env.command(shell);
+            cmd.args(args).arg(script);
+            let out = support::run_with_timeout(cmd);
+            let created: Vec<_> = std::fs::read_dir(env.work_dir())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert!(
+                created.is_empty(),
+                "{shell} ran code for {profile}: {created:?}\n{}",
+                out.stderr()
+            );
+            if profile == "hostile-keys" {
+                // Carried through byte for byte.
+                assert_eq!(
+                    out.stdout(),
+                    format!("{key}|{secret}"),
+                    "{shell}: {}",
+                    out.stderr()
+                );
+            } else {
+                // The parser drops the section; the region is refused before anything prints.
+                assert_eq!(out.stdout(), "|", "{shell} {profile}: {}", out.stderr());
+                let expected = if profile == "hostile-region" {
+                    "is not a valid region name"
+                } else {
+                    "letters, digits and"
+                };
+                assert!(
+                    out.stderr().contains(expected),
+                    "{shell} {profile}: {}",
+                    out.stderr()
+                );
+            }
+        }
+    }
+    assert!(tried >= 2, "at least sh and bash must exist");
+}
+
+#[test]
+fn stale_credentials_in_the_callers_environment_are_never_used() {
+    let mut env = TestEnv::with_moto();
+    // If these were used to sign, moto would reject the call.
+    env.set("AWS_ACCESS_KEY_ID", "AKIASTALEOUTERKEY000")
+        .set("AWS_SECRET_ACCESS_KEY", "stale")
+        .set("AWS_SESSION_TOKEN", "stale")
+        .set("AWS_PROFILE", "outsider");
+    let vars = env_json(&env, "client-nomfa", &[]);
+    assert_eq!(vars["AWS_ACCOUNT_ID"], "222222222222");
+}
+
+#[test]
+fn inside_a_session_the_outer_region_does_not_leak_into_the_next_profile() {
+    let mut env = TestEnv::with_moto();
+    env.set("ASSUME_ROLE_PROFILE", "outer")
+        .set("AWS_REGION", "ap-south-1")
+        .set("AWS_DEFAULT_REGION", "ap-south-1");
+    env.append_config(&format!(
+        "\n[profile regionless]\nrole_arn = {}\nsource_profile = contractor\nexternal_id = x1\n",
+        moto().client_role_arn
+    ));
+    assert_eq!(env_json(&env, "regionless", &[])["AWS_REGION"], "us-east-1");
+    // Outside a session the variables count.
+    env.remove("ASSUME_ROLE_PROFILE");
+    assert_eq!(
+        env_json(&env, "regionless", &[])["AWS_REGION"],
+        "ap-south-1"
+    );
+}
+
+#[test]
+fn help_and_version_work() {
+    let env = TestEnv::new();
+    assert!(env.run(&["--help"]).ok().contains("credential-process"));
+    assert!(env.run(&["--version"]).ok().starts_with("assume-role "));
+    let run = env.run(&["exec"]);
+    assert_eq!(run.code(), Some(2));
+}
+
+#[test]
+fn the_library_example_lists_the_clients_buckets() {
+    // `cargo test` builds examples next to the test binaries' directory.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(format!("list_buckets{}", std::env::consts::EXE_SUFFIX));
+    assert!(example.exists(), "{} was not built", example.display());
+    let env = TestEnv::with_moto();
+    let mut cmd = env.command(&example);
+    cmd.arg("client");
+    let out = support::run_with_timeout(cmd).ok();
+    assert_eq!(
+        out,
+        format!(
+            "assumed {} in account 222222222222\n{}\n",
+            moto().client_role_arn,
+            moto().bucket
+        )
+    );
+}

@@ -1,0 +1,145 @@
+//! Reading the AWS config: unknown profiles, malformed files, `list`, and sources of credentials.
+
+use super::*;
+
+#[test]
+fn an_unknown_profile_names_the_files_and_the_closest_name() {
+    let env = TestEnv::with_moto();
+    let run = env.run(&["exec", "clinet", "--", "true"]);
+    assert_eq!(run.code(), Some(3));
+    assert_eq!(run.stdout(), "");
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "profile `clinet` is not in `{}`",
+            env.config_path().display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `client`?"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_config_names_file_and_line() {
+    let env = TestEnv::new();
+    env.write_config("[profile a]\nregion = eu-west-1\nthis line is broken\n");
+    let run = env.run(&["list"]);
+    assert_eq!(run.code(), Some(3));
+    assert!(
+        run.stderr()
+            .contains(&format!("{} on line 3", env.config_path().display())),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn list_shows_every_profile() {
+    let env = TestEnv::with_moto();
+    let table = env.run(&["list"]).ok();
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.starts_with("PROFILE") && header.contains("KIND") && header.contains("MFA"),
+        "{table}"
+    );
+    let client = table.lines().find(|l| l.starts_with("client ")).unwrap();
+    assert!(
+        client.contains("role") && client.contains("contractor") && client.contains("yes"),
+        "{client}"
+    );
+    let json: Vec<serde_json::Value> =
+        serde_json::from_str(&env.run(&["list", "--json"]).ok()).unwrap();
+    let names: Vec<&str> = json.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"contractor") && names.contains(&"second"),
+        "{names:?}"
+    );
+    let contractor = json.iter().find(|p| p["name"] == "contractor").unwrap();
+    assert_eq!(contractor["kind"], "static-keys");
+}
+
+#[test]
+fn with_no_aws_files_at_all_commands_explain_instead_of_crashing() {
+    let env = TestEnv::new();
+    let table = env.run(&["list"]).ok();
+    assert_eq!(table.lines().count(), 1, "{table}");
+    let run = env.run(&["env", "client"]);
+    assert_eq!(run.code(), Some(3));
+    assert!(run.stderr().contains("(not found)"), "{}", run.stderr());
+    assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
+}
+
+#[test]
+fn list_keeps_a_private_index_that_follows_every_edit() {
+    let env = TestEnv::with_moto();
+    let first = env.run(&["list"]).ok();
+    let index = env
+        .dir
+        .path()
+        .join("xdg/cache/assume-role/profiles-list.json");
+    assert!(index.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&index), 0o600);
+        assert_eq!(mode(index.parent().unwrap()), 0o700);
+    }
+    let text = std::fs::read_to_string(&index).unwrap();
+    assert!(!text.contains(&moto().contractor.secret_access_key));
+    // Served from the index, identically.
+    assert_eq!(env.run(&["list"]).ok(), first);
+    // An edit of the same length is still seen (inode, size and times all count).
+    env.append_config("\n[profile added-later]\nregion = eu-west-3\n");
+    assert!(env.run(&["list"]).ok().contains("added-later"));
+    // A corrupt index is ignored and replaced.
+    std::fs::write(&index, "{ not json").unwrap();
+    assert!(env.run(&["list"]).ok().contains("added-later"));
+    assert!(
+        std::fs::read_to_string(&index)
+            .unwrap()
+            .contains("added-later")
+    );
+}
+
+#[test]
+fn a_credential_process_that_calls_us_back_is_a_loop_not_a_fork_bomb() {
+    let env = TestEnv::with_moto();
+    env.append_config(&format!(
+        "\n[profile selfish]\ncredential_process = {} credential-process selfish\n",
+        support::BIN
+    ));
+    let run = env.run(&["credential-process", "selfish"]);
+    assert_ne!(run.code(), Some(0));
+    assert_eq!(run.stdout(), "");
+    assert!(
+        run.stderr()
+            .contains("profiles form a loop: selfish → selfish"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_profile_with_credential_process_works_as_a_source() {
+    let env = TestEnv::with_moto();
+    let fx = moto();
+    let script = env.work_dir().join("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"}}'\n",
+            fx.contractor.access_key_id, fx.contractor.secret_access_key
+        ),
+    )
+    .unwrap();
+    env.append_config(&format!(
+        "\n[profile from-process]\ncredential_process = sh {}\n\n[profile via-process-source]\nrole_arn = {}\nsource_profile = from-process\nexternal_id = x1\n",
+        script.display(),
+        fx.client_role_arn
+    ));
+    assert_eq!(
+        env_json(&env, "via-process-source", &[])["AWS_ACCOUNT_ID"],
+        "222222222222"
+    );
+}
