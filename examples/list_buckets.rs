@@ -9,7 +9,8 @@
 //! local emulator too.
 
 use anyhow::Context as _;
-use assume_role::config::{Context, Overrides, Plan, Profiles};
+use assume_role::config::{ConfigFiles, Overrides, Plan, Profiles};
+use assume_role::context::Context;
 use aws_config::BehaviorVersion;
 use aws_types::region::Region;
 
@@ -18,18 +19,15 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .context("usage: list_buckets PROFILE")?;
 
+    // The environment is read once, here; the library takes what it needs from `ctx`.
+    let ctx = Context::from_process();
     // Resolve the chain as data, then let the library run it (prompting for MFA if needed).
-    let profiles = Profiles::load()?;
-    let plan = Plan::resolve(
-        &profiles,
-        &profile,
-        &Overrides::default(),
-        &Context::from_env(),
-    )?;
+    let profiles = Profiles::load_from(&ConfigFiles::locate(&ctx))?;
+    let plan = Plan::resolve(&profiles, &profile, &Overrides::default(), &ctx)?;
     // The CLI's own cache: a second run within the session's lifetime makes no STS call.
-    let store = assume_role::cache::sessions::Store::open();
+    let store = assume_role::cache::sessions::Store::open(&ctx);
     let options = assume_role::assume::Options::default();
-    let credentials = assume_role::assume::credentials_for(&plan, store.as_ref(), &options)?;
+    let credentials = assume_role::assume::credentials_for(&plan, store.as_ref(), &options, &ctx)?;
     println!(
         "assumed {} in account {}",
         plan.hops

@@ -6,23 +6,33 @@
 //! (`GetSessionToken`, cached per key and device), from which every role with that device is
 //! then assumed without a new code. AWS caps a role session made from one at an hour, so a hop
 //! that asks for longer sends its code to `AssumeRole` directly.
+//!
+//! Cached credentials used as a *source* (an MFA session, an earlier hop of a chain) can go bad
+//! before they expire: the key behind them is deactivated, the session revoked. When STS refuses
+//! one, it is evicted and the chain starts once more from the source, so that a bad entry never
+//! wedges later runs.
 
 use crate::cache::sessions::{Entry, Kind, REUSE_MARGIN, Store};
 use crate::cache::{codes, key, key::Key};
 use crate::config::{Base, Hop, Mfa, Plan};
+use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::duration::CHAINED_MAX;
-use crate::error::Error;
-use crate::{env_vars, mfa, source, sts};
+use crate::error::{Error, MinValidCap, StsFailure};
+use crate::secret::OneTimeCode;
+use crate::{mfa, source, sts};
 use std::time::{Duration, SystemTime};
 
-/// How the cache may be used.
+/// How the cache may be used, and the one-time inputs of this run.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Make a fresh call for the final hop even if a cached session is good.
+    /// Use no cached credentials anywhere in the chain (MFA sessions included); what this run
+    /// obtains is still cached.
     pub no_cache: bool,
     /// The least lifetime the handed-over credentials must have left.
     pub min_valid: Duration,
+    /// `--mfa-token`: goes to the first hop that needs a code.
+    pub mfa_token: Option<OneTimeCode>,
 }
 
 /// The credentials the plan leads to, from the cache or from STS.
@@ -30,16 +40,17 @@ pub fn credentials_for(
     plan: &Plan,
     store: Option<&Store>,
     opts: &Options,
+    ctx: &Context,
 ) -> Result<Credentials, Error> {
     if plan.hops.is_empty() {
-        return own_credentials(plan);
+        return own_credentials(plan, ctx);
     }
     if !opts.no_cache
-        && let Some(credentials) = warm(plan, store, opts)
+        && let Some(credentials) = warm(plan, store, opts, ctx)
     {
         return Ok(credentials);
     }
-    runtime()?.block_on(obtain(plan, store, opts))
+    runtime()?.block_on(obtain(plan, store, opts, ctx))
 }
 
 /// The async runtime for the network calls: one thread, built only on the cold path (a warm run
@@ -54,16 +65,21 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// The final hop's cached session, if it has enough time left. Reads one file: no runtime, no
 /// TLS, no SDK client.
-pub fn warm(plan: &Plan, store: Option<&Store>, opts: &Options) -> Option<Credentials> {
+pub fn warm(
+    plan: &Plan,
+    store: Option<&Store>,
+    opts: &Options,
+    ctx: &Context,
+) -> Option<Credentials> {
     let store = store?;
-    let keys = key::chain(plan)?;
+    let keys = key::chain(plan, ctx)?;
     let entry = store.get(keys.last()?, opts.min_valid)?;
     tracing::info!(profile = %plan.profile, expires = %crate::credentials::rfc3339(entry.expires()), "served from the cache");
     Some(entry.credentials())
 }
 
 /// A profile without a role hands over what it has.
-fn own_credentials(plan: &Plan) -> Result<Credentials, Error> {
+fn own_credentials(plan: &Plan, ctx: &Context) -> Result<Credentials, Error> {
     if let Base::StaticKeys {
         session_token: None,
         ..
@@ -76,9 +92,9 @@ fn own_credentials(plan: &Plan) -> Result<Credentials, Error> {
     }
     if let Base::StaticKeys { .. } = plan.base {
         // Keys in the file need no runtime, no TLS and no SDK.
-        return pollster::block_on(source::base_credentials(&plan.base, &plan.region));
+        return pollster::block_on(source::base_credentials(&plan.base, &plan.region, ctx));
     }
-    runtime()?.block_on(source::base_credentials(&plan.base, &plan.region))
+    runtime()?.block_on(source::base_credentials(&plan.base, &plan.region, ctx))
 }
 
 /// How one hop is made.
@@ -91,16 +107,17 @@ enum Route {
     MfaSession,
 }
 
-fn route(plan: &Plan, index: usize) -> Route {
+fn route(plan: &Plan, index: usize, ctx: &Context) -> Route {
     let hop = &plan.hops[index];
     if hop.mfa.is_none() {
         return Route::Plain;
     }
     let long_term = match &plan.base {
         Base::StaticKeys { session_token, .. } => session_token.is_none(),
-        Base::Environment { .. } => std::env::var(env_vars::AWS_SESSION_TOKEN)
-            .unwrap_or_default()
-            .is_empty(),
+        Base::Environment { .. } => ctx
+            .env_credentials
+            .as_ref()
+            .is_some_and(|c| c.session_token.is_none()),
         _ => false,
     };
     if index == 0 && long_term {
@@ -121,129 +138,314 @@ pub async fn obtain(
     plan: &Plan,
     store: Option<&Store>,
     opts: &Options,
+    ctx: &Context,
 ) -> Result<Credentials, Error> {
-    let cache = ChainCache {
-        store,
-        keys: key::chain(plan),
-    };
     let Some(last) = plan.hops.len().checked_sub(1) else {
-        return source::base_credentials(&plan.base, &plan.region).await;
+        return source::base_credentials(&plan.base, &plan.region, ctx).await;
     };
-    // A session cannot outlast what it asks for: say so before spending a call or a code.
-    let asked = plan.hops[last]
-        .duration
-        .unwrap_or(crate::duration::CHAINED_MAX);
-    if asked < opts.min_valid {
-        return Err(Error::MinValid {
-            profile: plan.profile.clone(),
-            available: asked,
-            wanted: opts.min_valid,
-        });
-    }
-    let _final_lock = cache.lock(last, &plan.profile)?;
-    if !opts.no_cache
-        && let Some(entry) = cache.get(last, opts.min_valid)
-    {
-        return Ok(entry.credentials());
-    }
-
-    let (mut locks, start, mut source) = lock_earlier_hops(&cache, plan, last)?;
-    let routes: Vec<Route> = (0..=last).map(|i| route(plan, i)).collect();
-    // Every code this run needs, asked for and checked before the first request, under the
-    // locks: parallel runs ask once, and a chain never stops half-way for a prompt.
-    let mut codes: Vec<Option<mfa::Code>> = (0..=last).map(|_| None).collect();
-    let mut mfa_sessions: Vec<Option<Credentials>> = (0..=last).map(|_| None).collect();
-    for i in start..=last {
-        let (hop, route) = (&plan.hops[i], routes[i]);
-        let Some(m) = &hop.mfa else { continue };
-        if route == Route::MfaSession {
-            if let (Some(s), Some(k)) = (store, mfa_session_key(plan, m)) {
-                locks.push(lenient(
-                    s.lock(&k, &format!("an MFA session for `{}`", m.serial)),
-                )?);
+    check_min_valid_possible(plan, last, opts.min_valid, ctx)?;
+    let run = Run {
+        plan,
+        ctx,
+        cache: ChainCache {
+            store,
+            keys: key::chain(plan, ctx),
+        },
+    };
+    match run.attempt(last, opts, opts.no_cache).await? {
+        Attempt::Done(credentials) => Ok(credentials),
+        Attempt::CachedSourceRefused { key, error } => {
+            // Evict the refused session, then start again once without any cached source.
+            if let Some(store) = store {
+                store.remove(&key);
             }
-            if let Some(entry) = cached_mfa_session(plan, store, m) {
-                tracing::info!(serial = %m.serial, "using the cached MFA session");
-                mfa_sessions[i] = Some(entry.credentials());
-                continue;
+            tracing::warn!(
+                "STS refused cached credentials ({error}); removed them from the cache and starting again from the source"
+            );
+            match run.attempt(last, opts, true).await? {
+                Attempt::Done(credentials) => Ok(credentials),
+                Attempt::CachedSourceRefused { error, .. } => Err(error),
             }
         }
-        codes[i] = Some(checked_code(store, hop, m)?);
+    }
+}
+
+enum Attempt {
+    Done(Credentials),
+    /// STS refused credentials that came from the cache; `key` names them.
+    CachedSourceRefused {
+        key: Key,
+        error: Error,
+    },
+}
+
+/// One hop of this run, as it will be made.
+struct Step<'p> {
+    index: usize,
+    hop: &'p Hop,
+    route: Route,
+    /// The code this step sends: to `GetSessionToken` (MFA session route) or `AssumeRole`.
+    code: Option<mfa::Code>,
+    /// The cached MFA session this step is assumed from, and its key.
+    mfa_session: Option<(Key, Credentials)>,
+}
+
+/// Credentials that sign the next call, and the cache entry they came from, if any.
+struct Signer {
+    credentials: Credentials,
+    cached: Option<Key>,
+}
+
+struct Run<'a> {
+    plan: &'a Plan,
+    ctx: &'a Context,
+    cache: ChainCache<'a>,
+}
+
+impl Run<'_> {
+    /// Makes the chain up to `last`, reusing cached sources unless `fresh`.
+    async fn attempt(&self, last: usize, opts: &Options, fresh: bool) -> Result<Attempt, Error> {
+        let (plan, ctx) = (self.plan, self.ctx);
+        let _final_lock = self.cache.lock(last, &plan.profile)?;
+        if !fresh && let Some(entry) = self.cache.get(last, opts.min_valid) {
+            return Ok(Attempt::Done(entry.credentials()));
+        }
+        let (mut locks, first, mut signer) = self.lock_earlier_hops(last, fresh)?;
+
+        // Every code this run needs, asked for and checked before the first request, under the
+        // locks: parallel runs ask once, and a chain never stops half-way for a prompt.
+        let mut flag_code = opts.mfa_token.clone();
+        let mut steps = Vec::with_capacity(last + 1 - first);
+        for index in first..=last {
+            let hop = &plan.hops[index];
+            let mut step = Step {
+                index,
+                hop,
+                route: route(plan, index, ctx),
+                code: None,
+                mfa_session: None,
+            };
+            if let Some(m) = &hop.mfa {
+                let session_key = (step.route == Route::MfaSession)
+                    .then(|| mfa_session_key(plan, m, ctx))
+                    .flatten();
+                if let (Some(store), Some(k)) = (self.cache.store, &session_key) {
+                    let what = format!("an MFA session for `{}`", m.serial);
+                    locks.push(lenient(store.lock(k, &what))?);
+                    if !fresh && let Some(entry) = store.get(k, REUSE_MARGIN) {
+                        tracing::info!(serial = %m.serial, "using the cached MFA session");
+                        step.mfa_session = Some((k.clone(), entry.credentials()));
+                    }
+                }
+                if step.mfa_session.is_none() {
+                    step.code = Some(match flag_code.take() {
+                        Some(value) => mfa::Code {
+                            value,
+                            origin: "`--mfa-token`".into(),
+                        },
+                        None => mfa::code_for(hop, m)?,
+                    });
+                    self.refuse_reused_code(m, step.code.as_ref())?;
+                }
+            }
+            steps.push(step);
+        }
+
+        let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings.is_some()).await;
+        for step in steps {
+            let source_profile = match step.index {
+                0 => plan.base.profile(),
+                i => plan.hops[i - 1].profile.as_str(),
+            };
+            let from = match signer.take() {
+                Some(signer) => signer,
+                None => Signer {
+                    credentials: source::base_credentials(&plan.base, &plan.region, ctx).await?,
+                    cached: None,
+                },
+            };
+            let outcome = self.make(&sts, step, from, source_profile).await?;
+            let creds = match outcome {
+                Ok(creds) => creds,
+                Err(refused) => return Ok(refused),
+            };
+            signer = Some(Signer {
+                credentials: creds,
+                cached: None,
+            });
+        }
+        let creds = signer
+            .map(|s| s.credentials)
+            .ok_or_else(|| unreachable!("the loop always makes the final hop"))?;
+        check_min_valid(plan, &creds, opts.min_valid)?;
+        Ok(Attempt::Done(creds))
     }
 
-    let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings.is_some()).await;
-    for (i, (hop, route)) in plan.hops.iter().zip(&routes).enumerate().skip(start) {
-        let source_profile = if i == 0 {
-            plan.base.profile()
-        } else {
-            plan.hops[i - 1].profile.as_str()
-        };
-        let from = match source.take() {
-            Some(creds) => creds,
-            None => source::base_credentials(&plan.base, &plan.region).await?,
-        };
-        let creds = match (route, &hop.mfa, codes[i].take()) {
-            (Route::MfaSession, Some(m), code) => {
-                let session = match (mfa_sessions[i].take(), code) {
-                    (Some(session), _) => session,
-                    (None, Some(code)) => {
-                        new_mfa_session(&sts, plan, store, hop, m, &from, &code).await?
-                    }
+    /// One hop: its STS call (and the MFA session it needs), its result cached. The inner
+    /// `Err` is a cached source that STS refused, for the caller to evict and start over.
+    async fn make(
+        &self,
+        sts: &sts::Sts,
+        step: Step<'_>,
+        from: Signer,
+        source_profile: &str,
+    ) -> Result<Result<Credentials, Attempt>, Error> {
+        let hop = step.hop;
+        let (signer, hop_sent, code) = match (step.route, &hop.mfa) {
+            (Route::MfaSession, Some(m)) => {
+                let session = match (step.mfa_session, step.code) {
+                    (Some((key, credentials)), _) => Signer {
+                        credentials,
+                        cached: Some(key),
+                    },
+                    // Only the first hop takes this route, so `from` is the base keys, never a
+                    // cached session.
+                    (None, Some(code)) => Signer {
+                        credentials: self
+                            .new_mfa_session(sts, hop, m, &from.credentials, &code)
+                            .await?,
+                        cached: None,
+                    },
                     (None, None) => {
                         unreachable!("a code was collected for every uncached MFA session")
                     }
                 };
-                let without_code = Hop {
+                // The role is assumed from the session, which already carries the MFA.
+                let without_mfa = Hop {
                     mfa: None,
                     ..hop.clone()
                 };
-                sts.assume_role(&session, source_profile, &without_code, None)
-                    .await?
+                (session, std::borrow::Cow::Owned(without_mfa), None)
             }
-            (Route::DirectCode, Some(m), Some(code)) => {
-                let creds = sts
-                    .assume_role(&from, source_profile, hop, Some(code.value.clone()))
-                    .await?;
-                if let Some(s) = store {
-                    codes::record(s.root(), &m.serial, &code.value);
-                }
-                creds
-            }
-            _ => sts.assume_role(&from, source_profile, hop, None).await?,
+            _ => (from, std::borrow::Cow::Borrowed(hop), step.code),
         };
-        if i == last {
-            check_min_valid(plan, &creds, opts.min_valid)?;
+        let result = sts
+            .assume_role(
+                &signer.credentials,
+                source_profile,
+                &hop_sent,
+                code.as_ref().map(|c| &c.value),
+            )
+            .await;
+        let creds = match result {
+            Ok(creds) => creds,
+            Err(error) => {
+                let from_mfa_session = step.route == Route::MfaSession;
+                return match signer.cached {
+                    Some(key) if is_refusal_of_source(&error, from_mfa_session) => {
+                        Ok(Err(Attempt::CachedSourceRefused { key, error }))
+                    }
+                    _ => Err(error),
+                };
+            }
+        };
+        if let (Some(code), Some(m), Some(store)) = (&code, &hop.mfa, self.cache.store) {
+            codes::record(store.root(), &m.serial, code.value.expose());
         }
-        cache.put(i, hop, &creds);
-        source = Some(creds);
+        self.cache.put(step.index, hop, &creds);
+        Ok(Ok(creds))
     }
-    source.ok_or_else(|| unreachable!("the loop always makes the final hop"))
+
+    /// Takes every lock this run needs before any request, always in the same order (the final
+    /// hop's is already held; then earlier hops backwards; the MFA session's last), so that runs
+    /// of profiles sharing hops or a device cannot deadlock. An intermediate hop found cached
+    /// ends the walk (unless `fresh`): the run starts after it, from its credentials.
+    fn lock_earlier_hops(
+        &self,
+        last: usize,
+        fresh: bool,
+    ) -> Result<(Vec<HeldLock>, usize, Option<Signer>), Error> {
+        let mut locks = Vec::new();
+        let cached = |i: usize| {
+            (!fresh)
+                .then(|| self.cache.get(i, REUSE_MARGIN))
+                .flatten()
+                .map(|entry| Signer {
+                    credentials: entry.credentials(),
+                    cached: self.cache.key(i),
+                })
+        };
+        for i in (0..last).rev() {
+            if let Some(signer) = cached(i) {
+                return Ok((locks, i + 1, Some(signer)));
+            }
+            locks.push(self.cache.lock(i, &self.plan.hops[i].profile)?);
+            if let Some(signer) = cached(i) {
+                return Ok((locks, i + 1, Some(signer)));
+            }
+        }
+        Ok((locks, 0, None))
+    }
+
+    /// Refuses, before any network call, a code just used for the same device.
+    fn refuse_reused_code(&self, mfa: &Mfa, code: Option<&mfa::Code>) -> Result<(), Error> {
+        if let (Some(store), Some(code)) = (self.cache.store, code)
+            && codes::recently_used(store.root(), &mfa.serial, code.value.expose())
+        {
+            return Err(Error::MfaCodeReused {
+                origin: code.origin.clone(),
+                serial: mfa.serial.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A new MFA session of the base keys for `mfa`'s device, made with `code` and cached.
+    async fn new_mfa_session(
+        &self,
+        sts: &sts::Sts,
+        hop: &Hop,
+        mfa: &Mfa,
+        base: &Credentials,
+        code: &mfa::Code,
+    ) -> Result<Credentials, Error> {
+        let plan = self.plan;
+        let session = sts
+            .get_session_token(
+                base,
+                plan.base.profile(),
+                hop,
+                &mfa.serial,
+                &code.value,
+                mfa.session_duration,
+            )
+            .await?;
+        if let Some(s) = self.cache.store {
+            codes::record(s.root(), &mfa.serial, code.value.expose());
+            if let (Some(k), Some(entry)) = (
+                mfa_session_key(plan, mfa, self.ctx),
+                Entry::new(
+                    Kind::MfaSession,
+                    plan.base.profile(),
+                    None,
+                    Some(&mfa.serial),
+                    &session,
+                ),
+            ) {
+                s.put(&k, &entry);
+            }
+        }
+        Ok(session)
+    }
+}
+
+/// Whether STS refused the signing credentials themselves (rather than the role): the sign that
+/// a cached source has gone bad. An MFA session that is denied may have lost its MFA standing
+/// (a deactivated device), so for one that counts too.
+fn is_refusal_of_source(error: &Error, from_mfa_session: bool) -> bool {
+    match error {
+        Error::Sts { failure, .. } => {
+            matches!(
+                failure,
+                StsFailure::BadSourceKeys | StsFailure::ExpiredToken
+            ) || (from_mfa_session && *failure == StsFailure::AccessDenied)
+        }
+        _ => false,
+    }
 }
 
 /// A lock, or none where the cache is unusable.
 type HeldLock = Option<crate::cache::lock::Lock>;
-
-/// Takes every lock this run needs before any request, always in the same order (the final
-/// hop's is already held; then earlier hops backwards; the MFA session's last), so that runs of
-/// profiles sharing hops or a device cannot deadlock. An intermediate hop found cached ends the
-/// walk: the run starts after it, from its credentials.
-fn lock_earlier_hops(
-    cache: &ChainCache<'_>,
-    plan: &Plan,
-    last: usize,
-) -> Result<(Vec<HeldLock>, usize, Option<Credentials>), Error> {
-    let mut locks = Vec::new();
-    for i in (0..last).rev() {
-        if let Some(entry) = cache.get(i, REUSE_MARGIN) {
-            return Ok((locks, i + 1, Some(entry.credentials())));
-        }
-        locks.push(cache.lock(i, &plan.hops[i].profile)?);
-        if let Some(entry) = cache.get(i, REUSE_MARGIN) {
-            return Ok((locks, i + 1, Some(entry.credentials())));
-        }
-    }
-    Ok((locks, 0, None))
-}
 
 /// The cache as one chain sees it: one key per hop.
 struct ChainCache<'a> {
@@ -252,11 +454,15 @@ struct ChainCache<'a> {
 }
 
 impl ChainCache<'_> {
+    fn key(&self, hop: usize) -> Option<Key> {
+        self.keys.as_ref().map(|keys| keys[hop].clone())
+    }
+
     fn get(&self, hop: usize, needed: Duration) -> Option<Entry> {
         self.store?.get(&self.keys.as_ref()?[hop], needed)
     }
 
-    fn lock(&self, hop: usize, profile: &str) -> Result<Option<crate::cache::lock::Lock>, Error> {
+    fn lock(&self, hop: usize, profile: &str) -> Result<HeldLock, Error> {
         match (self.store, &self.keys) {
             (Some(store), Some(keys)) => {
                 lenient(store.lock(&keys[hop], &format!("credentials for profile `{profile}`")))
@@ -282,9 +488,7 @@ impl ChainCache<'_> {
 }
 
 /// A cache that cannot be written must not stop the run: it goes on unlocked and uncached.
-fn lenient(
-    lock: Result<crate::cache::lock::Lock, Error>,
-) -> Result<Option<crate::cache::lock::Lock>, Error> {
+fn lenient(lock: Result<crate::cache::lock::Lock, Error>) -> Result<HeldLock, Error> {
     match lock {
         Ok(lock) => Ok(Some(lock)),
         Err(err @ Error::Cache { .. }) => {
@@ -293,6 +497,35 @@ fn lenient(
         }
         Err(err) => Err(err),
     }
+}
+
+/// Says before any call, or any code spent, when `--min-valid` asks for more than the final
+/// hop can ever get: an hour when it is chained or made from an MFA session, else what it asks
+/// for (`duration_seconds`, `--duration`, or STS's default of an hour).
+fn check_min_valid_possible(
+    plan: &Plan,
+    last: usize,
+    wanted: Duration,
+    ctx: &Context,
+) -> Result<(), Error> {
+    let hop = &plan.hops[last];
+    let (available, cap) = if hop.chained {
+        (CHAINED_MAX, MinValidCap::Chained)
+    } else if route(plan, last, ctx) == Route::MfaSession {
+        (CHAINED_MAX, MinValidCap::MfaSession)
+    } else {
+        let asked = hop.duration.unwrap_or(CHAINED_MAX);
+        (asked, MinValidCap::Requested)
+    };
+    if available < wanted {
+        return Err(Error::MinValid {
+            profile: plan.profile.clone(),
+            available,
+            wanted,
+            cap,
+        });
+    }
+    Ok(())
 }
 
 fn check_min_valid(plan: &Plan, creds: &Credentials, wanted: Duration) -> Result<(), Error> {
@@ -305,72 +538,18 @@ fn check_min_valid(plan: &Plan, creds: &Credentials, wanted: Duration) -> Result
             profile: plan.profile.clone(),
             available: left,
             wanted,
+            cap: MinValidCap::Issued,
         });
     }
     Ok(())
 }
 
-fn mfa_session_key(plan: &Plan, mfa: &Mfa) -> Option<Key> {
+/// The cache key of the MFA session of the plan's long-term keys for `mfa`'s device.
+pub fn mfa_session_key(plan: &Plan, mfa: &Mfa, ctx: &Context) -> Option<Key> {
     let access_key_id = match &plan.base {
-        Base::StaticKeys { access_key_id, .. } => access_key_id.clone(),
-        Base::Environment { .. } => std::env::var(env_vars::AWS_ACCESS_KEY_ID).ok()?,
+        Base::StaticKeys { access_key_id, .. } => access_key_id.as_str(),
+        Base::Environment { .. } => ctx.env_credentials.as_ref()?.access_key_id.as_str(),
         _ => return None,
     };
-    Some(key::mfa_session(&access_key_id, &mfa.serial, plan))
-}
-
-fn cached_mfa_session(plan: &Plan, store: Option<&Store>, mfa: &Mfa) -> Option<Entry> {
-    store?.get(&mfa_session_key(plan, mfa)?, REUSE_MARGIN)
-}
-
-/// A new MFA session of the base keys for `mfa`'s device, made with `code` and cached.
-async fn new_mfa_session(
-    sts: &sts::Sts,
-    plan: &Plan,
-    store: Option<&Store>,
-    hop: &Hop,
-    mfa: &Mfa,
-    base: &Credentials,
-    code: &mfa::Code,
-) -> Result<Credentials, Error> {
-    let session = sts
-        .get_session_token(
-            base,
-            plan.base.profile(),
-            hop,
-            &mfa.serial,
-            code.value.clone(),
-            mfa.session_duration,
-        )
-        .await?;
-    if let Some(s) = store {
-        codes::record(s.root(), &mfa.serial, &code.value);
-        if let (Some(k), Some(entry)) = (
-            mfa_session_key(plan, mfa),
-            Entry::new(
-                Kind::MfaSession,
-                plan.base.profile(),
-                None,
-                Some(&mfa.serial),
-                &session,
-            ),
-        ) {
-            s.put(&k, &entry);
-        }
-    }
-    Ok(session)
-}
-
-/// A code, refused before any network call if it was just used for the same device.
-fn checked_code(store: Option<&Store>, hop: &Hop, mfa: &Mfa) -> Result<mfa::Code, Error> {
-    let code = mfa::code_for(hop, mfa)?;
-    if let Some(s) = store
-        && codes::recently_used(s.root(), &mfa.serial, &code.value)
-    {
-        return Err(Error::MfaCodeReused {
-            origin: code.origin,
-            serial: mfa.serial.clone(),
-        });
-    }
-    Ok(code)
+    Some(key::mfa_session(access_key_id, &mfa.serial, plan, ctx))
 }

@@ -274,24 +274,3 @@ pub struct CredentialOptions {
     #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
     pub min_valid: Option<Duration>,
 }
-
-impl From<&CredentialOptions> for crate::config::Overrides {
-    fn from(options: &CredentialOptions) -> Self {
-        Self {
-            mfa_token: options.mfa_token.clone(),
-            duration: options.duration,
-            session_name: options.session_name.clone(),
-            external_id: options.external_id.clone(),
-            region: options.region.clone(),
-        }
-    }
-}
-
-impl From<&CredentialOptions> for crate::assume::Options {
-    fn from(options: &CredentialOptions) -> Self {
-        Self {
-            no_cache: options.no_cache,
-            min_valid: options.min_valid.unwrap_or_default(),
-        }
-    }
-}

@@ -52,6 +52,35 @@ impl std::fmt::Display for FilesRead {
     }
 }
 
+/// Which STS call failed: the same `AccessDenied` means different things for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StsCall {
+    AssumeRole,
+    GetSessionToken,
+}
+
+impl StsCall {
+    pub fn name(self) -> &'static str {
+        match self {
+            StsCall::AssumeRole => "AssumeRole",
+            StsCall::GetSessionToken => "GetSessionToken",
+        }
+    }
+}
+
+/// Why `--min-valid` cannot be met: what caps the session's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MinValidCap {
+    /// Assumed from another role's credentials: AWS allows at most an hour.
+    Chained,
+    /// Assumed from an MFA session: AWS counts that as chaining too.
+    MfaSession,
+    /// What the profile or `--duration` asks for (an hour when neither says).
+    Requested,
+    /// What STS actually issued.
+    Issued,
+}
+
 /// What went wrong with an STS call, by its error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StsFailure {
@@ -62,6 +91,10 @@ pub enum StsFailure {
     /// The 1-hour cap on a role assumed from another role's credentials.
     ChainingLimit,
     RegionDisabled,
+    /// `Throttling` after every retry.
+    Throttled,
+    /// A 5xx after every retry.
+    Unavailable,
     Other,
 }
 
@@ -69,6 +102,14 @@ pub enum StsFailure {
 pub enum Error {
     #[error("{0}")]
     ConfigParse(String),
+
+    #[error("`{}` is not UTF-8 text: byte {offset} (line {line}, column {column}) is not valid UTF-8", .path.display())]
+    ConfigNotUtf8 {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        offset: usize,
+    },
 
     #[error("cannot read `{path}`: {source}")]
     ConfigRead {
@@ -146,8 +187,9 @@ pub enum Error {
     #[error("cannot ask for the MFA code on the terminal: {0}")]
     Prompt(std::io::Error),
 
-    #[error("STS refused to assume `{role_arn}` for profile `{profile}`: {code}{}", message_suffix(.message))]
+    #[error("{} for profile `{profile}`: {code}{}", sts_what(*.call, .failure, .role_arn), message_suffix(.message))]
     Sts {
+        call: StsCall,
         failure: StsFailure,
         code: String,
         message: String,
@@ -204,11 +246,12 @@ pub enum Error {
     #[error("the MFA code from {origin} was already used for `{serial}` in the last 30 seconds")]
     MfaCodeReused { origin: String, serial: String },
 
-    #[error("profile `{profile}` can give at most {} left on a fresh session, and `--min-valid` asks for {}", crate::duration::display(*.available), crate::duration::display(*.wanted))]
+    #[error("`--min-valid {}` cannot be met: {}", crate::duration::display(*.wanted), min_valid_reason(.profile, *.available, *.cap))]
     MinValid {
         profile: String,
         available: std::time::Duration,
         wanted: std::time::Duration,
+        cap: MinValidCap,
     },
 
     #[error("timed out after {} waiting for another assume-role run that is getting {what}", crate::duration::display(*.waited))]
@@ -243,6 +286,34 @@ pub enum Error {
 
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+}
+
+fn min_valid_reason(profile: &str, available: std::time::Duration, cap: MinValidCap) -> String {
+    let available = crate::duration::display(available);
+    match cap {
+        MinValidCap::Chained => format!(
+            "profile `{profile}` is assumed from another role's credentials, and AWS caps such a session at {available}"
+        ),
+        MinValidCap::MfaSession => format!(
+            "profile `{profile}` is assumed from an MFA session, and AWS caps such a session at {available}"
+        ),
+        MinValidCap::Requested => format!("profile `{profile}` asks STS for a {available} session"),
+        MinValidCap::Issued => {
+            format!("STS issued profile `{profile}` a session with {available} left")
+        }
+    }
+}
+
+fn sts_what(call: StsCall, failure: &StsFailure, role_arn: &str) -> String {
+    let verb = match failure {
+        StsFailure::Throttled => "STS throttled",
+        StsFailure::Unavailable => "STS failed",
+        _ => "STS refused",
+    };
+    match call {
+        StsCall::AssumeRole => format!("{verb} the request to assume `{role_arn}`"),
+        StsCall::GetSessionToken => format!("{verb} the MFA session (GetSessionToken)"),
+    }
 }
 
 fn where_(profile: Option<&str>, key: &str) -> String {
@@ -310,6 +381,7 @@ impl Error {
         match self {
             Error::ConfigParse(_)
             | Error::ConfigRead { .. }
+            | Error::ConfigNotUtf8 { .. }
             | Error::UnknownProfile { .. }
             | Error::ProfileLoop { .. }
             | Error::NoCredentialSource { .. }
@@ -328,16 +400,20 @@ impl Error {
             | Error::MfaProcess { .. }
             | Error::MfaCodeReused { .. }
             | Error::Prompt(_) => Exit::Mfa,
+            Error::Unreachable { .. }
+            | Error::BadResponse { .. }
+            | Error::SourceCredentials {
+                unreachable: true, ..
+            }
+            | Error::Sts {
+                failure: StsFailure::Throttled | StsFailure::Unavailable,
+                ..
+            } => Exit::Network,
             Error::Sts { .. }
             | Error::Publish { .. }
             | Error::SourceCredentials {
                 unreachable: false, ..
             } => Exit::Denied,
-            Error::Unreachable { .. }
-            | Error::BadResponse { .. }
-            | Error::SourceCredentials {
-                unreachable: true, ..
-            } => Exit::Network,
             Error::CommandNotFound { .. } => Exit::NotFound,
             Error::CommandNotExecutable { .. } => Exit::NotExecutable,
             Error::Unrepresentable { .. }
@@ -354,6 +430,9 @@ impl Error {
     pub fn hints(&self) -> Vec<String> {
         match self {
             Error::ConfigParse(_) => vec!["fix the line named above; the file uses the AWS CLI's INI format".into()],
+            Error::ConfigNotUtf8 { path, line, .. } => vec![
+                format!("the AWS CLI and SDKs read these files as UTF-8 only: retype the character on line {line}, or convert the file (`iconv -f latin1 -t utf-8 {0} > {0}.utf8`, check it, then move it into place)", path.display()),
+            ],
             Error::ConfigRead { .. } => vec!["check the file's permissions, or point `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` elsewhere".into()],
             Error::UnknownProfile { name, suggestion, referenced_by, .. } => {
                 let mut hints = Vec::new();
@@ -395,8 +474,12 @@ impl Error {
             Error::MfaProcess { profile, .. } => vec![format!("run the `mfa_process` command of profile `{profile}` by hand to see what it prints; it must print the 6-digit code")],
             Error::Prompt(_) => vec!["pass the code with `--mfa-token`, or set `mfa_process`".into()],
             Error::MfaCodeReused { .. } => vec!["AWS refuses a code used twice: wait for your authenticator to show the next code".into()],
+            Error::MinValid { cap: MinValidCap::Chained | MinValidCap::MfaSession, .. } => vec![
+                "ask for at most 45m with `--min-valid` (a cached session is refreshed 15 minutes before it expires)".into(),
+                "or, for longer sessions, assume the role from long-term keys with `--duration` (an MFA code then goes to AssumeRole directly)".into(),
+            ],
             Error::MinValid { .. } => vec![
-                "ask for a longer session with `--duration` (up to the role's MaxSessionDuration), or for less with `--min-valid`".into(),
+                "ask for a longer session with `--duration` (up to the role's MaxSessionDuration, at most 12h), or for less with `--min-valid`".into(),
             ],
             Error::LockTimeout { .. } => vec!["finish or stop the other run (it may be waiting for an MFA code in another terminal)".into()],
             Error::Cache { .. } => vec!["check the permissions of the cache directory, or point `ASSUME_ROLE_CACHE_DIR` elsewhere".into()],
@@ -405,9 +488,16 @@ impl Error {
             Error::Publish { .. } => vec![
                 "the bucket must exist in your own account, and `--profile` must be allowed `s3:PutObject` and `s3:GetObject` on it".into(),
             ],
-            Error::Sts { failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, message, .. } => {
-                if *sent_mfa && message.contains("MultiFactorAuthentication") {
+            Error::Sts { call, failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, message, .. } => {
+                if message.contains("MultiFactorAuthentication") && (*sent_mfa || *call == StsCall::GetSessionToken) {
                     return vec!["the MFA code was wrong, expired or already used; wait for the next code and try again".into()];
+                }
+                if *call == StsCall::GetSessionToken && *failure == StsFailure::AccessDenied {
+                    let who = source_profile.as_deref().map_or_else(|| "your user".to_owned(), |p| format!("the user whose keys profile `{p}` holds"));
+                    return vec![
+                        format!("check `mfa_serial` in profile `{profile}`: it must name an MFA device of {who} (`aws iam list-mfa-devices`)"),
+                        format!("an IAM policy of {who} may deny `sts:GetSessionToken`"),
+                    ];
                 }
                 sts_hints(failure, role_arn, *sent_external_id, *sent_mfa, profile, source_profile.as_deref())
             }
@@ -467,6 +557,14 @@ fn sts_hints(
             "AWS caps a role assumed from another role's credentials (a chain, SSO, an instance profile) at 1h: ask for `--duration 1h` or less".into(),
         ],
         StsFailure::RegionDisabled => vec!["activate STS in that region in the IAM console, or choose another with `--region`".into()],
+        StsFailure::Throttled => vec![format!(
+            "STS limits the request rate per account; it was tried {} times with backoff. Wait a minute, or run fewer at once (cached sessions need no call: drop `--no-cache`)",
+            crate::sts::MAX_ATTEMPTS
+        )],
+        StsFailure::Unavailable => vec![format!(
+            "STS answered with a server error {} times; try again shortly, or another region with `--region`",
+            crate::sts::MAX_ATTEMPTS
+        )],
         StsFailure::Other => vec![],
     }
 }

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod credentials;
 pub mod duration;
 pub mod env_vars;
@@ -18,6 +19,7 @@ pub mod mfa;
 pub mod onboard;
 pub mod output;
 pub mod secret;
+pub mod session;
 pub mod source;
 pub mod sts;
 

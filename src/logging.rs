@@ -1,10 +1,24 @@
-//! `-v` levels. Our own events go up to trace; other crates stop at debug, because the SDK's
-//! trace events dump whole requests and responses, which carry tokens and credentials. Every
-//! line, whoever wrote it, passes through [`mask_access_keys_in`] on its way out.
+//! `-v` levels, and what may reach stderr through them.
+//!
+//! Two rules, enforced here for every event rather than at each call site:
+//! - **Other crates' events show their message and nothing else.** Their fields are where
+//!   request bodies, file contents and `Debug` dumps of errors live (the SDK's config loader, for
+//!   one, logs a non-UTF-8 file as a byte array, secret key and all). The message is cut short,
+//!   and other crates never go beyond debug level, where the SDK logs whole requests.
+//! - **Every line passes through [`crate::secret::redact`]** on its way out: the secrets this
+//!   run has seen are replaced, and access key IDs are masked, whoever wrote the line.
 
-use crate::secret::mask_access_keys_in;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::{Format, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// How much of another crate's message is shown: enough for a sentence, not for a file.
+const FOREIGN_MESSAGE_MAX: usize = 300;
 
 pub fn init(verbosity: u8) {
     let filter = match verbosity {
@@ -13,26 +27,108 @@ pub fn init(verbosity: u8) {
         2 => "info,assume_role=debug",
         _ => "debug,assume_role=trace",
     };
+    let ansi = std::io::stderr().is_terminal();
+    let ours = tracing_subscriber::fmt::format()
+        .with_ansi(ansi)
+        .with_target(verbosity >= 2)
+        .without_time();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
-        .with_writer(|| MaskingStderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(verbosity >= 2)
-        .without_time()
+        .with_writer(|| RedactingStderr)
+        .event_format(Events {
+            ours,
+            show_target: verbosity >= 2,
+        })
         .try_init();
 }
 
-/// stderr, with access keys masked. The formatter hands over one whole event per write.
-struct MaskingStderr;
+/// Formats our own events in full and other crates' by their message alone.
+struct Events {
+    ours: Format<tracing_subscriber::fmt::format::Full, ()>,
+    show_target: bool,
+}
 
-impl Write for MaskingStderr {
+impl<S, N> FormatEvent<S, N> for Events
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        if is_ours(meta.target()) {
+            return self.ours.format_event(ctx, writer, event);
+        }
+        let mut message = MessageOnly(String::new());
+        event.record(&mut message);
+        let mut text = message.0;
+        if text.len() > FOREIGN_MESSAGE_MAX {
+            let mut cut = FOREIGN_MESSAGE_MAX;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(" …");
+        }
+        write!(writer, "{:>5} ", meta.level())?;
+        if self.show_target {
+            write!(writer, "{}: ", meta.target())?;
+        }
+        writeln!(writer, "{text}")
+    }
+}
+
+fn is_ours(target: &str) -> bool {
+    target == "assume_role" || target.starts_with("assume_role::")
+}
+
+/// Keeps the `message` field of an event and drops every other field.
+struct MessageOnly(String);
+
+impl Visit for MessageOnly {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        // A message given as format arguments arrives here, already formatted by its `Display`.
+        if field.name() == "message" {
+            let _ = write!(self.0, "{value:?}");
+        }
+    }
+}
+
+/// stderr, with every secret this run has seen redacted and access keys masked. The formatter
+/// hands over one whole event per write.
+struct RedactingStderr;
+
+impl Write for RedactingStderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        std::io::stderr().write_all(mask_access_keys_in(&text).as_bytes())?;
+        std::io::stderr().write_all(crate::secret::redact(&text).as_bytes())?;
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_own_targets_are_formatted_in_full() {
+        assert!(is_ours("assume_role"));
+        assert!(is_ours("assume_role::sts"));
+        assert!(!is_ours("assume_roles"));
+        assert!(!is_ours("aws_runtime::env_config::source"));
     }
 }

@@ -4,27 +4,23 @@
 
 use crate::config::{Hop, Mfa, check_mfa_code};
 use crate::error::Error;
+use crate::secret::OneTimeCode;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 /// A one-time code, and where it came from (for messages).
 pub struct Code {
-    pub value: String,
+    pub value: OneTimeCode,
     pub origin: String,
 }
 
-/// The code for `mfa`, checked to be 6 digits: `--mfa-token`, else `mfa_process`, else a prompt.
+/// The code for `mfa`, checked to be 6 digits: `mfa_process`, else a prompt. (`--mfa-token`
+/// is the caller's: it goes to the first hop that needs a code.)
 pub fn code_for(hop: &Hop, mfa: &Mfa) -> Result<Code, Error> {
-    if let Some(token) = &mfa.token {
-        return Ok(Code {
-            value: token.clone(),
-            origin: "`--mfa-token`".into(),
-        });
-    }
     if let Some(command) = &mfa.process {
         let origin = format!("`mfa_process` of profile `{}`", hop.profile);
-        let value = run_mfa_process(&hop.profile, command)?;
-        check_mfa_code(&value, &origin)?;
+        let text = run_mfa_process(&hop.profile, command)?;
+        let value = check_mfa_code(&text, &origin)?;
         return Ok(Code { value, origin });
     }
     let mut terminal = Terminal::open().map_err(|_| Error::MfaUnavailable {
@@ -38,7 +34,7 @@ pub fn code_for(hop: &Hop, mfa: &Mfa) -> Result<Code, Error> {
         ))
         .map_err(Error::Prompt)?;
     let origin = "the terminal".to_owned();
-    check_mfa_code(&value, &origin)?;
+    let value = check_mfa_code(&value, &origin)?;
     Ok(Code { value, origin })
 }
 

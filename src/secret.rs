@@ -6,14 +6,30 @@
 //! so logs show them through [`mask_access_key`].
 
 use std::fmt;
+use std::sync::Mutex;
 
 /// A string that must never reach logs, errors or `Debug` output.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
+/// Every secret this process has held, so that [`redact`] can take them out of any log line,
+/// including lines other crates write about values they were handed.
+static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Shorter values are not remembered: they would blank out ordinary words, and no AWS secret
+/// or token is that short (a 6-digit MFA code is the shortest secret we hold).
+const REMEMBER_FROM: usize = 6;
+
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        let value = value.into();
+        if value.len() >= REMEMBER_FROM
+            && let Ok(mut seen) = SEEN.lock()
+            && !seen.contains(&value)
+        {
+            seen.push(value.clone());
+        }
+        Self(value)
     }
 
     /// The secret text, for the few sinks that must carry it (a child's environment, `eval`
@@ -31,14 +47,52 @@ impl fmt::Debug for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
     }
 }
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {
-        Self(value.to_owned())
+        Self::new(value)
     }
+}
+
+/// A one-time MFA code: exactly six digits, the spaces authenticator apps show removed. A secret
+/// for its short life: `Debug` hides it, and the text is reached only through
+/// [`OneTimeCode::expose`], by the STS request that carries it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OneTimeCode(Secret);
+
+impl OneTimeCode {
+    pub fn parse(text: &str) -> Option<Self> {
+        let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| Self(Secret::new(digits)))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl fmt::Debug for OneTimeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(code)")
+    }
+}
+
+/// `text` fit for a log: every secret this process has held replaced by `(redacted)`, and
+/// access key IDs masked.
+pub fn redact(text: &str) -> String {
+    let mut out = mask_access_keys_in(text);
+    if let Ok(seen) = SEEN.lock() {
+        for secret in seen.iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "(redacted)");
+            }
+        }
+    }
+    out
 }
 
 /// Shows the first four characters of an access key ID (its kind: `AKIA` long-term, `ASIA`
@@ -91,6 +145,32 @@ mod tests {
         let secret = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         assert_eq!(format!("{secret:?}"), "(redacted)");
         assert_eq!(format!("{:#?}", Some(&secret)), "Some(\n    (redacted),\n)");
+    }
+
+    #[test]
+    fn log_lines_lose_every_secret_seen() {
+        let secret = Secret::new("Zx9-not-a-real-secret-but-long-enough");
+        let line = format!(
+            "body=<SecretAccessKey>{}</SecretAccessKey> id=AKIAIOSFODNN7EXAMPLE",
+            secret.expose()
+        );
+        assert_eq!(
+            redact(&line),
+            "body=<SecretAccessKey>(redacted)</SecretAccessKey> id=AKIA************MPLE"
+        );
+    }
+
+    #[test]
+    fn codes_are_six_digits_spaces_allowed() {
+        assert_eq!(OneTimeCode::parse("123 456").unwrap().expose(), "123456");
+        assert_eq!(OneTimeCode::parse(" 012345\n").unwrap().expose(), "012345");
+        for bad in ["12345", "1234567", "abcdef", "12345a", "", "１２３４５６"] {
+            assert!(OneTimeCode::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(
+            format!("{:?}", OneTimeCode::parse("123456")),
+            "Some((code))"
+        );
     }
 
     #[test]

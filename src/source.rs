@@ -5,6 +5,7 @@
 //! when a profile says `credential_source = Ec2InstanceMetadata`.
 
 use crate::config::Base;
+use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::env_vars;
 use crate::error::Error;
@@ -14,7 +15,11 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_types::region::Region;
 
 /// The credentials `base` stands for.
-pub async fn base_credentials(base: &Base, region: &str) -> Result<Credentials, Error> {
+pub async fn base_credentials(
+    base: &Base,
+    region: &str,
+    ctx: &Context,
+) -> Result<Credentials, Error> {
     let provider_config =
         || ProviderConfig::without_region().with_region(Some(Region::new(region.to_owned())));
     let provided = match base {
@@ -32,7 +37,7 @@ pub async fn base_credentials(base: &Base, region: &str) -> Result<Credentials, 
                 account_id: None,
             });
         }
-        Base::Environment { profile } => return environment(profile),
+        Base::Environment { profile } => return environment(profile, ctx),
         Base::Ec2InstanceMetadata { .. } => {
             aws_config::imds::credentials::ImdsCredentialsProvider::builder()
                 .configure(&provider_config())
@@ -48,7 +53,7 @@ pub async fn base_credentials(base: &Base, region: &str) -> Result<Credentials, 
                 .await
         }
         Base::CredentialProcess { profile, command } => {
-            return run_credential_process(profile, command);
+            return run_credential_process(profile, command, &ctx.process_stack);
         }
         Base::Sso { profile, .. } | Base::WebIdentity { profile, .. } => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()
@@ -77,21 +82,15 @@ pub async fn base_credentials(base: &Base, region: &str) -> Result<Credentials, 
         })
 }
 
-/// The profiles whose `credential_process` is running in the processes above us, so that
-/// `credential_process = assume-role credential-process <itself>` is a loop, not a fork bomb.
-const PROCESS_STACK: &str = "ASSUME_ROLE_PROCESS_STACK";
-
 /// Runs a `credential_process` the way the SDKs do (the platform shell, stdout captured, stderr
 /// passed through) and reads the JSON it prints.
-fn run_credential_process(profile: &str, command: &str) -> Result<Credentials, Error> {
-    let stack: Vec<String> = std::env::var(PROCESS_STACK)
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+fn run_credential_process(
+    profile: &str,
+    command: &str,
+    stack: &[String],
+) -> Result<Credentials, Error> {
     if stack.iter().any(|p| p == profile) {
-        let mut path = stack;
+        let mut path = stack.to_vec();
         path.push(profile.to_owned());
         return Err(Error::ProfileLoop { path });
     }
@@ -101,10 +100,10 @@ fn run_credential_process(profile: &str, command: &str) -> Result<Credentials, E
         detail,
         unreachable: false,
     };
-    let mut entries = stack.clone();
+    let mut entries = stack.to_vec();
     entries.push(profile.to_owned());
     let output = crate::mfa::platform_shell(command)
-        .env(PROCESS_STACK, entries.join(","))
+        .env(env_vars::ASSUME_ROLE_PROCESS_STACK, entries.join(","))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -169,29 +168,18 @@ fn parse_process_output(stdout: &[u8]) -> Result<Credentials, String> {
 /// `credential_source = Environment`, the one case where `AWS_*` credential variables count.
 /// Those of an outer assume-role session are refused: chaining from them silently would make
 /// the result depend on which shell the command happened to run in.
-fn environment(profile: &str) -> Result<Credentials, Error> {
-    let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-    if let Some(outer) = var(env_vars::ASSUME_ROLE_PROFILE) {
+fn environment(profile: &str, ctx: &Context) -> Result<Credentials, Error> {
+    if let Some(outer) = &ctx.outer_session {
         return Err(Error::OuterSessionAsSource {
             profile: profile.to_owned(),
-            outer,
+            outer: outer.clone(),
         });
     }
-    match (
-        var(env_vars::AWS_ACCESS_KEY_ID),
-        var(env_vars::AWS_SECRET_ACCESS_KEY),
-    ) {
-        (Some(access_key_id), Some(secret)) => Ok(Credentials {
-            access_key_id,
-            secret_access_key: Secret::new(secret),
-            session_token: var(env_vars::AWS_SESSION_TOKEN).map(Secret::new),
-            expiration: None,
-            account_id: None,
-        }),
-        _ => Err(Error::EnvironmentCredentialsMissing {
+    ctx.env_credentials
+        .clone()
+        .ok_or_else(|| Error::EnvironmentCredentialsMissing {
             profile: profile.to_owned(),
-        }),
-    }
+        })
 }
 
 #[cfg(test)]

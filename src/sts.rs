@@ -5,8 +5,8 @@
 
 use crate::config::Hop;
 use crate::credentials::{Credentials, account_from_arn};
-use crate::error::{Error, StsFailure};
-use crate::secret::{Secret, mask_access_key};
+use crate::error::{Error, StsCall, StsFailure};
+use crate::secret::{OneTimeCode, Secret, mask_access_key};
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
@@ -14,6 +14,10 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 use std::time::{Duration, SystemTime};
+
+/// How many times one call is tried when STS throttles it or fails with a 5xx; all within the
+/// operation timeout. A call that carries a one-time code is tried once.
+pub const MAX_ATTEMPTS: u32 = 3;
 
 /// Shared settings for every STS call of one run.
 pub struct Sts {
@@ -47,7 +51,13 @@ impl Sts {
                     .operation_timeout(Duration::from_secs(12))
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            // Throttling and 5xx answers are retried with backoff, a bounded number of times;
+            // then the run fails and says so (see `classify`).
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(500)),
+            )
             .load()
             .await;
         let endpoint = configured_endpoint(&config).unwrap_or_else(|| default_endpoint(region));
@@ -72,7 +82,7 @@ impl Sts {
         source: &Credentials,
         source_profile: &str,
         hop: &Hop,
-        token_code: Option<String>,
+        token_code: Option<&OneTimeCode>,
     ) -> Result<Credentials, Error> {
         tracing::info!(
             role_arn = %hop.role_arn,
@@ -92,7 +102,7 @@ impl Sts {
             .role_session_name(&hop.session_name)
             .set_external_id(hop.external_id.clone())
             .set_serial_number(hop.mfa.as_ref().map(|m| m.serial.clone()))
-            .set_token_code(token_code)
+            .set_token_code(token_code.map(|c| c.expose().to_owned()))
             .set_duration_seconds(
                 hop.duration
                     .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
@@ -101,8 +111,9 @@ impl Sts {
         let output = request
             .send()
             .await
-            .map_err(|err| self.map_error(&err, hop, source_profile))?;
+            .map_err(|err| self.map_error(&err, StsCall::AssumeRole, hop, source_profile))?;
         let creds = output.credentials().ok_or_else(|| Error::Sts {
+            call: StsCall::AssumeRole,
             failure: StsFailure::Other,
             code: "EmptyResponse".into(),
             message: "the response carried no credentials".into(),
@@ -141,7 +152,7 @@ impl Sts {
         source_profile: &str,
         hop: &Hop,
         serial: &str,
-        code: String,
+        code: &OneTimeCode,
         duration: std::time::Duration,
     ) -> Result<Credentials, Error> {
         tracing::info!(
@@ -155,11 +166,11 @@ impl Sts {
             .client(source, true)
             .get_session_token()
             .serial_number(serial)
-            .token_code(code)
+            .token_code(code.expose())
             .duration_seconds(i32::try_from(duration.as_secs()).unwrap_or(i32::MAX))
             .send()
             .await
-            .map_err(|err| self.map_error(&err, hop, source_profile))?;
+            .map_err(|err| self.map_error(&err, StsCall::GetSessionToken, hop, source_profile))?;
         let creds = output.credentials().ok_or_else(|| Error::BadResponse {
             endpoint: self.endpoint.clone(),
             profile: hop.profile.clone(),
@@ -177,12 +188,13 @@ impl Sts {
     fn map_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+        call: StsCall,
         hop: &Hop,
         source_profile: &str,
     ) -> Error {
         // Only the causes: the SDK's Debug dump of an unreadable response holds the raw body,
         // credentials and all.
-        tracing::debug!(error = %crate::error::causes(err), "AssumeRole failed");
+        tracing::debug!(error = %crate::error::causes(err), "{} failed", call.name());
         let unreachable = |detail: String| Error::Unreachable {
             endpoint: self.endpoint.clone(),
             role_arn: hop.role_arn.clone(),
@@ -201,8 +213,16 @@ impl Sts {
                 return unreachable(detail);
             }
             SdkError::TimeoutError(_) => return unreachable("no answer in time".into()),
+            // The request could not even be built: a malformed endpoint override, usually.
+            SdkError::ConstructionFailure(_) => {
+                return unreachable(format!(
+                    "the request could not be made ({})",
+                    root_cause(err)
+                ));
+            }
             _ => {}
         }
+        let status = err.raw_response().map(|r| r.status().as_u16());
         // The SDK's parser misses the `<ErrorResponse><Errors><Error>` envelope some STS
         // emulators use, so fall back to the raw body, where `Code` sits at any depth.
         let body = err
@@ -221,11 +241,16 @@ impl Sts {
             .map(str::to_owned)
             .or_else(|| xml_element(&body, "Message"))
             .unwrap_or_default();
+        // A server error is STS failing, not refusing, whatever its body says (or fails to).
+        let code = match (code, status) {
+            (None, Some(status @ 500..)) => Some(format!("HTTP {status}")),
+            (code, _) => code,
+        };
         let Some(code) = code else {
             // No error code: not STS refusing, but something answering in a way we cannot read
             // (a proxy's page, an emulator's quirk). Its body may hold credentials, so it is
             // described by status alone.
-            let detail = match err.raw_response().map(|r| r.status().as_u16()) {
+            let detail = match status {
                 Some(status) => {
                     format!("the answer (HTTP {status}) could not be read as an STS response")
                 }
@@ -237,8 +262,13 @@ impl Sts {
                 detail,
             };
         };
+        let failure = match status {
+            Some(500..) => StsFailure::Unavailable,
+            _ => classify(&code, &message),
+        };
         Error::Sts {
-            failure: classify(&code, &message),
+            call,
+            failure,
             code,
             message,
             role_arn: hop.role_arn.clone(),
@@ -259,6 +289,11 @@ fn classify(code: &str, message: &str) -> StsFailure {
         | "UnrecognizedClientException" => StsFailure::BadSourceKeys,
         "ExpiredToken" | "ExpiredTokenException" => StsFailure::ExpiredToken,
         "RegionDisabledException" => StsFailure::RegionDisabled,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException" => StsFailure::Throttled,
+        "InternalFailure" | "ServiceUnavailable" | "InternalError" => StsFailure::Unavailable,
         "ValidationError" if message.contains("role chaining") => StsFailure::ChainingLimit,
         "ValidationError"
             if message.contains("DurationSeconds") || message.contains("MaxSessionDuration") =>
@@ -359,6 +394,7 @@ mod tests {
             ),
             StsFailure::DurationTooLong
         );
-        assert_eq!(classify("Throttling", ""), StsFailure::Other);
+        assert_eq!(classify("Throttling", ""), StsFailure::Throttled);
+        assert_eq!(classify("Surprise", ""), StsFailure::Other);
     }
 }

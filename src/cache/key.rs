@@ -4,7 +4,7 @@
 //! profile therefore lead to a different key, never to stale credentials.
 
 use crate::config::{Base, Hop, Plan};
-use crate::env_vars;
+use crate::context::Context;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -56,12 +56,11 @@ pub fn partition(region: &str) -> &'static str {
 }
 
 /// Which STS answers: credentials from an emulator must never be served for the real thing.
-fn endpoint_scope(plan: &Plan) -> String {
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
+fn endpoint_scope(plan: &Plan, ctx: &Context) -> String {
     format!(
         "{}|{}|{}",
-        var(env_vars::AWS_ENDPOINT_URL_STS),
-        var(env_vars::AWS_ENDPOINT_URL),
+        ctx.endpoint_url_sts.as_deref().unwrap_or_default(),
+        ctx.endpoint_url.as_deref().unwrap_or_default(),
         plan.sdk_settings.as_deref().unwrap_or_default()
     )
 }
@@ -69,16 +68,11 @@ fn endpoint_scope(plan: &Plan) -> String {
 /// Who the base credentials are, without touching them: an access key ID for keys, the
 /// profile's settings for the other sources. `None` when the environment lacks the keys a
 /// `credential_source = Environment` profile needs (the cold path then reports it).
-pub fn base_identity(base: &Base) -> Option<String> {
+pub fn base_identity(base: &Base, ctx: &Context) -> Option<String> {
     Some(match base {
         Base::StaticKeys { access_key_id, .. } => format!("keys:{access_key_id}"),
         Base::Environment { .. } => {
-            format!(
-                "env:{}",
-                std::env::var(env_vars::AWS_ACCESS_KEY_ID)
-                    .ok()
-                    .filter(|v| !v.is_empty())?
-            )
+            format!("env:{}", ctx.env_credentials.as_ref()?.access_key_id)
         }
         Base::Ec2InstanceMetadata { profile } => format!("imds:{profile}"),
         Base::EcsContainer { profile } => format!("ecs:{profile}"),
@@ -89,12 +83,12 @@ pub fn base_identity(base: &Base) -> Option<String> {
 }
 
 /// One key per hop, in call order.
-pub fn chain(plan: &Plan) -> Option<Vec<Key>> {
+pub fn chain(plan: &Plan, ctx: &Context) -> Option<Vec<Key>> {
     let mut previous = Key::hash(&[
         "assume-role/v1",
-        &base_identity(&plan.base)?,
+        &base_identity(&plan.base, ctx)?,
         partition(&plan.region),
-        &endpoint_scope(plan),
+        &endpoint_scope(plan, ctx),
     ]);
     let mut keys = Vec::with_capacity(plan.hops.len());
     for hop in &plan.hops {
@@ -123,13 +117,13 @@ fn hop_key(previous: &Key, hop: &Hop) -> Key {
 }
 
 /// The MFA session of one long-term key and one MFA device.
-pub fn mfa_session(access_key_id: &str, serial: &str, plan: &Plan) -> Key {
+pub fn mfa_session(access_key_id: &str, serial: &str, plan: &Plan, ctx: &Context) -> Key {
     Key::hash(&[
         "assume-role/v1/mfa-session",
         access_key_id,
         serial,
         partition(&plan.region),
-        &endpoint_scope(plan),
+        &endpoint_scope(plan, ctx),
     ])
 }
 
@@ -138,11 +132,12 @@ pub fn mfa_device(serial: &str) -> Key {
     Key::hash(&["assume-role/v1/mfa-device", serial])
 }
 
-/// A resolved plan for one command line against one state of the config files.
-pub fn plan(parts: &[&str]) -> Key {
-    let mut all = vec!["assume-role/v1/plan"];
-    all.extend_from_slice(parts);
-    Key::hash(&all)
+/// A resolved plan, named by everything its resolution read except the files (whose state the
+/// cached entry records): `inputs` is serialized whole, so an input added later is part of the
+/// key without anyone remembering to add it.
+pub fn plan(inputs: &impl serde::Serialize) -> Key {
+    let encoded = serde_json::to_string(inputs).expect("plan inputs serialize");
+    Key::hash(&["assume-role/v1/plan", &encoded])
 }
 
 #[cfg(test)]

@@ -8,11 +8,10 @@ pub mod lock;
 pub mod sessions;
 
 use crate::config::Plan;
-use crate::env_vars;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Bumped whenever the layout of any cache file changes; old files are then misses.
 pub const FORMAT_VERSION: u32 = 1;
@@ -52,15 +51,6 @@ pub fn store_plan(root: &Path, key: &key::Key, fingerprint: &str, plan: &Plan) {
             plan,
         },
     );
-}
-
-/// `ASSUME_ROLE_CACHE_DIR`, else `assume-role` under the platform cache directory
-/// (`$XDG_CACHE_HOME`, `~/.cache`, `~/Library/Caches`, `%LOCALAPPDATA%`).
-pub fn dir() -> Option<PathBuf> {
-    std::env::var_os(env_vars::ASSUME_ROLE_CACHE_DIR)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("assume-role")))
 }
 
 /// The bytes of a cache file, or `None` if it is missing or unreadable.

@@ -121,9 +121,22 @@ pub struct Store {
 impl Store {
     /// `None` when there is no cache directory at all (no home, no override): then every run is
     /// cold, which is slower but still correct.
-    pub fn open() -> Option<Self> {
-        let root = super::dir()?;
+    /// The store at the context's cache directory: `ASSUME_ROLE_CACHE_DIR`, else `assume-role`
+    /// under the platform's (`$XDG_CACHE_HOME`, `~/.cache`, `~/Library/Caches`,
+    /// `%LOCALAPPDATA%`).
+    pub fn open(ctx: &crate::context::Context) -> Option<Self> {
+        let root = ctx.cache_dir.clone()?;
         super::trusted(&root).then_some(Self { root })
+    }
+
+    /// Removes one entry (a session STS refused). A failure only means the entry stays a miss
+    /// candidate for the next run.
+    pub fn remove(&self, key: &Key) {
+        if let Err(e) = std::fs::remove_file(self.path(key))
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::debug!(error = %e, "could not remove a cache entry");
+        }
     }
 
     pub fn root(&self) -> &Path {

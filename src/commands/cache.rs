@@ -3,6 +3,7 @@
 use super::print;
 use crate::cache::sessions::Store;
 use crate::cli::CacheCommand;
+use crate::context::Context;
 use crate::credentials::rfc3339;
 use crate::duration;
 use crate::error::Error;
@@ -21,8 +22,8 @@ struct Row<'a> {
     remaining_seconds: u64,
 }
 
-pub fn run(command: CacheCommand) -> Result<ExitCode, Error> {
-    let Some(store) = Store::open() else {
+pub fn run(command: CacheCommand, ctx: &Context) -> Result<ExitCode, Error> {
+    let Some(store) = Store::open(ctx) else {
         eprintln!("assume-role: there is no cache directory (set `ASSUME_ROLE_CACHE_DIR`)");
         return Ok(ExitCode::SUCCESS);
     };

@@ -4,6 +4,7 @@
 
 use super::{print, session_for};
 use crate::cli::CredentialOptions;
+use crate::context::Context;
 use crate::credentials::rfc3339;
 use crate::error::Error;
 use serde::Serialize;
@@ -25,8 +26,8 @@ struct Output<'a> {
     account_id: Option<&'a str>,
 }
 
-pub fn run(profile: &str, options: &CredentialOptions) -> Result<ExitCode, Error> {
-    let session = session_for(profile, options)?;
+pub fn run(profile: &str, options: &CredentialOptions, ctx: &Context) -> Result<ExitCode, Error> {
+    let session = session_for(profile, options, ctx)?;
     let creds = &session.credentials;
     let output = Output {
         version: 1,

@@ -1,8 +1,8 @@
 //! `assume-role exec`: run a command inside a session.
 
-use super::{inherited_names, session_for};
+use super::session_for;
 use crate::cli::CredentialOptions;
-use crate::env_vars;
+use crate::context::Context;
 use crate::error::Error;
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
@@ -11,13 +11,13 @@ pub fn run(
     profile: &str,
     options: &CredentialOptions,
     command: Vec<OsString>,
+    ctx: &Context,
 ) -> Result<ExitCode, Error> {
-    let session = session_for(profile, options)?;
-    let names = inherited_names();
-    let changes = session.env_changes(names.iter().map(String::as_str));
+    let session = session_for(profile, options, ctx)?;
+    let changes = session.env_changes(ctx.var_names.iter().map(String::as_str));
 
     let mut words = command.into_iter();
-    let program = words.next().unwrap_or_else(default_shell);
+    let program = words.next().unwrap_or_else(|| default_shell(ctx));
     let mut child = Command::new(&program);
     child.args(words);
     for name in &changes.unset {
@@ -31,15 +31,9 @@ pub fn run(
 }
 
 /// The user's shell: `$SHELL`, else `/bin/sh`; on Windows `%COMSPEC%`, else `cmd.exe`.
-fn default_shell() -> OsString {
-    let (var, fallback) = if cfg!(windows) {
-        (env_vars::COMSPEC, "cmd.exe")
-    } else {
-        (env_vars::SHELL, "/bin/sh")
-    };
-    std::env::var_os(var)
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| fallback.into())
+fn default_shell(ctx: &Context) -> OsString {
+    let fallback = if cfg!(windows) { "cmd.exe" } else { "/bin/sh" };
+    ctx.shell.clone().unwrap_or_else(|| fallback.into())
 }
 
 /// Replaces this process with the command, so that its exit code and signals are the child's

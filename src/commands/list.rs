@@ -6,6 +6,7 @@
 use super::print;
 use crate::cache;
 use crate::config::{ConfigFiles, Fingerprint, ProfileSummary, Profiles};
+use crate::context::Context;
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -19,11 +20,14 @@ struct Index<'a> {
     profiles: Vec<ProfileSummary<'a>>,
 }
 
-pub fn run(json: bool) -> Result<ExitCode, Error> {
-    let files = ConfigFiles::locate();
+pub fn run(json: bool, ctx: &Context) -> Result<ExitCode, Error> {
+    let files = ConfigFiles::locate(ctx);
     // Taken before reading, so that an edit during the parse invalidates what we store.
     let fingerprint = files.fingerprint();
-    let index_path = cache::dir().map(|dir| dir.join(cache::LIST_INDEX));
+    let index_path = ctx
+        .cache_dir
+        .as_ref()
+        .map(|dir| dir.join(cache::LIST_INDEX));
     if let Some(path) = &index_path
         && let Some(bytes) = cache::read_bytes(path)
         && let Some(index) = cache::parse::<Index>(path, &bytes)

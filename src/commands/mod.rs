@@ -10,88 +10,63 @@ mod onboard;
 mod profile;
 
 use crate::assume;
-use crate::cache::{cached_plan, key, sessions::Store, store_plan};
 use crate::cli::{Cli, Command, CredentialOptions};
-use crate::config::{ConfigFiles, Context, Overrides, Plan, Profiles};
+use crate::config::{Overrides, check_mfa_code};
+use crate::context::Context;
 use crate::credentials::Session;
 use crate::error::Error;
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Runs the parsed command line.
+/// Runs the parsed command line. The process environment is read here, once.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let ctx = Context::from_process();
     match cli.command {
         Command::Exec {
             profile,
             options,
             command,
-        } => exec::run(&profile, &options, command),
+        } => exec::run(&profile, &options, command, &ctx),
         Command::Env {
             profile,
             options,
             format,
-        } => env::run(&profile, &options, format),
+        } => env::run(&profile, &options, format, &ctx),
         Command::CredentialProcess { profile, options } => {
-            credential_process::run(&profile, &options)
+            credential_process::run(&profile, &options, &ctx)
         }
-        Command::List { json } => list::run(json),
-        Command::Cache(command) => cache::run(command),
-        Command::Onboard(command) => onboard::run(command),
-        Command::Profile(command) => profile::run(command),
+        Command::List { json } => list::run(json, &ctx),
+        Command::Cache(command) => cache::run(command, &ctx),
+        Command::Onboard(command) => onboard::run(command, &ctx),
+        Command::Profile(command) => profile::run(command, &ctx),
     }
 }
 
-/// Profile name → plan → credentials: the shared front half of every credential command.
-///
-/// The warm path reads a cached plan (so that a large config is not parsed) and the cached
-/// session it names, and nothing else. Anything else goes the long way: parse, resolve, and
-/// let `assume` use or refill the cache.
-fn session_for(profile: &str, options: &CredentialOptions) -> Result<Session, Error> {
-    let overrides = Overrides::from(options);
-    let opts = assume::Options::from(options);
-    let ctx = Context::from_env();
-    let files = ConfigFiles::locate();
-    // Taken before reading, so that an edit during the run invalidates what we store.
-    let fingerprint = serde_json::to_string(&files.fingerprint()).expect("fingerprints serialize");
-    let duration = overrides
-        .duration
-        .map(|d| d.as_secs().to_string())
-        .unwrap_or_default();
-    let plan_key = key::plan(&[
-        profile,
-        &duration,
-        overrides.session_name.as_deref().unwrap_or_default(),
-        overrides.external_id.as_deref().unwrap_or_default(),
-        overrides.region.as_deref().unwrap_or_default(),
-        ctx.env_region.as_deref().unwrap_or_default(),
-        ctx.user_name.as_deref().unwrap_or_default(),
-    ]);
-    let store = Store::open();
-    if !opts.no_cache
-        && let Some(store) = &store
-        && let Some(plan) = cached_plan(store.root(), &plan_key, &fingerprint)
-        && let Some(credentials) = assume::warm(&plan, Some(store), &opts)
-    {
-        return Ok(Session {
-            profile: plan.profile,
-            region: plan.region,
-            credentials,
-        });
-    }
-    let profiles = Profiles::load_from(&files)?;
-    let plan = Plan::resolve(&profiles, profile, &overrides, &ctx)?;
-    tracing::debug!(?plan, "resolved");
-    if let Some(store) = &store
-        && !plan.hops.is_empty()
-    {
-        store_plan(store.root(), &plan_key, &fingerprint, &plan);
-    }
-    let credentials = assume::credentials_for(&plan, store.as_ref(), &opts)?;
-    Ok(Session {
-        profile: plan.profile,
-        region: plan.region,
-        credentials,
-    })
+/// The credentials for `profile`, with the command line's options checked first (a malformed
+/// `--mfa-token` fails here on every path, warm or cold).
+fn session_for(
+    profile: &str,
+    options: &CredentialOptions,
+    ctx: &Context,
+) -> Result<Session, Error> {
+    let mfa_token = options
+        .mfa_token
+        .as_deref()
+        .map(|code| check_mfa_code(code, "`--mfa-token`"))
+        .transpose()?;
+    let overrides = Overrides {
+        mfa_token: mfa_token.clone(),
+        duration: options.duration,
+        session_name: options.session_name.clone(),
+        external_id: options.external_id.clone(),
+        region: options.region.clone(),
+    };
+    let opts = assume::Options {
+        no_cache: options.no_cache,
+        min_valid: options.min_valid.unwrap_or_default(),
+        mfa_token,
+    };
+    crate::session::obtain(profile, &overrides, &opts, ctx)
 }
 
 /// Writes data to stdout. A closed pipe (`| head`) is the reader's choice, not an error.
@@ -105,11 +80,4 @@ fn print(text: &str) -> Result<ExitCode, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(Error::Output(e)),
     }
-}
-
-/// Names of the variables in our own environment, for prefix-based scrubbing.
-fn inherited_names() -> Vec<String> {
-    std::env::vars_os()
-        .filter_map(|(name, _)| name.into_string().ok())
-        .collect()
 }

@@ -2,7 +2,7 @@
 
 use super::{print, session_for};
 use crate::cli::{CredentialOptions, OnboardCommand, Preset, TemplateArgs, TrustArgs};
-use crate::env_vars;
+use crate::context::Context;
 use crate::error::Error;
 use crate::onboard::cloudformation::Template;
 use crate::onboard::policy::{self, Trust};
@@ -11,7 +11,7 @@ use crate::output::sh_quote;
 use serde_json::json;
 use std::process::ExitCode;
 
-pub fn run(command: OnboardCommand) -> Result<ExitCode, Error> {
+pub fn run(command: OnboardCommand, ctx: &Context) -> Result<ExitCode, Error> {
     match command {
         OnboardCommand::TrustPolicy(args) => {
             let trust = trust(&args);
@@ -56,7 +56,7 @@ pub fn run(command: OnboardCommand) -> Result<ExitCode, Error> {
             region,
             profile,
             template: args,
-        } => publish_template(bucket, key, stack_name, region, profile, &args),
+        } => publish_template(bucket, key, stack_name, region, profile, &args, ctx),
     }
 }
 
@@ -105,20 +105,17 @@ fn publish_template(
     region: Option<String>,
     profile: Option<String>,
     args: &TemplateArgs,
+    ctx: &Context,
 ) -> Result<ExitCode, Error> {
     let template = template(args);
     template.validate()?;
     validate::stack_name(&stack_name)?;
     let profile = profile
-        .or_else(|| {
-            std::env::var(env_vars::AWS_PROFILE)
-                .ok()
-                .filter(|p| !p.is_empty())
-        })
+        .or_else(|| ctx.aws_profile.clone())
         .unwrap_or_else(|| "default".to_owned());
     // The upload uses your profile's own region (where your bucket is); `--region` is the
     // client's, for the console link and the profile line.
-    let session = session_for(&profile, &CredentialOptions::default())?;
+    let session = session_for(&profile, &CredentialOptions::default(), ctx)?;
     if let Some(r) = &region {
         crate::config::check_flag_region(r)?;
     }

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::onboard::validate;
 use std::process::ExitCode;
 
-pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
+pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
     let ProfileCommand::Add {
         name,
         role_arn,
@@ -62,7 +62,7 @@ pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
         session_name,
     };
 
-    let files = ConfigFiles::locate();
+    let files = ConfigFiles::locate(ctx);
     let profiles = Profiles::load_from(&files)?;
     let exists = profiles.get(&profile.name).is_some();
     // A trial run on the text as it will be: the profile must resolve before the file changes.
@@ -82,12 +82,7 @@ pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
         &credentials,
     )?
     .reported_as(&files);
-    Plan::resolve(
-        &trial,
-        &trial_profile.name,
-        &Overrides::default(),
-        &Context::from_env(),
-    )?;
+    Plan::resolve(&trial, &trial_profile.name, &Overrides::default(), ctx)?;
 
     let added = edit::add(&files.config, &profile, exists, force)?;
     let verb = if added.replaced { "replaced" } else { "added" };

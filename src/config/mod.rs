@@ -21,7 +21,6 @@ pub fn is_valid_profile_name(name: &str) -> bool {
 }
 pub use profile_kind::{ProfileKind, ProfileSummary};
 
-use crate::env_vars;
 use crate::error::{Error, FilesRead};
 use aws_config::profile::{Profile, ProfileSet};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
@@ -39,28 +38,31 @@ impl Profiles {
     /// Reads `AWS_CONFIG_FILE` (or `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (or
     /// `~/.aws/credentials`). A file that does not exist counts as empty, as it does for the AWS
     /// CLI; a file that exists but cannot be read or parsed is an error naming it.
-    pub fn load() -> Result<Self, Error> {
-        Self::load_from(&ConfigFiles::locate())
-    }
-
     pub fn load_from(files: &ConfigFiles) -> Result<Self, Error> {
+        // The files are read here rather than by the SDK, so that a file that is not UTF-8 is
+        // our error (which names the line; the SDK would log the whole file, secrets and all, and
+        // carry on as if it were empty), and so that a byte-order mark is accepted. The parser
+        // still sees the real paths, so its messages name them.
+        let mut texts = std::collections::HashMap::new();
         let mut builder = EnvConfigFiles::builder();
         let mut read = Vec::new();
         for (kind, path) in [
             (EnvConfigFileKind::Config, &files.config),
             (EnvConfigFileKind::Credentials, &files.credentials),
         ] {
-            let exists = path.is_file();
-            if exists {
+            let text = read_text(path)?;
+            read.push((path.clone(), text.is_some()));
+            if let Some(text) = text {
+                warn_duplicate_sections(path, &text);
+                texts.insert(path.as_os_str().to_owned(), text.into_bytes());
                 builder = builder.with_file(kind, path);
             }
-            read.push((path.clone(), exists));
         }
-        if read.iter().all(|(_, exists)| !exists) {
+        if texts.is_empty() {
             // The SDK's builder refuses an empty file set; no files means no profiles.
             builder = builder.with_contents(EnvConfigFileKind::Config, "");
         }
-        Self::parse(&builder.build(), FilesRead(read))
+        Self::parse(&Fs::from_raw_map(texts), &builder.build(), FilesRead(read))
     }
 
     /// Profiles from text, as if read from files; for tests and tools.
@@ -73,36 +75,30 @@ impl Profiles {
             (PathBuf::from("<config>"), true),
             (PathBuf::from("<credentials>"), true),
         ]);
-        Self::parse(&files, read)
+        Self::parse(
+            &Fs::from_raw_map(std::collections::HashMap::default()),
+            &files,
+            read,
+        )
     }
 
-    fn parse(files: &EnvConfigFiles, read: FilesRead) -> Result<Self, Error> {
+    fn parse(fs: &Fs, files: &EnvConfigFiles, read: FilesRead) -> Result<Self, Error> {
         use aws_config::profile::ProfileFileLoadError as LoadError;
-        // `load` is async only in signature: on the real file system it does blocking reads
-        // (a TODO upstream), so a trivial executor suffices and no runtime is built.
+        // `load` is async only in signature: with the files already in memory it does no I/O,
+        // so a trivial executor suffices and no runtime is built. It is given no environment:
+        // the paths are already resolved, and a profile is chosen by name.
         let loaded = pollster::block_on(aws_config::profile::load(
-            &Fs::real(),
-            &Env::real(),
+            fs,
+            &Env::from_slice(&[]),
             files,
             None,
         ));
         match loaded {
             Ok(set) => Ok(Self { set, files: read }),
             Err(LoadError::ParseError { 0: err, .. }) => Err(Error::ConfigParse(err.to_string())),
-            Err(LoadError::CouldNotReadFile { .. }) => {
-                // The SDK's error keeps the path private; find the unreadable file ourselves.
-                for (path, _) in read.0.iter().filter(|(_, exists)| *exists) {
-                    if let Err(source) = std::fs::File::open(path) {
-                        return Err(Error::ConfigRead {
-                            path: path.clone(),
-                            source,
-                        });
-                    }
-                }
-                Err(Error::ConfigParse(
-                    "could not read the AWS config files".into(),
-                ))
-            }
+            Err(LoadError::CouldNotReadFile { .. }) => Err(Error::ConfigParse(
+                "could not read the AWS config files".into(),
+            )),
         }
     }
 
@@ -166,18 +162,14 @@ pub struct ConfigFiles {
 }
 
 impl ConfigFiles {
-    pub fn locate() -> Self {
-        let home = dirs::home_dir();
+    pub fn locate(ctx: &Context) -> Self {
+        let home = ctx.home.as_deref();
         Self {
-            config: file_path(
-                env_vars::AWS_CONFIG_FILE,
-                &[".aws", "config"],
-                home.as_deref(),
-            ),
+            config: file_path(ctx.config_file.as_deref(), &[".aws", "config"], home),
             credentials: file_path(
-                env_vars::AWS_SHARED_CREDENTIALS_FILE,
+                ctx.credentials_file.as_deref(),
                 &[".aws", "credentials"],
-                home.as_deref(),
+                home,
             ),
         }
     }
@@ -236,17 +228,76 @@ impl FileStamp {
     }
 }
 
-/// The path in `var`, with a leading `~` expanded as the SDK does, or `~/<default>`.
-fn file_path(var: &str, default: &[&str], home: Option<&Path>) -> PathBuf {
-    let home = home.map_or_else(|| PathBuf::from("~"), Path::to_path_buf);
-    match std::env::var_os(var).filter(|v| !v.is_empty()) {
-        Some(value) => {
-            let path = PathBuf::from(value);
-            match path.strip_prefix("~") {
-                Ok(rest) => home.join(rest),
-                Err(_) => path,
-            }
+/// A config file's text: `None` if it does not exist (as for the AWS CLI, a missing file is an
+/// empty one), a UTF-8 byte-order mark dropped, and an error naming the line and byte where the
+/// text stops being UTF-8. The message never quotes the file: it may hold secret keys.
+fn read_text(path: &Path) -> Result<Option<String>, Error> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::ConfigRead {
+                path: path.to_path_buf(),
+                source,
+            });
         }
+    };
+    let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    match std::str::from_utf8(&bytes[skip..]) {
+        Ok(text) => Ok(Some(text.to_owned())),
+        Err(e) => {
+            let offset = skip + e.valid_up_to();
+            let before = &bytes[..offset];
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            Err(Error::ConfigNotUtf8 {
+                path: path.to_path_buf(),
+                line: before.split(|b| *b == b'\n').count(),
+                column: offset - line_start + 1,
+                offset,
+            })
+        }
+    }
+}
+
+/// Warns about two sections with the same name in one file. The SDK merges them silently (as
+/// the AWS CLI does), which hides a pasted profile that overrides half of an older one.
+fn warn_duplicate_sections(path: &Path, text: &str) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let Some(inner) = line
+            .trim()
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .map(|(inner, _)| inner)
+        else {
+            continue;
+        };
+        let header = inner.split_whitespace().collect::<Vec<_>>().join(" ");
+        if let Some(first) = seen.get(&header) {
+            tracing::warn!(
+                "`{}` has two `[{header}]` sections, on lines {first} and {}: they are merged, a key set in both taking the later value; keep one",
+                path.display(),
+                index + 1
+            );
+        } else {
+            seen.insert(header, index + 1);
+        }
+    }
+}
+
+/// The path given (by `AWS_CONFIG_FILE` or `AWS_SHARED_CREDENTIALS_FILE`), with a leading `~`
+/// expanded as the SDK does, or `~/<default>`.
+fn file_path(given: Option<&Path>, default: &[&str], home: Option<&Path>) -> PathBuf {
+    let home = home.map_or_else(|| PathBuf::from("~"), Path::to_path_buf);
+    match given {
+        Some(path) => match path.strip_prefix("~") {
+            Ok(rest) => home.join(rest),
+            Err(_) => path.to_path_buf(),
+        },
         None => default.iter().fold(home, |path, part| path.join(part)),
     }
 }

@@ -6,10 +6,10 @@
 //! part of the base, not a hop.
 
 use super::Profiles;
+pub use crate::context::Context;
 use crate::duration::{self, ASSUME_ROLE_MAX, ASSUME_ROLE_MIN, CHAINED_MAX};
-use crate::env_vars;
 use crate::error::Error;
-use crate::secret::Secret;
+use crate::secret::{OneTimeCode, Secret};
 use aws_config::profile::Profile;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -58,41 +58,17 @@ pub(crate) mod keys {
     ];
 }
 
-/// Values given on the command line; each wins over the profile's own.
-#[derive(Debug, Default, Clone)]
+/// Values given on the command line; each wins over the profile's own. Serialized as part of
+/// the plan cache's key.
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct Overrides {
-    pub mfa_token: Option<String>,
+    /// A one-time input, not part of the plan: it goes to whichever hop first needs a code.
+    #[serde(skip)]
+    pub mfa_token: Option<OneTimeCode>,
     pub duration: Option<Duration>,
     pub session_name: Option<String>,
     pub external_id: Option<String>,
     pub region: Option<String>,
-}
-
-/// What the plan needs from the process environment, gathered once so that resolution stays a
-/// pure function.
-#[derive(Debug, Default, Clone)]
-pub struct Context {
-    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
-    pub env_region: Option<String>,
-    /// The local user name, for the default session name.
-    pub user_name: Option<String>,
-}
-
-impl Context {
-    pub fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        // Inside one of our sessions the region variables are ours, set for the outer profile;
-        // the new profile must not inherit them.
-        let in_session = var(env_vars::ASSUME_ROLE_PROFILE).is_some();
-        Self {
-            env_region: if in_session {
-                None
-            } else {
-                var(env_vars::AWS_REGION).or_else(|| var(env_vars::AWS_DEFAULT_REGION))
-            },
-            user_name: var(env_vars::USER).or_else(|| var(env_vars::USERNAME)),
-        }
-    }
 }
 
 /// Where the base credentials come from. Serialized (for the plan cache) without its secrets.
@@ -205,9 +181,6 @@ impl Base {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mfa {
     pub serial: String,
-    /// From `--mfa-token`, already checked to be 6 digits.
-    #[serde(skip)]
-    pub token: Option<String>,
     /// `mfa_process` of the hop's profile.
     pub process: Option<String>,
     /// How long an MFA session made for this device lasts (`mfa_session_duration`, our
@@ -216,11 +189,10 @@ pub struct Mfa {
 }
 
 impl std::fmt::Debug for Mfa {
-    /// The code is one-time but live, and `mfa_process` may carry a TOTP seed: neither prints.
+    /// `mfa_process` may carry a TOTP seed: only its program name prints.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mfa")
             .field("serial", &self.serial)
-            .field("token", &self.token.as_ref().map(|_| "(given)"))
             .field(
                 "process",
                 &self.process.as_deref().map(crate::mfa::program_name),
@@ -284,12 +256,7 @@ impl Plan {
         if role_profiles.is_empty() {
             refuse_role_overrides(name, overrides)?;
         }
-        if let Some(code) = &overrides.mfa_token {
-            check_mfa_code(code, "`--mfa-token`")?;
-        }
-
         let session_name = default_session_name(ctx.user_name.as_deref());
-        let mut token = overrides.mfa_token.clone();
         let count = role_profiles.len();
         let hops = role_profiles
             .into_iter()
@@ -300,10 +267,11 @@ impl Plan {
                     is_target: index + 1 == count,
                     chained: index > 0 || base.is_role_session(),
                 };
-                hop_for(profile, position, overrides, &session_name, &mut token)
+                hop_for(profile, position, overrides, &session_name)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if token.is_some() && !hops.is_empty() {
+        if overrides.mfa_token.is_some() && !hops.is_empty() && hops.iter().all(|h| h.mfa.is_none())
+        {
             tracing::warn!(
                 "`--mfa-token` was given, but no role in the chain of `{name}` has `mfa_serial`; ignoring it"
             );
@@ -343,14 +311,12 @@ struct HopPosition {
     chained: bool,
 }
 
-/// The `AssumeRole` call for one role profile. `token` is the `--mfa-token` code, taken by the
-/// first hop that needs MFA: AWS refuses a code used twice.
+/// The `AssumeRole` call for one role profile.
 fn hop_for(
     profile: &Profile,
     position: HopPosition,
     overrides: &Overrides,
     default_session_name: &str,
-    token: &mut Option<String>,
 ) -> Result<Hop, Error> {
     let name = profile.name();
     let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
@@ -422,7 +388,6 @@ fn hop_for(
             };
             Some(Mfa {
                 serial: serial.to_owned(),
-                token: token.take(),
                 process: get(keys::MFA_PROCESS).map(str::to_owned),
                 session_duration,
             })
@@ -640,7 +605,7 @@ fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
 /// silently ignoring `--external-id`.
 fn refuse_role_overrides(name: &str, overrides: &Overrides) -> Result<(), Error> {
     let given = [
-        ("mfa_token", overrides.mfa_token.as_deref()),
+        ("mfa_token", overrides.mfa_token.as_ref().map(|_| "(code)")),
         ("external_id", overrides.external_id.as_deref()),
         ("session_name", overrides.session_name.as_deref()),
     ]
@@ -796,15 +761,12 @@ fn check_region(region: &str, origin: RegionOrigin, profile: &str) -> Result<(),
     })
 }
 
-/// Checks a one-time code before it is sent anywhere.
-pub fn check_mfa_code(code: &str, origin: &str) -> Result<(), Error> {
-    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(Error::MfaMalformed {
-            origin: origin.to_owned(),
-        })
-    }
+/// Checks a one-time code before it is sent anywhere: six digits, spaces allowed between them
+/// (`123 456`, as authenticator apps show it).
+pub fn check_mfa_code(code: &str, origin: &str) -> Result<OneTimeCode, Error> {
+    OneTimeCode::parse(code).ok_or_else(|| Error::MfaMalformed {
+        origin: origin.to_owned(),
+    })
 }
 
 /// The session name the client sees in `CloudTrail`: the local user, so that actions are

@@ -201,7 +201,9 @@ fn min_valid_refreshes_or_explains() {
     let run = env.run(&["env", "cache-min", "--min-valid", "2h"]);
     assert_eq!(run.code(), Some(3), "{}", run.stderr());
     assert!(
-        run.stderr().contains("can give at most") && run.stderr().contains("--duration"),
+        run.stderr().contains(
+            "`--min-valid 2h` cannot be met: profile `cache-min` asks STS for a 1h session"
+        ) && run.stderr().contains("--duration"),
         "{}",
         run.stderr()
     );

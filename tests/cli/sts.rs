@@ -9,7 +9,7 @@ fn a_wrong_external_id_is_access_denied_with_hints() {
     assert_eq!(run.code(), Some(5), "{}", run.stderr());
     assert_eq!(run.stdout(), "");
     let stderr = run.stderr();
-    assert!(stderr.contains("STS refused to assume `arn:aws:iam::111111111111:role/same-account-ext` for profile `same-wrong-ext`: AccessDenied"), "{stderr}");
+    assert!(stderr.contains("STS refused the request to assume `arn:aws:iam::111111111111:role/same-account-ext` for profile `same-wrong-ext`: AccessDenied"), "{stderr}");
     assert!(stderr.contains("external ID is case-sensitive"), "{stderr}");
     assert!(stderr.contains("`sts:AssumeRole`"), "{stderr}");
 

@@ -143,6 +143,7 @@ fn ctx() -> Context {
     Context {
         env_region: Some("ap-south-1".into()),
         user_name: Some("alice".into()),
+        ..Context::default()
     }
 }
 
@@ -176,7 +177,6 @@ fn a_role_profile_takes_every_value_from_its_profile() {
             external_id: Some("ext-123".into()),
             mfa: Some(Mfa {
                 serial: "arn:aws:iam::111111111111:mfa/me".into(),
-                token: None,
                 process: Some("echo 123456".into()),
                 session_duration: Duration::from_hours(12),
             }),
@@ -194,7 +194,7 @@ fn a_role_profile_takes_every_value_from_its_profile() {
 #[test]
 fn flags_win_over_the_profile_on_the_target_hop() {
     let overrides = Overrides {
-        mfa_token: Some("654321".into()),
+        mfa_token: crate::secret::OneTimeCode::parse("654321"),
         duration: Some(Duration::from_hours(1)),
         session_name: Some("from-flag".into()),
         external_id: Some("flag-ext".into()),
@@ -205,7 +205,6 @@ fn flags_win_over_the_profile_on_the_target_hop() {
     assert_eq!(hop.session_name, "from-flag");
     assert_eq!(hop.external_id.as_deref(), Some("flag-ext"));
     assert_eq!(hop.duration, Some(Duration::from_hours(1)));
-    assert_eq!(hop.mfa.as_ref().unwrap().token.as_deref(), Some("654321"));
     assert_eq!(
         (plan.region.as_str(), plan.region_origin),
         ("eu-north-1", RegionOrigin::Flag)
@@ -267,17 +266,16 @@ fn a_two_hop_chain_lists_hops_in_call_order_and_marks_chaining() {
 }
 
 #[test]
-fn mfa_on_an_intermediate_hop_receives_the_flag_code() {
+fn target_flags_do_not_reach_an_intermediate_hop() {
     let overrides = Overrides {
-        mfa_token: Some("111222".into()),
+        mfa_token: crate::secret::OneTimeCode::parse("111222"),
         external_id: Some("target-only".into()),
         ..Overrides::default()
     };
     let plan = resolve_with("second", &overrides).unwrap();
-    assert_eq!(
-        plan.hops[0].mfa.as_ref().unwrap().token.as_deref(),
-        Some("111222")
-    );
+    // The code is not part of the plan: it is a one-time input, handed to whichever hop first
+    // needs one when the plan is carried out.
+    assert!(!format!("{plan:?}").contains("111222"));
     // Target-hop flags do not reach the intermediate hop.
     assert_eq!(plan.hops[0].external_id.as_deref(), Some("ext-123"));
     assert_eq!(plan.hops[1].external_id.as_deref(), Some("target-only"));
@@ -474,17 +472,19 @@ fn malformed_values_are_named_with_their_profile() {
 
 #[test]
 fn mfa_codes_must_be_six_digits() {
-    for bad in ["12345", "1234567", "12345a", " 123456", ""] {
-        let overrides = Overrides {
-            mfa_token: Some(bad.into()),
-            ..Overrides::default()
-        };
-        let err = resolve_with("client", &overrides).unwrap_err();
+    for bad in ["12345", "1234567", "12345a", "12 34 5", ""] {
+        let err = super::check_mfa_code(bad, "`--mfa-token`").unwrap_err();
         assert!(
             matches!(err, Error::MfaMalformed { .. }),
             "{bad:?}: {err:?}"
         );
     }
+    assert_eq!(
+        super::check_mfa_code(" 123 456 ", "`--mfa-token`")
+            .unwrap()
+            .expose(),
+        "123456"
+    );
 }
 
 #[test]
@@ -514,7 +514,7 @@ fn regions_must_be_host_labels_and_the_message_says_where_from() {
     );
     let ctx = Context {
         env_region: Some("eu west".into()),
-        user_name: None,
+        ..Context::default()
     };
     let err = Plan::resolve(&profiles(), "plain-role", &Overrides::default(), &ctx).unwrap_err();
     assert!(

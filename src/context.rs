@@ -1,0 +1,124 @@
+//! The process environment, read once at the edge ([`Context::from_process`]) and passed down.
+//! Everything below `commands/` takes what it needs from here as plain data, so that plan
+//! resolution, cache keys and routing are functions of their arguments, testable without a
+//! process around them.
+
+use crate::credentials::Credentials;
+use crate::env_vars;
+use crate::secret::Secret;
+use serde::Serialize;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// What the tool reads from its environment. Serialized (for the plan cache's key) without the
+/// fields marked `skip`: credentials, and what cannot change a plan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Context {
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`; `None` inside one of our sessions, whose region
+    /// variables were set for the outer profile and must not leak into the next one.
+    pub env_region: Option<String>,
+    /// The local user name (`USER`, `USERNAME`), for the default session name.
+    pub user_name: Option<String>,
+    /// `ASSUME_ROLE_PROFILE`: the profile of the session this run is inside, if any.
+    pub outer_session: Option<String>,
+    /// `AWS_PROFILE`.
+    pub aws_profile: Option<String>,
+    /// `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`: part of every cache key, so that
+    /// credentials from an emulator are never served for the real thing.
+    pub endpoint_url_sts: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_S3`.
+    pub endpoint_url_s3: Option<String>,
+    /// `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`, as given.
+    pub config_file: Option<PathBuf>,
+    pub credentials_file: Option<PathBuf>,
+    pub home: Option<PathBuf>,
+    /// Where the cache lives: `ASSUME_ROLE_CACHE_DIR`, else the platform's cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// `ASSUME_ROLE_PROCESS_TIMEOUT` as given; see [`crate::process`].
+    pub process_timeout: Option<String>,
+    /// The profiles whose `credential_process` runs in the processes above this one.
+    pub process_stack: Vec<String>,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`: used only for
+    /// `credential_source = Environment`. The cache keys use the access key ID, never this.
+    #[serde(skip)]
+    pub env_credentials: Option<Credentials>,
+    /// `SHELL` (`COMSPEC` on Windows), for `exec` without a command.
+    #[serde(skip)]
+    pub shell: Option<OsString>,
+    /// Names of every variable in the environment, for prefix-based scrubbing.
+    #[serde(skip)]
+    pub var_names: Vec<String>,
+}
+
+impl Context {
+    /// Reads the process environment. The only place below `main` that does.
+    pub fn from_process() -> Self {
+        Self::from_vars(std::env::vars_os())
+    }
+
+    /// The same from any list of variables: tests build contexts this way.
+    pub fn from_vars(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
+        let vars: std::collections::HashMap<OsString, OsString> = vars.into_iter().collect();
+        let os = |name: &str| {
+            vars.get(std::ffi::OsStr::new(name))
+                .filter(|v| !v.is_empty())
+        };
+        let text = |name: &str| os(name).and_then(|v| v.to_str()).map(str::to_owned);
+        let outer_session = text(env_vars::ASSUME_ROLE_PROFILE);
+        let env_credentials = match (
+            text(env_vars::AWS_ACCESS_KEY_ID),
+            text(env_vars::AWS_SECRET_ACCESS_KEY),
+        ) {
+            (Some(access_key_id), Some(secret)) => Some(Credentials {
+                access_key_id,
+                secret_access_key: Secret::new(secret),
+                session_token: text(env_vars::AWS_SESSION_TOKEN).map(Secret::new),
+                expiration: None,
+                account_id: None,
+            }),
+            _ => None,
+        };
+        let shell_var = if cfg!(windows) {
+            env_vars::COMSPEC
+        } else {
+            env_vars::SHELL
+        };
+        let home = dirs::home_dir();
+        let cache_dir = os(env_vars::ASSUME_ROLE_CACHE_DIR)
+            .map(PathBuf::from)
+            .or_else(|| dirs::cache_dir().map(|d| d.join("assume-role")));
+        let mut var_names: Vec<String> = vars
+            .keys()
+            .filter_map(|name| name.to_str().map(str::to_owned))
+            .collect();
+        var_names.sort();
+        Self {
+            env_region: if outer_session.is_some() {
+                None
+            } else {
+                text(env_vars::AWS_REGION).or_else(|| text(env_vars::AWS_DEFAULT_REGION))
+            },
+            user_name: text(env_vars::USER).or_else(|| text(env_vars::USERNAME)),
+            outer_session,
+            aws_profile: text(env_vars::AWS_PROFILE),
+            endpoint_url_sts: text(env_vars::AWS_ENDPOINT_URL_STS),
+            endpoint_url: text(env_vars::AWS_ENDPOINT_URL),
+            endpoint_url_s3: text(env_vars::AWS_ENDPOINT_URL_S3),
+            config_file: os(env_vars::AWS_CONFIG_FILE).map(PathBuf::from),
+            credentials_file: os(env_vars::AWS_SHARED_CREDENTIALS_FILE).map(PathBuf::from),
+            home,
+            cache_dir,
+            process_timeout: text(env_vars::ASSUME_ROLE_PROCESS_TIMEOUT),
+            process_stack: text(env_vars::ASSUME_ROLE_PROCESS_STACK)
+                .unwrap_or_default()
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            env_credentials,
+            shell: os(shell_var).cloned(),
+            var_names,
+        }
+    }
+}
