@@ -248,6 +248,10 @@ pub enum Error {
 fn where_(profile: Option<&str>, key: &str) -> String {
     match profile {
         Some(profile) => format!("`{key}` in profile `{profile}`"),
+        // A flag as typed (`--role-arn`) or a positional argument (`NAME`) is shown as it is.
+        None if key.starts_with("--") || key.bytes().all(|b| b.is_ascii_uppercase()) => {
+            format!("`{key}`")
+        }
         None => format!("`--{}`", flag_for(key)),
     }
 }

@@ -119,8 +119,13 @@ fn publish_template(
     // The upload uses your profile's own region (where your bucket is); `--region` is the
     // client's, for the console link and the profile line.
     let session = session_for(&profile, &CredentialOptions::default())?;
-    if let Some(r) = &region {
-        crate::config::check_flag_region(r)?;
+    if let Some(r) = &region
+        && !crate::rules::is_host_label(r)
+    {
+        return Err(Error::InvalidRegion {
+            region: r.clone(),
+            origin: "`--region`".into(),
+        });
     }
     let request = publish::Request {
         key: key.unwrap_or_else(|| format!("assume-role/{stack_name}.yaml")),

@@ -2,12 +2,10 @@
 
 use crate::cli::ProfileCommand;
 use crate::config::edit::{self, NewProfile};
-use crate::config::{
-    ConfigFiles, Context, Overrides, Plan, Profiles, check_flag_mfa_serial, check_flag_region,
-    check_flag_session_name, is_valid_profile_name,
-};
+use crate::config::{ConfigFiles, Context, Overrides, Plan, Profiles};
 use crate::error::Error;
 use crate::onboard::validate;
+use crate::rules;
 use std::process::ExitCode;
 
 pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
@@ -23,30 +21,25 @@ pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
         force,
     } = command;
     for (option, value) in [("name", &name), ("source_profile", &source_profile)] {
-        if !is_valid_profile_name(value) {
-            return Err(Error::InvalidValue {
-                profile: None,
-                key: option.into(),
-                what: "profile name",
-                value: value.clone(),
-                reason:
-                    "use letters, digits and `_-/.%@:+` (the AWS config parser ignores other names)"
-                        .into(),
-            });
-        }
+        rules::profile_name(value).map_err(|b| b.at(None, option, value))?;
     }
     // Every value is checked on its own first: a line break in one would otherwise smuggle
     // extra keys, or a whole section, into the file.
     validate::role_arn(&role_arn, "--role-arn")?;
-    mfa_serial
-        .as_deref()
-        .map(check_flag_mfa_serial)
-        .transpose()?;
-    region.as_deref().map(check_flag_region).transpose()?;
-    session_name
-        .as_deref()
-        .map(check_flag_session_name)
-        .transpose()?;
+    if let Some(v) = &mfa_serial {
+        rules::MFA_SERIAL.check(v, None, "mfa_serial")?;
+    }
+    if let Some(v) = &region
+        && !rules::is_host_label(v)
+    {
+        return Err(Error::InvalidRegion {
+            region: v.clone(),
+            origin: "`--region`".into(),
+        });
+    }
+    if let Some(v) = &session_name {
+        rules::SESSION_NAME.check(v, None, "role_session_name")?;
+    }
     external_id
         .as_deref()
         .map(validate::external_id)

@@ -2,19 +2,19 @@
 //! the option it came from.
 
 use crate::error::Error;
+use crate::rules;
 
+/// `option` is the flag as the user typed it (`--contractor-principal`).
 fn invalid(option: &str, value: &str, what: &'static str, reason: impl Into<String>) -> Error {
-    Error::InvalidValue {
-        profile: None,
-        key: option.trim_start_matches("--").replace('-', "_"),
+    rules::Broken {
         what,
-        value: value.to_owned(),
         reason: reason.into(),
     }
+    .at(None, option, value)
 }
 
 pub fn account_id(value: &str) -> Result<(), Error> {
-    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+    if rules::is_account_id(value) {
         Ok(())
     } else {
         Err(invalid(
@@ -28,72 +28,20 @@ pub fn account_id(value: &str) -> Result<(), Error> {
 
 /// An IAM principal: the account root, a user or a role.
 pub fn principal_arn(value: &str) -> Result<(), Error> {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && (parts[5] == "root"
-            || ["user/", "role/"].iter().any(|p| {
-                parts[5].strip_prefix(p).is_some_and(|rest| {
-                    !rest.is_empty()
-                        && rest
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
-                })
-            }));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "--contractor-principal",
-            value,
-            "principal ARN",
-            "use `arn:aws:iam::123456789012:user/NAME`, `…:role/NAME` or `…:root`",
-        ))
-    }
+    rules::principal_arn(value)
+        .map(drop)
+        .map_err(|b| b.at(None, "--contractor-principal", value))
 }
 
 /// A role ARN, as the contractor's own policy names it.
 pub fn role_arn(value: &str, option: &str) -> Result<(), Error> {
-    let ok = crate::config::is_role_arn(value);
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            option,
-            value,
-            "role ARN",
-            "a role ARN looks like `arn:aws:iam::123456789012:role/RoleName`",
-        ))
-    }
+    rules::role_arn(value)
+        .map(drop)
+        .map_err(|b| b.at(None, option, value))
 }
 
 pub fn external_id(value: &str) -> Result<(), Error> {
-    let len = value.chars().count();
-    if !(2..=1224).contains(&len) {
-        return Err(invalid(
-            "--external-id",
-            value,
-            "external ID",
-            format!("it must be 2 to 1224 characters long, not {len}"),
-        ));
-    }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(*c)))
-    {
-        return Err(invalid(
-            "--external-id",
-            value,
-            "external ID",
-            format!("{bad:?} is not allowed; use letters, digits and `_+=,.@:/-`"),
-        ));
-    }
-    Ok(())
+    rules::EXTERNAL_ID.check(value, None, "--external-id")
 }
 
 /// An IPv4 or IPv6 network in CIDR notation, for `aws:SourceIp`.
