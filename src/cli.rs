@@ -200,11 +200,13 @@ pub enum ProfileCommand {
     )]
     Add {
         /// The new profile's name.
+        #[arg(value_name = "NAME")]
         name: String,
+        /// The client's role (`RoleArn` of the stack).
         #[arg(long, value_name = "ARN")]
         role_arn: String,
-        /// The profile with your own credentials.
-        #[arg(long, value_name = "PROFILE", default_value = "default")]
+        /// The profile with your own credentials (e.g. `default`).
+        #[arg(long, value_name = "PROFILE", required = true)]
         source_profile: String,
         #[arg(long, value_name = "ID", allow_hyphen_values = true)]
         external_id: Option<String>,

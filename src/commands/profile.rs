@@ -3,10 +3,14 @@
 use crate::cli::ProfileCommand;
 use crate::config::edit::{self, NewProfile};
 use crate::config::{ConfigFiles, Context, Overrides, Plan, Profiles};
+use crate::duration::{ASSUME_ROLE_MAX, ASSUME_ROLE_MIN};
 use crate::error::Error;
 use crate::onboard::validate;
 use crate::rules;
 use std::process::ExitCode;
+
+/// A rule for one optional flag's value.
+type Check = fn(&str) -> Result<(), rules::Broken>;
 
 pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
     let ProfileCommand::Add {
@@ -20,30 +24,42 @@ pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
         session_name,
         force,
     } = command;
-    for (option, value) in [("name", &name), ("source_profile", &source_profile)] {
-        rules::profile_name(value).map_err(|b| b.at(None, option, value))?;
-    }
-    // Every value is checked on its own first: a line break in one would otherwise smuggle
-    // extra keys, or a whole section, into the file.
+    // Every value is checked on its own first, against STS's and IAM's limits, naming the flag
+    // it came from: a line break in one would otherwise smuggle extra keys, or a whole section,
+    // into the file.
+    rules::profile_name(&name).map_err(|b| b.at(None, "NAME", &name))?;
+    rules::profile_name(&source_profile)
+        .map_err(|b| b.at(None, "--source-profile", &source_profile))?;
     validate::role_arn(&role_arn, "--role-arn")?;
-    if let Some(v) = &mfa_serial {
-        rules::MFA_SERIAL.check(v, None, "mfa_serial")?;
+    let flag_checks: [(&str, Option<&String>, Check); 4] = [
+        ("--external-id", external_id.as_ref(), |v| {
+            rules::EXTERNAL_ID.verify(v)
+        }),
+        ("--mfa-serial", mfa_serial.as_ref(), |v| {
+            rules::MFA_SERIAL.verify(v)
+        }),
+        ("--region", region.as_ref(), rules::region),
+        ("--session-name", session_name.as_ref(), |v| {
+            rules::SESSION_NAME.verify(v)
+        }),
+    ];
+    for (flag, value, check) in flag_checks {
+        if let Some(value) = value {
+            check(value).map_err(|b| b.at(None, flag, value))?;
+        }
     }
-    if let Some(v) = &region
-        && !rules::is_host_label(v)
+    if let Some(d) = duration
+        && !(ASSUME_ROLE_MIN..=ASSUME_ROLE_MAX).contains(&d)
     {
-        return Err(Error::InvalidRegion {
-            region: v.clone(),
-            origin: "`--region`".into(),
+        return Err(Error::InvalidValue {
+            profile: None,
+            key: "--duration".into(),
+            what: "session duration",
+            value: crate::duration::display(d),
+            reason: "AssumeRole grants 15m to 12h (and at most the role's MaxSessionDuration)"
+                .into(),
         });
     }
-    if let Some(v) = &session_name {
-        rules::SESSION_NAME.check(v, None, "role_session_name")?;
-    }
-    external_id
-        .as_deref()
-        .map(validate::external_id)
-        .transpose()?;
     let profile = NewProfile {
         name,
         role_arn,
@@ -80,7 +96,8 @@ pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
         &trial_profile.name,
         &Overrides::default(),
         &Context::from_env(),
-    )?;
+    )
+    .map_err(|e| as_flags(e, &trial_profile.name))?;
 
     let added = edit::add(&files.config, &profile, exists, force)?;
     let verb = if added.replaced { "replaced" } else { "added" };
@@ -95,4 +112,34 @@ pub fn run(command: ProfileCommand) -> Result<ExitCode, Error> {
         profile.name
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// An error about the profile being added speaks of the flags that set its values: the trial
+/// profile's name (and the keys we wrote) mean nothing to the user.
+fn as_flags(err: Error, trial: &str) -> Error {
+    match err {
+        Error::InvalidValue {
+            profile: Some(profile),
+            key,
+            what,
+            value,
+            reason,
+        } if profile == trial => Error::InvalidValue {
+            profile: None,
+            key,
+            what,
+            value,
+            reason,
+        },
+        Error::DurationOutOfRange {
+            profile: Some(profile),
+            requested,
+            chained,
+        } if profile == trial => Error::DurationOutOfRange {
+            profile: None,
+            requested,
+            chained,
+        },
+        other => other,
+    }
 }

@@ -102,6 +102,8 @@ fn onboarding_refuses_bad_accounts_and_arns_by_name() {
                 "p",
                 "--role-arn",
                 "arn:aws:iam::222:role/x",
+                "--source-profile",
+                "default",
             ],
             "`--role-arn`",
         ),
