@@ -100,13 +100,16 @@ pub enum OnboardCommand {
     )]
     TrustPolicy(TrustArgs),
 
-    /// Print a permissions policy for the client's role (JSON).
+    /// Print the permissions for the client's role: a policy document (JSON) for `s3-put`; for
+    /// `read-only`, the ARN of the AWS managed policy to attach.
     Permissions {
         #[arg(long, value_enum)]
         preset: Preset,
         /// The bucket for `s3-put`.
         #[arg(long, required_if_eq("preset", "s3-put"))]
         bucket: Option<String>,
+        /// The client's partition: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`,
+        /// `aws-iso-e`, `aws-iso-f` or `aws-eusc`.
         #[arg(long, default_value = "aws")]
         partition: String,
     },
@@ -115,6 +118,9 @@ pub enum OnboardCommand {
     ContractorPolicy {
         #[arg(long = "role-arn", value_name = "ARN", required = true)]
         role_arns: Vec<String>,
+        /// The partition of the roles (and of your user).
+        #[arg(long, default_value = "aws")]
+        partition: String,
     },
 
     /// Print a CloudFormation template (YAML) that creates the client's role.
@@ -131,7 +137,8 @@ pub enum OnboardCommand {
         /// The stack name the client sees, and the profile name suggested to you.
         #[arg(long, default_value = "contractor-access")]
         stack_name: String,
-        /// The client's region for the console link (default: your profile's region).
+        /// The client's region for the console link, in `--partition` (default: your
+        /// profile's region).
         #[arg(long)]
         region: Option<String>,
         /// Your own profile, which uploads the template (default: `AWS_PROFILE`, else `default`).
@@ -144,7 +151,7 @@ pub enum OnboardCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// The AWS managed `ReadOnlyAccess` policy.
+    /// The AWS managed `ReadOnlyAccess` policy: its ARN, to attach.
     ReadOnly,
     /// Only `s3:PutObject` into one bucket.
     S3Put,
@@ -171,7 +178,8 @@ pub struct TrustArgs {
     /// Only until this time (`aws:CurrentTime`, RFC 3339).
     #[arg(long, value_name = "TIME")]
     pub not_after: Option<String>,
-    /// The partition of the ARNs (`aws`, `aws-cn`, `aws-us-gov`).
+    /// The client's partition, and so of every ARN given: `aws`, `aws-cn`, `aws-us-gov`,
+    /// `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f` or `aws-eusc`.
     #[arg(long, default_value = "aws")]
     pub partition: String,
 }
@@ -181,9 +189,13 @@ pub struct TemplateArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
     /// A policy to attach: an AWS managed policy name (e.g. `ReadOnlyAccess`) or an ARN
-    /// (repeatable).
+    /// (repeatable). One at least, unless `--no-permissions`.
     #[arg(long = "managed-policy", value_name = "NAME|ARN")]
     pub managed_policies: Vec<String>,
+    /// Make the role without any policy: it can be assumed but allows nothing until the client
+    /// attaches one.
+    #[arg(long, conflicts_with = "managed_policies")]
+    pub no_permissions: bool,
     /// The role's name (default: one CloudFormation makes up).
     #[arg(long)]
     pub role_name: Option<String>,
@@ -200,11 +212,13 @@ pub enum ProfileCommand {
     )]
     Add {
         /// The new profile's name.
+        #[arg(value_name = "NAME")]
         name: String,
+        /// The client's role (`RoleArn` of the stack).
         #[arg(long, value_name = "ARN")]
         role_arn: String,
-        /// The profile with your own credentials.
-        #[arg(long, value_name = "PROFILE", default_value = "default")]
+        /// The profile with your own credentials (e.g. `default`).
+        #[arg(long, value_name = "PROFILE", required = true)]
         source_profile: String,
         #[arg(long, value_name = "ID", allow_hyphen_values = true)]
         external_id: Option<String>,

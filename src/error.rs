@@ -98,6 +98,16 @@ pub enum StsFailure {
     Other,
 }
 
+/// Why `onboard publish` could not put the template in the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishFailure {
+    NoSuchBucket,
+    AccessDenied,
+    /// No connection, or no answer in time.
+    Unreachable,
+    Other,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -279,7 +289,17 @@ pub enum Error {
     Random(String),
 
     #[error("cannot publish the template to bucket `{bucket}`: {detail}")]
-    Publish { bucket: String, detail: String },
+    Publish {
+        bucket: String,
+        detail: String,
+        failure: PublishFailure,
+        profile: String,
+    },
+
+    #[error(
+        "the role would have no permissions: no `--managed-policy` was given, so the contractor could assume it but do nothing"
+    )]
+    NoPermissions,
 
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
@@ -319,6 +339,10 @@ fn sts_what(call: StsCall, failure: &StsFailure, role_arn: &str) -> String {
 fn where_(profile: Option<&str>, key: &str) -> String {
     match profile {
         Some(profile) => format!("`{key}` in profile `{profile}`"),
+        // A flag as typed (`--role-arn`) or a positional argument (`NAME`) is shown as it is.
+        None if key.starts_with("--") || key.bytes().all(|b| b.is_ascii_uppercase()) => {
+            format!("`{key}`")
+        }
         None => format!("`--{}`", flag_for(key)),
     }
 }
@@ -394,7 +418,8 @@ impl Error {
             | Error::ProfileExists { .. }
             | Error::DurationOutOfRange { .. }
             | Error::EnvironmentCredentialsMissing { .. }
-            | Error::OuterSessionAsSource { .. } => Exit::Config,
+            | Error::OuterSessionAsSource { .. }
+            | Error::NoPermissions => Exit::Config,
             Error::MfaUnavailable { .. }
             | Error::MfaMalformed { .. }
             | Error::MfaProcess { .. }
@@ -410,10 +435,14 @@ impl Error {
                 ..
             } => Exit::Network,
             Error::Sts { .. }
-            | Error::Publish { .. }
             | Error::SourceCredentials {
                 unreachable: false, ..
             } => Exit::Denied,
+            Error::Publish { failure, .. } => match failure {
+                PublishFailure::Unreachable => Exit::Network,
+                PublishFailure::NoSuchBucket => Exit::Config,
+                PublishFailure::AccessDenied | PublishFailure::Other => Exit::Denied,
+            },
             Error::CommandNotFound { .. } => Exit::NotFound,
             Error::CommandNotExecutable { .. } => Exit::NotExecutable,
             Error::Unrepresentable { .. }
@@ -485,8 +514,18 @@ impl Error {
             Error::Cache { .. } => vec!["check the permissions of the cache directory, or point `ASSUME_ROLE_CACHE_DIR` elsewhere".into()],
             Error::ProfileExists { .. } => vec!["choose another name, or pass `--force` to replace it (the old file is kept as `.bak`)".into()],
             Error::ConfigWrite { .. } => vec!["check the file's and its directory's permissions; nothing was changed".into()],
-            Error::Publish { .. } => vec![
-                "the bucket must exist in your own account, and `--profile` must be allowed `s3:PutObject` and `s3:GetObject` on it".into(),
+            Error::Publish { failure: PublishFailure::NoSuchBucket, bucket, profile, .. } => vec![
+                format!("create it (`aws s3 mb s3://{bucket} --profile {profile}`), or name a bucket of your own with `--bucket`"),
+            ],
+            Error::Publish { failure: PublishFailure::Unreachable, .. } => vec![
+                "check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, `endpoint_url`)".into(),
+            ],
+            Error::Publish { profile, .. } => vec![
+                format!("the bucket must be in your own account, and profile `{profile}` must be allowed `s3:PutObject` and `s3:GetObject` on it"),
+            ],
+            Error::NoPermissions => vec![
+                "attach a policy with `--managed-policy NAME|ARN` (e.g. `ReadOnlyAccess`; repeatable)".into(),
+                "or pass `--no-permissions` if the client will attach policies to the role itself".into(),
             ],
             Error::Sts { call, failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, message, .. } => {
                 if message.contains("MultiFactorAuthentication") && (*sent_mfa || *call == StsCall::GetSessionToken) {

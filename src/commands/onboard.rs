@@ -2,6 +2,7 @@
 
 use super::{print, session_for};
 use crate::cli::{CredentialOptions, OnboardCommand, Preset, TemplateArgs, TrustArgs};
+use crate::config::{Overrides, Plan, Profiles};
 use crate::context::Context;
 use crate::error::Error;
 use crate::onboard::cloudformation::Template;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 pub fn run(command: OnboardCommand, ctx: &Context) -> Result<ExitCode, Error> {
     match command {
         OnboardCommand::TrustPolicy(args) => {
-            let trust = trust(&args);
+            let trust = trust(&args)?;
             trust.validate()?;
             let external_id = external_id_or_new(args.external_id.as_deref())?;
             print_json(&trust.document(&json!(external_id)))
@@ -25,24 +26,28 @@ pub fn run(command: OnboardCommand, ctx: &Context) -> Result<ExitCode, Error> {
             partition,
         } => match preset {
             Preset::ReadOnly => {
+                // The policy AWS maintains is the honest answer: a copy of its document would
+                // go stale, and an invented one would not be `ReadOnlyAccess`.
+                let arn = policy::managed_policy_arn("ReadOnlyAccess", &partition)?;
                 eprintln!(
-                    "note: attach the AWS managed policy below to the role. It reads almost everything, data included \
-                     (S3 objects, DynamoDB items); for less, write a policy of your own."
+                    "note: this is the ARN of an AWS managed policy, not a policy document: attach it to the role \
+                     (`aws iam attach-role-policy --role-name ROLE --policy-arn {arn}`, or `--managed-policy ReadOnlyAccess` \
+                     for `onboard cloudformation`). It reads almost everything, data included (S3 objects, DynamoDB items); \
+                     for less, write a policy of your own."
                 );
-                print_json(
-                    &json!({ "ManagedPolicyArn": policy::managed_policy_arn("ReadOnlyAccess", &partition)? }),
-                )
+                print(&format!("{arn}\n"))
             }
             Preset::S3Put => print_json(&policy::s3_put(
                 bucket.as_deref().unwrap_or_default(),
                 &partition,
             )?),
         },
-        OnboardCommand::ContractorPolicy { role_arns } => {
-            print_json(&policy::contractor_policy(&role_arns)?)
-        }
+        OnboardCommand::ContractorPolicy {
+            role_arns,
+            partition,
+        } => print_json(&policy::contractor_policy(&role_arns, &partition)?),
         OnboardCommand::Cloudformation(args) => {
-            let mut template = template(&args);
+            let mut template = template(&args)?;
             template.validate()?;
             // The parameter gets a default the client need not invent; the contractor must
             // know it, so it is shown.
@@ -60,25 +65,31 @@ pub fn run(command: OnboardCommand, ctx: &Context) -> Result<ExitCode, Error> {
     }
 }
 
-fn trust(args: &TrustArgs) -> Trust {
-    Trust {
+/// The trust as given, with each `--source-ip` written as the CIDR block IAM expects.
+fn trust(args: &TrustArgs) -> Result<Trust, Error> {
+    Ok(Trust {
         accounts: args.accounts.clone(),
         principals: args.principals.clone(),
         require_mfa: args.require_mfa,
-        source_ips: args.source_ips.clone(),
+        source_ips: args
+            .source_ips
+            .iter()
+            .map(|ip| validate::source_ip(ip))
+            .collect::<Result<_, _>>()?,
         not_after: args.not_after.clone(),
         partition: args.partition.clone(),
-    }
+    })
 }
 
-fn template(args: &TemplateArgs) -> Template {
-    Template {
-        trust: trust(&args.trust),
+fn template(args: &TemplateArgs) -> Result<Template, Error> {
+    Ok(Template {
+        trust: trust(&args.trust)?,
         managed_policies: args.managed_policies.clone(),
         role_name: args.role_name.clone(),
         max_session_duration: args.max_session_duration,
         external_id: args.trust.external_id.clone(),
-    }
+        no_permissions: args.no_permissions,
+    })
 }
 
 /// The given external ID, checked, or a new one, shown on stderr so it can be recorded.
@@ -107,29 +118,33 @@ fn publish_template(
     args: &TemplateArgs,
     ctx: &Context,
 ) -> Result<ExitCode, Error> {
-    let template = template(args);
+    let template = template(args)?;
     template.validate()?;
     validate::stack_name(&stack_name)?;
+    let partition = validate::partition(&args.trust.partition)?;
+    if let Some(r) = &region {
+        validate::region(r, partition)?;
+    }
+    let key = key.unwrap_or_else(|| format!("assume-role/{stack_name}.yaml"));
+    // Before any call: an empty key would otherwise reach S3 as a malformed request.
+    validate::object_key(&key)?;
+    validate::bucket(&bucket)?;
     let profile = profile
         .or_else(|| ctx.aws_profile.clone())
         .unwrap_or_else(|| "default".to_owned());
     // The upload uses your profile's own region (where your bucket is); `--region` is the
     // client's, for the console link and the profile line.
-    let session = session_for(&profile, &CredentialOptions::default(), ctx)?;
-    if let Some(r) = &region {
-        crate::config::check_flag_region(r)?;
-    }
+    let (bucket_region, credentials) = own_credentials(&profile, ctx)?;
     let request = publish::Request {
-        key: key.unwrap_or_else(|| format!("assume-role/{stack_name}.yaml")),
+        key,
         bucket,
         stack_name,
-        bucket_region: session.region.clone(),
-        region: region.unwrap_or_else(|| session.region.clone()),
+        region: region.unwrap_or_else(|| bucket_region.clone()),
+        bucket_region,
         profile: profile.clone(),
         template,
     };
-    let published =
-        crate::assume::runtime()?.block_on(publish::publish(&request, &session.credentials))?;
+    let published = crate::assume::runtime()?.block_on(publish::publish(&request, &credentials))?;
 
     let mut add = format!(
         "assume-role profile add {} --role-arn <RoleArn from the client> --source-profile {} --external-id {} --region {}",
@@ -159,4 +174,30 @@ fn publish_template(
         published.launch_url,
     );
     print(&text)
+}
+
+/// Your own profile's region and credentials, for the upload. They are used here, not handed
+/// over: a profile of long-term keys is read directly, without the warning `exec` and `env` give
+/// about passing such keys on (and its keys make the longest-lived link).
+fn own_credentials(
+    profile: &str,
+    ctx: &Context,
+) -> Result<(String, crate::credentials::Credentials), Error> {
+    let files = crate::config::ConfigFiles::locate(ctx);
+    let plan = Plan::resolve(
+        &Profiles::load_from(&files)?,
+        profile,
+        &Overrides::default(),
+        ctx,
+    )?;
+    if plan.hops.is_empty() {
+        let credentials = crate::assume::runtime()?.block_on(crate::source::base_credentials(
+            &plan.base,
+            &plan.region,
+            ctx,
+        ))?;
+        return Ok((plan.region, credentials));
+    }
+    let session = session_for(profile, &CredentialOptions::default(), ctx)?;
+    Ok((session.region, session.credentials))
 }

@@ -2,13 +2,15 @@
 
 use crate::cli::ProfileCommand;
 use crate::config::edit::{self, NewProfile};
-use crate::config::{
-    ConfigFiles, Context, Overrides, Plan, Profiles, check_flag_mfa_serial, check_flag_region,
-    check_flag_session_name, is_valid_profile_name,
-};
+use crate::config::{ConfigFiles, Context, Overrides, Plan, Profiles};
+use crate::duration::{ASSUME_ROLE_MAX, ASSUME_ROLE_MIN};
 use crate::error::Error;
 use crate::onboard::validate;
+use crate::rules;
 use std::process::ExitCode;
+
+/// A rule for one optional flag's value.
+type Check = fn(&str) -> Result<(), rules::Broken>;
 
 pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
     let ProfileCommand::Add {
@@ -22,35 +24,42 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
         session_name,
         force,
     } = command;
-    for (option, value) in [("name", &name), ("source_profile", &source_profile)] {
-        if !is_valid_profile_name(value) {
-            return Err(Error::InvalidValue {
-                profile: None,
-                key: option.into(),
-                what: "profile name",
-                value: value.clone(),
-                reason:
-                    "use letters, digits and `_-/.%@:+` (the AWS config parser ignores other names)"
-                        .into(),
-            });
+    // Every value is checked on its own first, against STS's and IAM's limits, naming the flag
+    // it came from: a line break in one would otherwise smuggle extra keys, or a whole section,
+    // into the file.
+    rules::profile_name(&name).map_err(|b| b.at(None, "NAME", &name))?;
+    rules::profile_name(&source_profile)
+        .map_err(|b| b.at(None, "--source-profile", &source_profile))?;
+    validate::role_arn(&role_arn, "--role-arn")?;
+    let flag_checks: [(&str, Option<&String>, Check); 4] = [
+        ("--external-id", external_id.as_ref(), |v| {
+            rules::EXTERNAL_ID.verify(v)
+        }),
+        ("--mfa-serial", mfa_serial.as_ref(), |v| {
+            rules::MFA_SERIAL.verify(v)
+        }),
+        ("--region", region.as_ref(), rules::region),
+        ("--session-name", session_name.as_ref(), |v| {
+            rules::SESSION_NAME.verify(v)
+        }),
+    ];
+    for (flag, value, check) in flag_checks {
+        if let Some(value) = value {
+            check(value).map_err(|b| b.at(None, flag, value))?;
         }
     }
-    // Every value is checked on its own first: a line break in one would otherwise smuggle
-    // extra keys, or a whole section, into the file.
-    validate::role_arn(&role_arn, "--role-arn")?;
-    mfa_serial
-        .as_deref()
-        .map(check_flag_mfa_serial)
-        .transpose()?;
-    region.as_deref().map(check_flag_region).transpose()?;
-    session_name
-        .as_deref()
-        .map(check_flag_session_name)
-        .transpose()?;
-    external_id
-        .as_deref()
-        .map(validate::external_id)
-        .transpose()?;
+    if let Some(d) = duration
+        && !(ASSUME_ROLE_MIN..=ASSUME_ROLE_MAX).contains(&d)
+    {
+        return Err(Error::InvalidValue {
+            profile: None,
+            key: "--duration".into(),
+            what: "session duration",
+            value: crate::duration::display(d),
+            reason: "AssumeRole grants 15m to 12h (and at most the role's MaxSessionDuration)"
+                .into(),
+        });
+    }
     let profile = NewProfile {
         name,
         role_arn,
@@ -82,7 +91,8 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
         &credentials,
     )?
     .reported_as(&files);
-    Plan::resolve(&trial, &trial_profile.name, &Overrides::default(), ctx)?;
+    Plan::resolve(&trial, &trial_profile.name, &Overrides::default(), ctx)
+        .map_err(|e| as_flags(e, &trial_profile.name))?;
 
     let added = edit::add(&files.config, &profile, exists, force)?;
     let verb = if added.replaced { "replaced" } else { "added" };
@@ -97,4 +107,34 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
         profile.name
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// An error about the profile being added speaks of the flags that set its values: the trial
+/// profile's name (and the keys we wrote) mean nothing to the user.
+fn as_flags(err: Error, trial: &str) -> Error {
+    match err {
+        Error::InvalidValue {
+            profile: Some(profile),
+            key,
+            what,
+            value,
+            reason,
+        } if profile == trial => Error::InvalidValue {
+            profile: None,
+            key,
+            what,
+            value,
+            reason,
+        },
+        Error::DurationOutOfRange {
+            profile: Some(profile),
+            requested,
+            chained,
+        } if profile == trial => Error::DurationOutOfRange {
+            profile: None,
+            requested,
+            chained,
+        },
+        other => other,
+    }
 }

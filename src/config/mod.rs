@@ -8,17 +8,6 @@ mod profile_kind;
 pub use plan::{
     Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, Plan, RegionOrigin, check_mfa_code,
 };
-pub(crate) use plan::{
-    check_flag_mfa_serial, check_flag_region, check_flag_session_name, is_role_arn,
-};
-
-/// Whether `name` is a profile name the AWS config parser accepts (it ignores other sections).
-pub fn is_valid_profile_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
-}
 pub use profile_kind::{ProfileKind, ProfileSummary};
 
 use crate::error::{Error, FilesRead};

@@ -9,6 +9,7 @@ use super::Profiles;
 pub use crate::context::Context;
 use crate::duration::{self, ASSUME_ROLE_MAX, ASSUME_ROLE_MIN, CHAINED_MAX};
 use crate::error::Error;
+use crate::rules::{EXTERNAL_ID, MFA_SERIAL, SESSION_NAME, SOURCE_IDENTITY};
 use crate::secret::{OneTimeCode, Secret};
 use aws_config::profile::Profile;
 use serde::{Deserialize, Serialize};
@@ -630,123 +631,15 @@ fn refuse_role_overrides(name: &str, overrides: &Overrides) -> Result<(), Error>
     }
 }
 
-/// An STS text parameter's rules: length and the `[\w<extra>]` alphabet.
-struct StsText {
-    what: &'static str,
-    min: usize,
-    max: usize,
-    extra: &'static str,
-}
-
-const SESSION_NAME: StsText = StsText {
-    what: "session name",
-    min: 2,
-    max: 64,
-    extra: "+=,.@-",
-};
-const SOURCE_IDENTITY: StsText = StsText {
-    what: "source identity",
-    ..SESSION_NAME
-};
-const EXTERNAL_ID: StsText = StsText {
-    what: "external ID",
-    min: 2,
-    max: 1224,
-    extra: "+=,.@:/-",
-};
-const MFA_SERIAL: StsText = StsText {
-    what: "MFA serial",
-    min: 9,
-    max: 256,
-    extra: "+=/:,.@-",
-};
-
-impl StsText {
-    /// Checks `value` before any network call, so that the message can name the profile and
-    /// key (or the flag, when `profile` is `None`).
-    fn check(&self, value: &str, profile: Option<&str>, key: &str) -> Result<(), Error> {
-        let invalid = |reason: String| Error::InvalidValue {
-            profile: profile.map(str::to_owned),
-            key: key.into(),
-            what: self.what,
-            value: value.to_owned(),
-            reason,
-        };
-        let len = value.chars().count();
-        if len < self.min || len > self.max {
-            return Err(invalid(format!(
-                "it must be {} to {} characters long, not {len}",
-                self.min, self.max
-            )));
-        }
-        if let Some(bad) = value
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || self.extra.contains(*c)))
-        {
-            return Err(invalid(format!(
-                "{bad:?} is not allowed; use letters, digits and `_{}`",
-                self.extra
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// `arn:<partition>:iam::<12 digits>:role/<path/name>`, the name in IAM's alphabet.
-pub(crate) fn is_role_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|name| {
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
-        })
-}
-
-/// Checks for values given as flags (`profile add`), with the same rules as in a profile.
-pub(crate) fn check_flag_session_name(value: &str) -> Result<(), Error> {
-    SESSION_NAME.check(value, None, keys::ROLE_SESSION_NAME)
-}
-
-pub(crate) fn check_flag_mfa_serial(value: &str) -> Result<(), Error> {
-    MFA_SERIAL.check(value, None, keys::MFA_SERIAL)
-}
-
-pub(crate) fn check_flag_region(value: &str) -> Result<(), Error> {
-    check_region(value, RegionOrigin::Flag, "")
-}
-
 fn check_role_arn(arn: &str, profile: &str) -> Result<(), Error> {
-    if is_role_arn(arn) {
-        Ok(())
-    } else {
-        Err(Error::InvalidValue {
-            profile: Some(profile.to_owned()),
-            key: keys::ROLE_ARN.into(),
-            what: "role ARN",
-            value: arn.to_owned(),
-            reason: "a role ARN looks like `arn:aws:iam::123456789012:role/RoleName`".into(),
-        })
-    }
+    crate::rules::role_arn(arn)
+        .map(drop)
+        .map_err(|broken| broken.at(Some(profile), keys::ROLE_ARN, arn))
 }
 
-/// A region becomes part of a host name (`sts.<region>.amazonaws.com`), so it must be a DNS
-/// label; checking here names where the bad value came from.
+/// Checking here names where a region that is not a host label came from.
 fn check_region(region: &str, origin: RegionOrigin, profile: &str) -> Result<(), Error> {
-    let valid = !region.is_empty()
-        && region.len() <= 63
-        && !region.starts_with('-')
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if valid {
+    if crate::rules::is_host_label(region) {
         return Ok(());
     }
     let origin = match origin {

@@ -17,14 +17,17 @@ pub struct Template {
     pub max_session_duration: Option<Duration>,
     /// A default for the `ExternalId` parameter.
     pub external_id: Option<String>,
+    /// The user said a role without any policy is what they want (`--no-permissions`).
+    pub no_permissions: bool,
 }
 
 impl Template {
     pub fn validate(&self) -> Result<(), Error> {
         self.trust.validate()?;
+        let partition = validate::partition(&self.trust.partition)?;
         self.managed_policies
             .iter()
-            .try_for_each(|p| validate::managed_policy(p))?;
+            .try_for_each(|p| validate::managed_policy(p, partition))?;
         self.role_name
             .as_deref()
             .map(validate::role_name)
@@ -43,6 +46,11 @@ impl Template {
                 value: crate::duration::display(d),
                 reason: "a role's MaxSessionDuration is 1h to 12h".into(),
             });
+        }
+        // Such a role can be assumed, but every call made with it is denied: almost certainly
+        // a forgotten flag, unless the client attaches policies itself.
+        if self.managed_policies.is_empty() && !self.no_permissions {
+            return Err(Error::NoPermissions);
         }
         Ok(())
     }
@@ -132,6 +140,7 @@ mod tests {
             role_name: Some("contractor-access".into()),
             max_session_duration: Some(Duration::from_hours(4)),
             external_id: None,
+            no_permissions: false,
         };
         let doc = t.document().unwrap();
         assert_eq!(doc["Parameters"]["ExternalId"]["MinLength"], 2);
@@ -168,8 +177,24 @@ mod tests {
                 partition: "aws".into(),
                 ..Trust::default()
             },
+            no_permissions: true,
             ..Template::default()
         };
+        let t = Template {
+            no_permissions: false,
+            ..base.clone()
+        };
+        assert!(matches!(t.document(), Err(Error::NoPermissions)));
+        let t = Template {
+            managed_policies: vec!["arn:aws-cn:iam::aws:policy/ReadOnlyAccess".into()],
+            ..base.clone()
+        };
+        assert!(
+            t.document()
+                .unwrap_err()
+                .to_string()
+                .contains("partition `aws-cn`")
+        );
         let t = Template {
             max_session_duration: Some(Duration::from_mins(30)),
             ..base.clone()

@@ -12,6 +12,7 @@ pub struct Trust {
     /// Specific users or roles: least privilege.
     pub principals: Vec<String>,
     pub require_mfa: bool,
+    /// CIDR blocks, as [`validate::source_ip`] writes them.
     pub source_ips: Vec<String>,
     /// RFC 3339: access ends then, whatever happens to the role.
     pub not_after: Option<String>,
@@ -30,17 +31,19 @@ impl Trust {
                 reason: "name who may assume the role with `--contractor-account ID` or `--contractor-principal ARN`".into(),
             });
         }
+        let partition = validate::partition(&self.partition)?;
         self.accounts
             .iter()
             .try_for_each(|a| validate::account_id(a))?;
         self.principals
             .iter()
-            .try_for_each(|p| validate::principal_arn(p))?;
-        self.source_ips.iter().try_for_each(|c| validate::cidr(c))?;
-        self.not_after
-            .as_deref()
-            .map(validate::not_after)
-            .transpose()?;
+            .try_for_each(|p| validate::principal_arn(p, partition))?;
+        for ip in &self.source_ips {
+            validate::source_ip(ip)?;
+        }
+        if let Some(time) = &self.not_after {
+            validate::not_after(time, std::time::SystemTime::now())?;
+        }
         Ok(())
     }
 
@@ -95,11 +98,13 @@ impl Trust {
     }
 }
 
-/// What the contractor attaches to its own identity: `sts:AssumeRole` on exactly these roles.
-pub fn contractor_policy(role_arns: &[String]) -> Result<Value, Error> {
+/// What the contractor attaches to its own identity: `sts:AssumeRole` on exactly these roles, all
+/// in `partition` (no role can be assumed across partitions).
+pub fn contractor_policy(role_arns: &[String], partition: &str) -> Result<Value, Error> {
+    let partition = validate::partition(partition)?;
     role_arns
         .iter()
-        .try_for_each(|arn| validate::role_arn(arn, "--role-arn"))?;
+        .try_for_each(|arn| validate::role_arn_in(arn, "--role-arn", partition))?;
     let resource: Value = if role_arns.len() == 1 {
         json!(role_arns[0])
     } else {
@@ -117,6 +122,7 @@ pub fn contractor_policy(role_arns: &[String]) -> Result<Value, Error> {
 
 /// Only `s3:PutObject` into one bucket: the classic contractor-upload grant.
 pub fn s3_put(bucket: &str, partition: &str) -> Result<Value, Error> {
+    validate::partition(partition)?;
     validate::bucket(bucket)?;
     Ok(json!({
         "Version": "2012-10-17",
@@ -130,7 +136,7 @@ pub fn s3_put(bucket: &str, partition: &str) -> Result<Value, Error> {
 
 /// The ARN of an AWS managed policy, or the ARN given.
 pub fn managed_policy_arn(name_or_arn: &str, partition: &str) -> Result<String, Error> {
-    validate::managed_policy(name_or_arn)?;
+    validate::managed_policy(name_or_arn, validate::partition(partition)?)?;
     Ok(if name_or_arn.starts_with("arn:") {
         name_or_arn.to_owned()
     } else {
@@ -227,10 +233,12 @@ mod tests {
     #[test]
     fn contractor_and_s3_policies() {
         assert_eq!(
-            contractor_policy(&["arn:aws:iam::222222222222:role/contractor".into()]).unwrap(),
+            contractor_policy(&["arn:aws:iam::222222222222:role/contractor".into()], "aws")
+                .unwrap(),
             json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::222222222222:role/contractor"}]})
         );
-        assert!(contractor_policy(&["arn:aws:iam::222:role/x".into()]).is_err());
+        assert!(contractor_policy(&["arn:aws:iam::222:role/x".into()], "aws").is_err());
+        assert!(contractor_policy(&["arn:aws:iam::222222222222:role/x".into()], "aws-cn").is_err());
         assert_eq!(
             s3_put("uploads", "aws").unwrap()["Statement"][0],
             json!({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::uploads/*"})

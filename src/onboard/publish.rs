@@ -6,15 +6,23 @@
 use super::cloudformation::Template;
 use super::validate;
 use crate::credentials::Credentials;
-use crate::error::Error;
+use crate::error::{Error, PublishFailure};
 use aws_config::BehaviorVersion;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::Duration;
 
 /// The longest a SigV4 presigned URL may live; it also ends when the signing credentials do.
 pub const LINK_LIFETIME: Duration = Duration::from_hours(7 * 24);
+
+/// Bounds on the upload, so that an endpoint that never answers fails instead of hanging: a
+/// template is a few kilobytes, which any working link moves in well under the attempt bound.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -42,6 +50,7 @@ pub struct Published {
 /// Uploads the template and builds the link. `credentials` are the contractor's.
 pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Published, Error> {
     validate::bucket(&request.bucket)?;
+    validate::object_key(&request.key)?;
     let external_id = match &request.template.external_id {
         Some(id) => id.clone(),
         None => super::generate_external_id()?,
@@ -59,17 +68,31 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
         .credentials_provider(credentials.to_sdk())
         .load()
         .await;
-    let overridden = std::env::var_os(crate::env_vars::AWS_ENDPOINT_URL_S3).is_some()
-        || config.endpoint_url().is_some();
+    let override_url = std::env::var(crate::env_vars::AWS_ENDPOINT_URL_S3)
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| config.endpoint_url().map(str::to_owned));
+    let endpoint = override_url
+        .clone()
+        .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", request.bucket_region));
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             // A custom endpoint (an emulator, a gateway) rarely resolves bucket subdomains.
-            .force_path_style(overridden)
+            .force_path_style(override_url.is_some())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
             .build(),
     );
-    let fail = |action: &str, err: &dyn std::error::Error| Error::Publish {
+    let fail = |failure: PublishFailure, detail: String| Error::Publish {
         bucket: request.bucket.clone(),
-        detail: format!("{action}: {}", crate::error::causes(err)),
+        detail,
+        failure,
+        profile: request.profile.clone(),
     };
     s3.put_object()
         .bucket(&request.bucket)
@@ -78,7 +101,10 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
         .body(body.into_bytes().into())
         .send()
         .await
-        .map_err(|e| fail("upload failed", &e))?;
+        .map_err(|e| {
+            let (failure, detail) = upload_failure(&e, request, &endpoint);
+            fail(failure, detail)
+        })?;
     let lifetime = credentials
         .expiration
         .and_then(|e| e.duration_since(std::time::SystemTime::now()).ok())
@@ -87,11 +113,23 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
         .get_object()
         .bucket(&request.bucket)
         .key(&request.key)
-        .presigned(
-            PresigningConfig::expires_in(lifetime).map_err(|e| fail("presigning failed", &e))?,
-        )
+        .presigned(PresigningConfig::expires_in(lifetime).map_err(|e| {
+            fail(
+                PublishFailure::Other,
+                format!(
+                    "cannot sign a link for {}: {e}",
+                    crate::duration::display(lifetime)
+                ),
+            )
+        })?)
         .await
-        .map_err(|e| fail("presigning failed", &e))?;
+        .map_err(|_| {
+            // Signing is local: it fails only on a request that cannot be built.
+            fail(
+                PublishFailure::Other,
+                "cannot sign a link to the uploaded template".into(),
+            )
+        })?;
     let template_url = presigned.uri().to_owned();
     Ok(Published {
         launch_url: launch_url(
@@ -106,9 +144,99 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
     })
 }
 
+/// One sentence for a failed upload. Never the SDK's `Debug` form or its metadata's `Display`
+/// (`Error { code: …, aws_request_id: … }`), which say nothing a person can act on.
+fn upload_failure<E: ProvideErrorMetadata, R>(
+    err: &SdkError<E, R>,
+    request: &Request,
+    endpoint: &str,
+) -> (PublishFailure, String) {
+    tracing::debug!("PutObject to `{endpoint}` failed: {}", err_kind(err));
+    let object = format!("s3://{}/{}", request.bucket, request.key);
+    match err {
+        SdkError::TimeoutError(_) => (
+            PublishFailure::Unreachable,
+            format!(
+                "no answer from `{endpoint}` (the upload gives up after {})",
+                crate::duration::display(OPERATION_TIMEOUT)
+            ),
+        ),
+        SdkError::DispatchFailure(failure) => {
+            let why = if failure.is_timeout() {
+                format!(
+                    "no connection within {}",
+                    crate::duration::display(CONNECT_TIMEOUT)
+                )
+            } else {
+                "the connection failed".to_owned()
+            };
+            (
+                PublishFailure::Unreachable,
+                format!("cannot reach `{endpoint}`: {why}"),
+            )
+        }
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or_default();
+            match code {
+                "NoSuchBucket" => (
+                    PublishFailure::NoSuchBucket,
+                    format!(
+                        "bucket `{}` does not exist (or is not in your account)",
+                        request.bucket
+                    ),
+                ),
+                "AccessDenied"
+                | "AllAccessDisabled"
+                | "InvalidAccessKeyId"
+                | "SignatureDoesNotMatch" => (
+                    PublishFailure::AccessDenied,
+                    format!(
+                        "S3 refused profile `{}` to write `{object}` ({code})",
+                        request.profile
+                    ),
+                ),
+                "" => (
+                    PublishFailure::Other,
+                    format!("`{endpoint}` refused to store `{object}`, giving no reason"),
+                ),
+                other => (
+                    PublishFailure::Other,
+                    format!(
+                        "S3 refused to store `{object}`: {other}{}",
+                        service
+                            .err()
+                            .message()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default()
+                    ),
+                ),
+            }
+        }
+        SdkError::ResponseError(_) => (
+            PublishFailure::Other,
+            format!("the answer from `{endpoint}` could not be read as an S3 response"),
+        ),
+        _ => (
+            PublishFailure::Other,
+            format!("the upload request for `{object}` could not be built"),
+        ),
+    }
+}
+
+fn err_kind<E, R>(err: &SdkError<E, R>) -> &'static str {
+    match err {
+        SdkError::ConstructionFailure(_) => "construction failure",
+        SdkError::TimeoutError(_) => "timeout",
+        SdkError::DispatchFailure(_) => "dispatch failure",
+        SdkError::ResponseError(_) => "unreadable response",
+        SdkError::ServiceError(_) => "service error",
+        _ => "other",
+    }
+}
+
 /// The console's quick-create page for the stack, in the partition of `region`.
 pub fn launch_url(region: &str, template_url: &str, stack_name: &str, external_id: &str) -> String {
-    let console = match crate::cache::key::partition(region) {
+    let console = match crate::rules::partition_of_region(region).name {
         "aws-cn" => "console.amazonaws.cn",
         "aws-us-gov" => "console.amazonaws-us-gov.com",
         _ => "console.aws.amazon.com",

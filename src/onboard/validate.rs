@@ -2,19 +2,19 @@
 //! the option it came from.
 
 use crate::error::Error;
+use crate::rules;
 
+/// `option` is the flag as the user typed it (`--contractor-principal`).
 fn invalid(option: &str, value: &str, what: &'static str, reason: impl Into<String>) -> Error {
-    Error::InvalidValue {
-        profile: None,
-        key: option.trim_start_matches("--").replace('-', "_"),
+    rules::Broken {
         what,
-        value: value.to_owned(),
         reason: reason.into(),
     }
+    .at(None, option, value)
 }
 
 pub fn account_id(value: &str) -> Result<(), Error> {
-    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+    if rules::is_account_id(value) {
         Ok(())
     } else {
         Err(invalid(
@@ -26,108 +26,112 @@ pub fn account_id(value: &str) -> Result<(), Error> {
     }
 }
 
-/// An IAM principal: the account root, a user or a role.
-pub fn principal_arn(value: &str) -> Result<(), Error> {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && (parts[5] == "root"
-            || ["user/", "role/"].iter().any(|p| {
-                parts[5].strip_prefix(p).is_some_and(|rest| {
-                    !rest.is_empty()
-                        && rest
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
-                })
-            }));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "--contractor-principal",
-            value,
-            "principal ARN",
-            "use `arn:aws:iam::123456789012:user/NAME`, `…:role/NAME` or `…:root`",
-        ))
-    }
+/// The partition the client's role is made in (`--partition`).
+pub fn partition(value: &str) -> Result<&'static rules::Partition, Error> {
+    rules::partition(value).map_err(|b| b.at(None, "--partition", value))
 }
 
-/// A role ARN, as the contractor's own policy names it.
+/// An IAM principal in `partition`: the account root, a user or a role.
+pub fn principal_arn(value: &str, partition: &rules::Partition) -> Result<(), Error> {
+    rules::principal_arn(value)
+        .and_then(|arn| rules::arn_in_partition(&arn, partition))
+        .map_err(|b| b.at(None, "--contractor-principal", value))
+}
+
+/// A role ARN in `partition`, as the contractor's own policy names it.
+pub fn role_arn_in(value: &str, option: &str, partition: &rules::Partition) -> Result<(), Error> {
+    rules::role_arn(value)
+        .and_then(|arn| rules::arn_in_partition(&arn, partition))
+        .map_err(|b| b.at(None, option, value))
+}
+
+/// A role ARN of any partition.
 pub fn role_arn(value: &str, option: &str) -> Result<(), Error> {
-    let ok = crate::config::is_role_arn(value);
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            option,
-            value,
-            "role ARN",
-            "a role ARN looks like `arn:aws:iam::123456789012:role/RoleName`",
-        ))
-    }
+    rules::role_arn(value)
+        .map(drop)
+        .map_err(|b| b.at(None, option, value))
+}
+
+/// The client's region (`--region`), which must be in the role's partition.
+pub fn region(value: &str, partition: &rules::Partition) -> Result<(), Error> {
+    rules::region(value)
+        .and_then(|()| rules::region_in_partition(value, partition))
+        .map_err(|b| b.at(None, "--region", value))
 }
 
 pub fn external_id(value: &str) -> Result<(), Error> {
-    let len = value.chars().count();
-    if !(2..=1224).contains(&len) {
-        return Err(invalid(
-            "--external-id",
-            value,
-            "external ID",
-            format!("it must be 2 to 1224 characters long, not {len}"),
-        ));
-    }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(*c)))
-    {
-        return Err(invalid(
-            "--external-id",
-            value,
-            "external ID",
-            format!("{bad:?} is not allowed; use letters, digits and `_+=,.@:/-`"),
-        ));
-    }
-    Ok(())
+    rules::EXTERNAL_ID.check(value, None, "--external-id")
 }
 
-/// An IPv4 or IPv6 network in CIDR notation, for `aws:SourceIp`.
-pub fn cidr(value: &str) -> Result<(), Error> {
+/// An IPv4 or IPv6 network for `aws:SourceIp`, in the form IAM expects: CIDR notation, a single
+/// address becoming `/32` (IPv4) or `/128` (IPv6).
+pub fn source_ip(value: &str) -> Result<String, Error> {
     let bad = || {
         invalid(
             "--source-ip",
             value,
-            "CIDR block",
-            "write an address and a prefix length, e.g. `203.0.113.0/24` or `2001:db8::/32`",
+            "address or CIDR block",
+            "write an address, or an address and a prefix length, e.g. `203.0.113.7`, `203.0.113.0/24` or `2001:db8::/32`",
         )
     };
-    let (addr, prefix) = value.split_once('/').ok_or_else(bad)?;
+    let (addr, prefix) = match value.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (value, None),
+    };
     let addr: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
-    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix: u8 = match prefix {
+        // Digits only: `u8::from_str` would also take `+24`.
+        Some(p) if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            p.parse().map_err(|_| bad())?
+        }
+        Some(_) => return Err(bad()),
+        None => max,
+    };
     if prefix > max {
         return Err(bad());
+    }
+    Ok(format!("{addr}/{prefix}"))
+}
+
+/// An RFC 3339 time for `aws:CurrentTime`, after `now`: a condition that is already false
+/// would make a role nobody can ever assume.
+pub fn not_after(value: &str, now: std::time::SystemTime) -> Result<(), Error> {
+    let time =
+        aws_smithy_types::DateTime::from_str(value, aws_smithy_types::date_time::Format::DateTime)
+            .map_err(|_| {
+                invalid(
+                    "--not-after",
+                    value,
+                    "time",
+                    "write RFC 3339 in UTC, e.g. `2027-06-30T23:59:59Z`",
+                )
+            })?;
+    let past = std::time::SystemTime::try_from(time).map_or(true, |t| t <= now);
+    if past {
+        return Err(invalid(
+            "--not-after",
+            value,
+            "time",
+            "it is in the past, which would make a role nobody can ever assume; give a time to come",
+        ));
     }
     Ok(())
 }
 
-/// An RFC 3339 time in UTC, for `aws:CurrentTime`.
-pub fn not_after(value: &str) -> Result<(), Error> {
-    aws_smithy_types::DateTime::from_str(value, aws_smithy_types::date_time::Format::DateTime)
-        .map(drop)
-        .map_err(|_| {
-            invalid(
-                "--not-after",
-                value,
-                "time",
-                "write RFC 3339 in UTC, e.g. `2027-06-30T23:59:59Z`",
-            )
-        })
+/// An S3 object key: 1 to 1024 bytes, no control characters (they do not survive a URL).
+pub fn object_key(value: &str) -> Result<(), Error> {
+    let ok = (1..=1024).contains(&value.len()) && !value.chars().any(char::is_control);
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "--key",
+            value,
+            "object key",
+            "1 to 1024 bytes without control characters, e.g. `assume-role/acme.yaml`",
+        ))
+    }
 }
 
 pub fn role_name(value: &str) -> Result<(), Error> {
@@ -147,35 +151,31 @@ pub fn role_name(value: &str) -> Result<(), Error> {
     }
 }
 
-/// A managed policy: a bare AWS managed policy name, or a policy ARN.
-pub fn managed_policy(value: &str) -> Result<(), Error> {
+/// A managed policy: a bare AWS managed policy name, or a policy ARN in `partition`.
+pub fn managed_policy(value: &str, partition: &rules::Partition) -> Result<(), Error> {
     let name_ok = |n: &str| {
         !n.is_empty()
             && n.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
     };
-    let ok = match value.strip_prefix("arn:") {
-        Some(rest) => {
-            let parts: Vec<&str> = rest.splitn(5, ':').collect();
-            parts.len() == 5
-                && parts[0].starts_with("aws")
-                && parts[1] == "iam"
-                && parts[2].is_empty()
-                && (parts[3] == "aws"
-                    || (parts[3].len() == 12 && parts[3].bytes().all(|b| b.is_ascii_digit())))
-                && parts[4].strip_prefix("policy/").is_some_and(name_ok)
+    let bad = |reason: &str| invalid("--managed-policy", value, "managed policy", reason);
+    if !value.starts_with("arn:") {
+        return if name_ok(value) && !value.contains('/') {
+            Ok(())
+        } else {
+            Err(bad(
+                "give an AWS managed policy name such as `ReadOnlyAccess`, or a policy ARN",
+            ))
+        };
+    }
+    match rules::iam_arn(value) {
+        Some(arn) if arn.resource.strip_prefix("policy/").is_some_and(name_ok) => {
+            rules::arn_in_partition(&arn, partition)
+                .map_err(|b| b.at(None, "--managed-policy", value))
         }
-        None => name_ok(value) && !value.contains('/'),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "--managed-policy",
-            value,
-            "managed policy",
-            "give an AWS managed policy name such as `ReadOnlyAccess`, or a policy ARN",
-        ))
+        _ => Err(bad(
+            "a policy ARN looks like `arn:aws:iam::aws:policy/ReadOnlyAccess` or `arn:aws:iam::123456789012:policy/NAME`",
+        )),
     }
 }
 
@@ -227,24 +227,39 @@ pub fn bucket(value: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn aws() -> &'static rules::Partition {
+        rules::partition("aws").unwrap()
+    }
 
     #[test]
     fn accepts_good_values() {
         account_id("111111111111").unwrap();
-        principal_arn("arn:aws:iam::111111111111:root").unwrap();
-        principal_arn("arn:aws:iam::111111111111:user/alice").unwrap();
-        principal_arn("arn:aws-cn:iam::111111111111:role/path/ci").unwrap();
-        cidr("203.0.113.0/24").unwrap();
-        cidr("2001:db8::/32").unwrap();
-        not_after("2027-06-30T23:59:59Z").unwrap();
-        managed_policy("ReadOnlyAccess").unwrap();
-        managed_policy("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess").unwrap();
-        managed_policy("arn:aws:iam::222222222222:policy/Deploy").unwrap();
+        principal_arn("arn:aws:iam::111111111111:root", aws()).unwrap();
+        principal_arn("arn:aws:iam::111111111111:user/alice", aws()).unwrap();
+        principal_arn(
+            "arn:aws-cn:iam::111111111111:role/path/ci",
+            rules::partition("aws-cn").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(source_ip("203.0.113.0/24").unwrap(), "203.0.113.0/24");
+        assert_eq!(source_ip("2001:db8::/32").unwrap(), "2001:db8::/32");
+        assert_eq!(source_ip("10.0.0.1").unwrap(), "10.0.0.1/32");
+        assert_eq!(source_ip("2001:db8::1").unwrap(), "2001:db8::1/128");
+        not_after("2027-06-30T23:59:59Z", SystemTime::UNIX_EPOCH).unwrap();
+        managed_policy("ReadOnlyAccess", aws()).unwrap();
+        managed_policy("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess", aws()).unwrap();
+        managed_policy("arn:aws:iam::222222222222:policy/Deploy", aws()).unwrap();
         bucket("contractor-templates").unwrap();
+        region("eu-west-1", aws()).unwrap();
+        region("cn-north-1", rules::partition("aws-cn").unwrap()).unwrap();
+        object_key("assume-role/a.yaml").unwrap();
     }
 
     #[test]
     fn rejects_bad_values_naming_them() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_hours(500_000);
         for (result, needle) in [
             (
                 account_id("11111111111"),
@@ -252,28 +267,54 @@ mod tests {
             ),
             (account_id("11111111111a"), "12 digits"),
             (
-                principal_arn("arn:aws:iam::111:user/alice"),
+                principal_arn("arn:aws:iam::111:user/alice", aws()),
                 "`--contractor-principal`: `arn:aws:iam::111:user/alice`",
             ),
-            (principal_arn("arn:aws:s3:::bucket"), "principal ARN"),
+            (principal_arn("arn:aws:s3:::bucket", aws()), "principal ARN"),
             (
-                principal_arn("arn:aws:iam::111111111111:group/devs"),
+                principal_arn("arn:aws:iam::111111111111:group/devs", aws()),
                 "principal ARN",
+            ),
+            (
+                principal_arn("arn:aws-cn:iam::111111111111:root", aws()),
+                "partition `aws-cn`",
             ),
             (
                 role_arn("arn:aws:iam::111111111111:user/x", "--role-arn"),
                 "`--role-arn`",
             ),
+            (
+                role_arn_in(
+                    "arn:aws-us-gov:iam::111111111111:role/x",
+                    "--role-arn",
+                    aws(),
+                ),
+                "`--role-arn`",
+            ),
             (external_id("a"), "2 to 1224"),
             (external_id("has space"), "' ' is not allowed"),
-            (cidr("10.0.0.0/33"), "`--source-ip`"),
-            (cidr("10.0.0.0"), "CIDR"),
-            (not_after("tomorrow"), "RFC 3339"),
+            (source_ip("10.0.0.0/33").map(drop), "`--source-ip`"),
+            (source_ip("10.0.0.0/").map(drop), "`--source-ip`"),
+            (source_ip("10.0.0.0/+8").map(drop), "`--source-ip`"),
+            (source_ip("10.0.0/8").map(drop), "CIDR"),
+            (not_after("tomorrow", now), "RFC 3339"),
             (
-                managed_policy("arn:aws:iam::aws:role/x"),
+                not_after("2020-01-01T00:00:00Z", now),
+                "nobody can ever assume",
+            ),
+            (
+                managed_policy("arn:aws:iam::aws:role/x", aws()),
                 "`--managed-policy`",
             ),
+            (
+                managed_policy("arn:aws-cn:iam::aws:policy/ReadOnlyAccess", aws()),
+                "partition `aws-cn`",
+            ),
             (bucket("Bad_Bucket"), "`--bucket`"),
+            (region("cn-north-1", aws()), "belongs to partition `aws-cn`"),
+            (region("eu-west", aws()), "`--region`"),
+            (partition("aws-moon").map(drop), "`--partition`"),
+            (object_key(""), "`--key`"),
         ] {
             let err = result.unwrap_err().to_string();
             assert!(err.contains(needle), "{err} should contain {needle}");

@@ -102,6 +102,8 @@ fn onboarding_refuses_bad_accounts_and_arns_by_name() {
                 "p",
                 "--role-arn",
                 "arn:aws:iam::222:role/x",
+                "--source-profile",
+                "default",
             ],
             "`--role-arn`",
         ),
@@ -116,14 +118,25 @@ fn onboarding_refuses_bad_accounts_and_arns_by_name() {
 #[test]
 fn permissions_presets_and_the_contractor_policy() {
     let env = TestEnv::new();
-    let ro: serde_json::Value = serde_json::from_str(
-        &env.run(&["onboard", "permissions", "--preset", "read-only"])
-            .ok(),
-    )
-    .unwrap();
+    // An AWS managed policy is named, not passed off as a policy document.
+    let ro = env.run(&["onboard", "permissions", "--preset", "read-only"]);
+    assert_eq!(ro.ok(), "arn:aws:iam::aws:policy/ReadOnlyAccess\n");
+    assert!(
+        ro.stderr().contains("not a policy document") && ro.stderr().contains("attach"),
+        "{}",
+        ro.stderr()
+    );
     assert_eq!(
-        ro["ManagedPolicyArn"],
-        "arn:aws:iam::aws:policy/ReadOnlyAccess"
+        env.run(&[
+            "onboard",
+            "permissions",
+            "--preset",
+            "read-only",
+            "--partition",
+            "aws-us-gov"
+        ])
+        .ok(),
+        "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess\n"
     );
     let put: serde_json::Value = serde_json::from_str(
         &env.run(&[
@@ -169,7 +182,7 @@ fn permissions_presets_and_the_contractor_policy() {
 fn cfn_lint_accepts_the_templates() {
     let env = TestEnv::new();
     let combos: [&[&str]; 4] = [
-        &["--contractor-account", "111111111111"],
+        &["--contractor-account", "111111111111", "--no-permissions"],
         &[
             "--contractor-account",
             "111111111111",
@@ -194,6 +207,7 @@ fn cfn_lint_accepts_the_templates() {
             "contractor-access",
             "--external-id",
             "preset-id-42",
+            "--no-permissions",
         ],
         &[
             "--contractor-account",
@@ -301,6 +315,239 @@ fn publish_uploads_the_template_and_prints_the_launch_link() {
         !template.contains(external_id.as_str()),
         "the ID travels in the link, not the template"
     );
+    // The contractor's long-term keys sign the upload here; nothing is handed over.
+    assert!(!run.stderr().contains("handing over"), "{}", run.stderr());
+}
+
+/// Refused onboarding values, before any network call: the arguments after `onboard` (with a
+/// `--contractor-account` added) and what the message says.
+const REFUSALS: &[(&[&str], &str)] = &[
+    (
+        &["trust-policy", "--partition", "aws-moon"],
+        "`--partition`: `aws-moon` is not a valid partition: it must be one of `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`, `aws-eusc`",
+    ),
+    (
+        &[
+            "trust-policy",
+            "--contractor-principal",
+            "arn:aws-cn:iam::111111111111:user/alice",
+        ],
+        "`--contractor-principal`: `arn:aws-cn:iam::111111111111:user/alice` is not a valid ARN: it is in partition `aws-cn`",
+    ),
+    (
+        &[
+            "cloudformation",
+            "--managed-policy",
+            "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess",
+        ],
+        "`--managed-policy`",
+    ),
+    (
+        &["trust-policy", "--not-after", "2020-01-01T00:00:00Z"],
+        "would make a role nobody can ever assume",
+    ),
+    (
+        &["trust-policy", "--not-after", "next friday"],
+        "`--not-after`: `next friday` is not a valid time",
+    ),
+    (
+        &["trust-policy", "--source-ip", "10.0.0.0/33"],
+        "`--source-ip`: `10.0.0.0/33`",
+    ),
+    (
+        &["trust-policy", "--source-ip", "10.0.0.300"],
+        "`--source-ip`",
+    ),
+    (&["cloudformation"], "the role would have no permissions"),
+    (
+        &["publish", "--bucket", "b-u-c", "--profile", "nobody"],
+        "the role would have no permissions",
+    ),
+    (
+        &[
+            "publish",
+            "--bucket",
+            "b-u-c",
+            "--region",
+            "cn-north-1",
+            "--managed-policy",
+            "ReadOnlyAccess",
+        ],
+        "`--region`: `cn-north-1` is not a valid region: it belongs to partition `aws-cn`, not `aws`",
+    ),
+    (
+        &[
+            "publish",
+            "--bucket",
+            "b-u-c",
+            "--region",
+            "us-east-1",
+            "--partition",
+            "aws-us-gov",
+            "--managed-policy",
+            "ReadOnlyAccess",
+        ],
+        "it belongs to partition `aws`, not `aws-us-gov`",
+    ),
+    (
+        &[
+            "publish",
+            "--bucket",
+            "b-u-c",
+            "--key",
+            "",
+            "--managed-policy",
+            "ReadOnlyAccess",
+        ],
+        "`--key`: `` is not a valid object key",
+    ),
+];
+
+/// Every value that would print a role nobody can use is refused, naming its flag, before any
+/// network call (these run without moto).
+#[test]
+fn onboarding_refuses_what_cannot_work() {
+    let env = TestEnv::new();
+    let account = ["--contractor-account", "111111111111"];
+    for (args, needle) in REFUSALS {
+        let mut full = vec!["onboard", args[0]];
+        if args[0] != "contractor-policy" && !args.contains(&"--contractor-principal") {
+            full.extend(account);
+        }
+        full.extend_from_slice(&args[1..]);
+        let run = env.run(&full);
+        assert_eq!(run.code(), Some(3), "{full:?}: {}", run.stderr());
+        assert_eq!(run.stdout(), "", "{full:?}");
+        assert!(run.stderr().contains(needle), "{full:?}: {}", run.stderr());
+        if needle.contains("no permissions") {
+            assert!(
+                run.stderr().contains("could assume it but do nothing")
+                    && run.stderr().contains("hint: ")
+                    && run.stderr().contains("`--no-permissions`"),
+                "{}",
+                run.stderr()
+            );
+        }
+    }
+}
+
+#[test]
+fn contractor_policy_roles_must_be_in_the_partition() {
+    let env = TestEnv::new();
+    let run = env.run(&[
+        "onboard",
+        "contractor-policy",
+        "--partition",
+        "aws-cn",
+        "--role-arn",
+        "arn:aws:iam::222222222222:role/x",
+    ]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("`--role-arn`: `arn:aws:iam::222222222222:role/x` is not a valid ARN: it is in partition `aws`"),
+        "{}",
+        run.stderr()
+    );
+    // The right partition's ARNs and regions pass.
+    let run = env.run(&[
+        "onboard",
+        "contractor-policy",
+        "--partition",
+        "aws-cn",
+        "--role-arn",
+        "arn:aws-cn:iam::222222222222:role/x",
+    ]);
+    run.ok();
+}
+
+#[test]
+fn a_single_source_address_becomes_a_host_block() {
+    let env = TestEnv::new();
+    let run = env.run(&[
+        "onboard",
+        "trust-policy",
+        "--contractor-account",
+        "111111111111",
+        "--source-ip",
+        "10.0.0.1",
+        "--source-ip",
+        "2001:db8::1",
+        "--not-after",
+        "2999-01-01T00:00:00Z",
+    ]);
+    let policy: serde_json::Value = serde_json::from_str(&run.ok()).unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Condition"]["IpAddress"]["aws:SourceIp"],
+        serde_json::json!(["10.0.0.1/32", "2001:db8::1/128"])
+    );
+}
+
+#[test]
+fn publish_to_a_missing_bucket_says_so_in_one_sentence() {
+    let env = TestEnv::with_moto();
+    let run = env.run(&[
+        "onboard",
+        "publish",
+        "--bucket",
+        "no-such-bucket-here",
+        "--profile",
+        "contractor",
+        "--contractor-account",
+        "111111111111",
+        "--managed-policy",
+        "ReadOnlyAccess",
+    ]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(
+        run.stderr().starts_with(
+            "assume-role: cannot publish the template to bucket `no-such-bucket-here`: bucket `no-such-bucket-here` does not exist (or is not in your account)\n"
+        ),
+        "{}",
+        run.stderr()
+    );
+    for dump in [
+        "Error {",
+        "SdkBody",
+        "aws_request_id",
+        "ServiceError",
+        "handing over",
+    ] {
+        assert!(!run.stderr().contains(dump), "{dump}: {}", run.stderr());
+    }
+}
+
+#[test]
+fn publish_against_a_silent_endpoint_fails_in_bounded_time() {
+    let stub = support::Stub::start(0, "");
+    let mut env = TestEnv::with_moto();
+    env.set("AWS_ENDPOINT_URL", &stub.url);
+    let run = env.run(&[
+        "onboard",
+        "publish",
+        "--bucket",
+        "contractor-templates",
+        "--profile",
+        "contractor",
+        "--contractor-account",
+        "111111111111",
+        "--managed-policy",
+        "ReadOnlyAccess",
+    ]);
+    assert_eq!(run.code(), Some(6), "{}", run.stderr());
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(40),
+        "{:?}",
+        run.elapsed
+    );
+    assert!(
+        run.stderr()
+            .contains(&format!("no answer from `{}`", stub.url)),
+        "{}",
+        run.stderr()
+    );
+    assert!(stub.count() >= 1);
+    assert!(!run.stderr().contains("Error {"), "{}", run.stderr());
 }
 
 fn percent_decode(text: &str) -> String {

@@ -114,3 +114,131 @@ fn profile_add_refuses_values_that_would_inject_config() {
         );
     }
 }
+
+/// Each value is held to STS's and IAM's limits, and the message names the flag that was typed.
+#[test]
+fn profile_add_names_the_flag_of_each_refused_value() {
+    let env = TestEnv::with_moto();
+    let before = std::fs::read(env.config_path()).unwrap();
+    let huge = format!("arn:aws:iam::222222222222:role/{}", "r".repeat(100_000));
+    let long_name = format!("arn:aws:iam::222222222222:role/{}", "r".repeat(65));
+    let long_path = format!("arn:aws:iam::222222222222:role/{}/r", "p".repeat(520));
+    let ok_arn = "arn:aws:iam::222222222222:role/ok";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--role-arn", &huge], "`--role-arn`"),
+        (vec!["--role-arn", &long_name], "at most 64 characters"),
+        (vec!["--role-arn", &long_path], "at most 512 characters"),
+        (
+            vec!["--duration", "10m"],
+            "`--duration`: `10m` is not a valid session duration",
+        ),
+        (vec!["--duration", "13h"], "`--duration`"),
+        (
+            vec!["--session-name", "x"],
+            "`--session-name`: `x` is not a valid session name",
+        ),
+        (
+            vec!["--external-id", "a"],
+            "`--external-id`: `a` is not a valid external ID: it must be 2 to 1224",
+        ),
+        (
+            vec!["--mfa-serial", "short"],
+            "`--mfa-serial`: `short` is not a valid MFA serial",
+        ),
+        (
+            vec!["--region", "eu-west"],
+            "`--region`: `eu-west` is not a valid region",
+        ),
+        (vec!["--region", "EU-WEST-1"], "`--region`"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["profile", "add", "acme", "--source-profile", "contractor"];
+        if extra[0] != "--role-arn" {
+            args.extend(["--role-arn", ok_arn]);
+        }
+        args.extend(&extra);
+        let run = env.run(&args);
+        assert_eq!(run.code(), Some(3), "{extra:?}: {}", run.stderr());
+        assert!(run.stderr().contains(needle), "{extra:?}: {}", run.stderr());
+        for internal in ["duration_seconds", "`--name`", "role_session_name"] {
+            assert!(
+                !run.stderr().contains(internal),
+                "{extra:?}: {}",
+                run.stderr()
+            );
+        }
+        assert!(
+            run.stderr().len() < 1000,
+            "a short message: {}",
+            run.stderr()
+        );
+        assert_eq!(std::fs::read(env.config_path()).unwrap(), before);
+    }
+
+    let run = env.run(&[
+        "profile",
+        "add",
+        "a b",
+        "--role-arn",
+        ok_arn,
+        "--source-profile",
+        "contractor",
+    ]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("`NAME`: `a b` is not a valid profile name"),
+        "{}",
+        run.stderr()
+    );
+    let run = env.run(&[
+        "profile",
+        "add",
+        "acme",
+        "--role-arn",
+        ok_arn,
+        "--source-profile",
+        "my keys",
+    ]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("`--source-profile`: `my keys`"),
+        "{}",
+        run.stderr()
+    );
+
+    // No silent `default`: the source must be named.
+    let run = env.run(&["profile", "add", "acme", "--role-arn", ok_arn]);
+    assert_eq!(run.code(), Some(2), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("--source-profile"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(std::fs::read(env.config_path()).unwrap(), before);
+}
+
+/// A duration the source cannot give (a role assumed from a role is capped at 1h) names
+/// `--duration`, not the key it would be written as.
+#[test]
+fn profile_add_names_duration_for_a_chained_source() {
+    let env = TestEnv::with_moto();
+    let fx = moto();
+    let run = env.run(&[
+        "profile",
+        "add",
+        "deeper",
+        "--role-arn",
+        &fx.client_role_arn,
+        "--source-profile",
+        "client-nomfa",
+        "--duration",
+        "2h",
+    ]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("`--duration`: a session of 2h"),
+        "{}",
+        run.stderr()
+    );
+}
