@@ -4,6 +4,8 @@
 pub const ASSUME_ROLE_PROFILE: &str = "ASSUME_ROLE_PROFILE";
 /// Where the cache lives, instead of the platform cache directory.
 pub const ASSUME_ROLE_CACHE_DIR: &str = "ASSUME_ROLE_CACHE_DIR";
+/// How long `mfa_process` and `credential_process` may take: seconds, or `30s`, `2m`…
+pub const ASSUME_ROLE_PROCESS_TIMEOUT: &str = "ASSUME_ROLE_PROCESS_TIMEOUT";
 
 /// The profile the AWS CLI would use; `onboard publish` defaults to it.
 pub const AWS_PROFILE: &str = "AWS_PROFILE";

@@ -146,6 +146,26 @@ pub enum Error {
     #[error("cannot ask for the MFA code on the terminal: {0}")]
     Prompt(std::io::Error),
 
+    #[error("{kind} of profile `{profile}` (`{program}`) did not finish within {}; it was stopped", crate::duration::display(*.waited))]
+    HelperTimeout {
+        kind: crate::process::HelperKind,
+        profile: String,
+        /// The program only: its arguments may hold a TOTP seed or a password.
+        program: String,
+        waited: std::time::Duration,
+    },
+
+    #[error("`{name}` is `{value}`, which is {reason}")]
+    InvalidEnvVar {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+        expected: &'static str,
+    },
+
+    #[error("`credential_process` calls assume-role in a loop: {}", .path.join(" → "))]
+    CredentialProcessLoop { path: Vec<String> },
+
     #[error("STS refused to assume `{role_arn}` for profile `{profile}`: {code}{}", message_suffix(.message))]
     Sts {
         failure: StsFailure,
@@ -312,6 +332,7 @@ impl Error {
             | Error::ConfigRead { .. }
             | Error::UnknownProfile { .. }
             | Error::ProfileLoop { .. }
+            | Error::CredentialProcessLoop { .. }
             | Error::NoCredentialSource { .. }
             | Error::IncompleteProfile { .. }
             | Error::ConflictingSource { .. }
@@ -327,7 +348,11 @@ impl Error {
             | Error::MfaMalformed { .. }
             | Error::MfaProcess { .. }
             | Error::MfaCodeReused { .. }
-            | Error::Prompt(_) => Exit::Mfa,
+            | Error::Prompt(_)
+            | Error::HelperTimeout {
+                kind: crate::process::HelperKind::MfaProcess,
+                ..
+            } => Exit::Mfa,
             Error::Sts { .. }
             | Error::Publish { .. }
             | Error::SourceCredentials {
@@ -337,7 +362,14 @@ impl Error {
             | Error::BadResponse { .. }
             | Error::SourceCredentials {
                 unreachable: true, ..
+            }
+            // A helper that never answered is like a source that cannot be reached: waiting
+            // longer or trying again may work, which exit 5 (refused) would say it cannot.
+            | Error::HelperTimeout {
+                kind: crate::process::HelperKind::CredentialProcess,
+                ..
             } => Exit::Network,
+            Error::InvalidEnvVar { .. } => Exit::Usage,
             Error::CommandNotFound { .. } => Exit::NotFound,
             Error::CommandNotExecutable { .. } => Exit::NotExecutable,
             Error::Unrepresentable { .. }
@@ -373,6 +405,15 @@ impl Error {
                 "change `source_profile` in one of {} so that the chain ends in a profile with credentials",
                 path.iter().take(path.len().saturating_sub(1)).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
             )],
+            Error::CredentialProcessLoop { path } => vec![format!(
+                "the `credential_process` of profile `{}` runs `assume-role` for a profile it is itself part of; give that profile credentials of its own (keys, SSO, or a `credential_process` that prints them), or chain roles with `source_profile` instead",
+                path.iter().rev().nth(1).map_or("", String::as_str)
+            )],
+            Error::HelperTimeout { kind, profile, .. } => vec![
+                format!("run the {kind} command of profile `{profile}` by hand to see what it waits for"),
+                format!("if it needs longer (to unlock a password manager or touch a hardware key), raise `{}`, e.g. `{}=2m`", crate::env_vars::ASSUME_ROLE_PROCESS_TIMEOUT, crate::env_vars::ASSUME_ROLE_PROCESS_TIMEOUT),
+            ],
+            Error::InvalidEnvVar { name, expected, .. } => vec![format!("set `{name}` to {expected}, or unset it")],
             Error::NoCredentialSource { profile } => vec![format!(
                 "add `role_arn` with `source_profile` (or `credential_source`) to [profile {profile}], or give it keys: `aws_access_key_id` and `aws_secret_access_key`, `credential_process`, or `sso_session`"
             )],

@@ -17,6 +17,7 @@ pub mod logging;
 pub mod mfa;
 pub mod onboard;
 pub mod output;
+pub mod process;
 pub mod secret;
 pub mod source;
 pub mod sts;
