@@ -363,7 +363,8 @@ async fn new_mfa_session(
 
 /// A code, refused before any network call if it was just used for the same device.
 fn checked_code(store: Option<&Store>, hop: &Hop, mfa: &Mfa) -> Result<mfa::Code, Error> {
-    let code = mfa::code_for(hop, mfa)?;
+    // TODO(lead): from Context (`process::process_timeout` of `ASSUME_ROLE_PROCESS_TIMEOUT`).
+    let code = mfa::code_for(hop, mfa, crate::process::timeout_from_env()?)?;
     if let Some(s) = store
         && codes::recently_used(s.root(), &mfa.serial, &code.value)
     {
