@@ -163,7 +163,7 @@ pub enum Error {
         expected: &'static str,
     },
 
-    #[error("`credential_process` calls assume-role in a loop: {}", .path.join(" → "))]
+    #[error("through `credential_process`, profiles form a loop: {}", .path.join(" → "))]
     CredentialProcessLoop { path: Vec<String> },
 
     #[error("STS refused to assume `{role_arn}` for profile `{profile}`: {code}{}", message_suffix(.message))]
