@@ -243,7 +243,7 @@ impl Run<'_> {
                             value,
                             origin: "`--mfa-token`".into(),
                         },
-                        None => mfa::code_for(hop, m)?,
+                        None => mfa::code_for(hop, m, ctx.process_timeout()?)?,
                     });
                     self.refuse_reused_code(m, step.code.as_ref())?;
                 }

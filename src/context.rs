@@ -121,4 +121,10 @@ impl Context {
             var_names,
         }
     }
+
+    /// How long a helper process (`mfa_process`, `credential_process`) may run:
+    /// `ASSUME_ROLE_PROCESS_TIMEOUT`, else the default.
+    pub fn process_timeout(&self) -> Result<std::time::Duration, crate::error::Error> {
+        crate::process::process_timeout(self.process_timeout.as_deref())
+    }
 }

@@ -4,7 +4,8 @@
 pub const ASSUME_ROLE_PROFILE: &str = "ASSUME_ROLE_PROFILE";
 /// Where the cache lives, instead of the platform cache directory.
 pub const ASSUME_ROLE_CACHE_DIR: &str = "ASSUME_ROLE_CACHE_DIR";
-/// How long `mfa_process` and `credential_process` may run (default 60 s).
+/// How long `mfa_process` and `credential_process` may run (default 60 s): seconds, or
+/// `30s`, `2m`, `1m30s`.
 pub const ASSUME_ROLE_PROCESS_TIMEOUT: &str = "ASSUME_ROLE_PROCESS_TIMEOUT";
 /// The profiles whose `credential_process` is running in the processes above us, so that
 /// `credential_process = assume-role credential-process <itself>` is a loop, not a fork bomb.

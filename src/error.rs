@@ -197,6 +197,26 @@ pub enum Error {
     #[error("cannot ask for the MFA code on the terminal: {0}")]
     Prompt(std::io::Error),
 
+    #[error("{kind} of profile `{profile}` (`{program}`) did not finish within {}; it was stopped", crate::duration::display(*.waited))]
+    HelperTimeout {
+        kind: crate::process::HelperKind,
+        profile: String,
+        /// The program only: its arguments may hold a TOTP seed or a password.
+        program: String,
+        waited: std::time::Duration,
+    },
+
+    #[error("`{name}` is `{value}`, which is {reason}")]
+    InvalidEnvVar {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+        expected: &'static str,
+    },
+
+    #[error("through `credential_process`, profiles form a loop: {}", .path.join(" → "))]
+    CredentialProcessLoop { path: Vec<String> },
+
     #[error("{} for profile `{profile}`: {code}{}", sts_what(*.call, .failure, .role_arn), message_suffix(.message))]
     Sts {
         call: StsCall,
@@ -408,6 +428,7 @@ impl Error {
             | Error::ConfigNotUtf8 { .. }
             | Error::UnknownProfile { .. }
             | Error::ProfileLoop { .. }
+            | Error::CredentialProcessLoop { .. }
             | Error::NoCredentialSource { .. }
             | Error::IncompleteProfile { .. }
             | Error::ConflictingSource { .. }
@@ -424,7 +445,11 @@ impl Error {
             | Error::MfaMalformed { .. }
             | Error::MfaProcess { .. }
             | Error::MfaCodeReused { .. }
-            | Error::Prompt(_) => Exit::Mfa,
+            | Error::Prompt(_)
+            | Error::HelperTimeout {
+                kind: crate::process::HelperKind::MfaProcess,
+                ..
+            } => Exit::Mfa,
             Error::Unreachable { .. }
             | Error::BadResponse { .. }
             | Error::SourceCredentials {
@@ -433,7 +458,14 @@ impl Error {
             | Error::Sts {
                 failure: StsFailure::Throttled | StsFailure::Unavailable,
                 ..
+            }
+            // A helper that never answered is like a source that cannot be reached: waiting
+            // longer or trying again may work, which exit 5 (refused) would say it cannot.
+            | Error::HelperTimeout {
+                kind: crate::process::HelperKind::CredentialProcess,
+                ..
             } => Exit::Network,
+            Error::InvalidEnvVar { .. } => Exit::Usage,
             Error::Sts { .. }
             | Error::SourceCredentials {
                 unreachable: false, ..
@@ -453,6 +485,49 @@ impl Error {
             | Error::ConfigWrite { .. }
             | Error::Random(_) => Exit::Failure,
         }
+    }
+
+    /// Hints for an STS error: the call, the code and what the hop sent decide them.
+    fn sts_error_hints(&self) -> Vec<String> {
+        let Error::Sts {
+            call,
+            failure,
+            role_arn,
+            sent_external_id,
+            sent_mfa,
+            profile,
+            source_profile,
+            message,
+            ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        if message.contains("MultiFactorAuthentication")
+            && (*sent_mfa || *call == StsCall::GetSessionToken)
+        {
+            return vec!["the MFA code was wrong, expired or already used; wait for the next code and try again".into()];
+        }
+        if *call == StsCall::GetSessionToken && *failure == StsFailure::AccessDenied {
+            let who = source_profile.as_deref().map_or_else(
+                || "your user".to_owned(),
+                |p| format!("the user whose keys profile `{p}` holds"),
+            );
+            return vec![
+                format!(
+                    "check `mfa_serial` in profile `{profile}`: it must name an MFA device of {who} (`aws iam list-mfa-devices`)"
+                ),
+                format!("an IAM policy of {who} may deny `sts:GetSessionToken`"),
+            ];
+        }
+        sts_hints(
+            failure,
+            role_arn,
+            *sent_external_id,
+            *sent_mfa,
+            profile,
+            source_profile.as_deref(),
+        )
     }
 
     /// How to fix it: one line each, most likely first.
@@ -481,6 +556,15 @@ impl Error {
                 "change `source_profile` in one of {} so that the chain ends in a profile with credentials",
                 path.iter().take(path.len().saturating_sub(1)).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
             )],
+            Error::CredentialProcessLoop { path } => vec![format!(
+                "the `credential_process` of profile `{}` runs `assume-role` for a profile it is itself part of; give that profile credentials of its own (keys, SSO, or a `credential_process` that prints them), or chain roles with `source_profile` instead",
+                path.iter().rev().nth(1).map_or("", String::as_str)
+            )],
+            Error::HelperTimeout { kind, profile, .. } => vec![
+                format!("run the {kind} command of profile `{profile}` by hand to see what it waits for"),
+                format!("if it needs longer (to unlock a password manager or touch a hardware key), raise `{}`, e.g. `{}=2m`", crate::env_vars::ASSUME_ROLE_PROCESS_TIMEOUT, crate::env_vars::ASSUME_ROLE_PROCESS_TIMEOUT),
+            ],
+            Error::InvalidEnvVar { name, expected, .. } => vec![format!("set `{name}` to {expected}, or unset it")],
             Error::NoCredentialSource { profile } => vec![format!(
                 "add `role_arn` with `source_profile` (or `credential_source`) to [profile {profile}], or give it keys: `aws_access_key_id` and `aws_secret_access_key`, `credential_process`, or `sso_session`"
             )],
@@ -527,19 +611,7 @@ impl Error {
                 "attach a policy with `--managed-policy NAME|ARN` (e.g. `ReadOnlyAccess`; repeatable)".into(),
                 "or pass `--no-permissions` if the client will attach policies to the role itself".into(),
             ],
-            Error::Sts { call, failure, role_arn, sent_external_id, sent_mfa, profile, source_profile, message, .. } => {
-                if message.contains("MultiFactorAuthentication") && (*sent_mfa || *call == StsCall::GetSessionToken) {
-                    return vec!["the MFA code was wrong, expired or already used; wait for the next code and try again".into()];
-                }
-                if *call == StsCall::GetSessionToken && *failure == StsFailure::AccessDenied {
-                    let who = source_profile.as_deref().map_or_else(|| "your user".to_owned(), |p| format!("the user whose keys profile `{p}` holds"));
-                    return vec![
-                        format!("check `mfa_serial` in profile `{profile}`: it must name an MFA device of {who} (`aws iam list-mfa-devices`)"),
-                        format!("an IAM policy of {who} may deny `sts:GetSessionToken`"),
-                    ];
-                }
-                sts_hints(failure, role_arn, *sent_external_id, *sent_mfa, profile, source_profile.as_deref())
-            }
+            Error::Sts { .. } => self.sts_error_hints(),
             Error::BadResponse { .. } => vec![
                 "check the endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`, `endpoint_url`) or the proxy (`HTTPS_PROXY`): something other than STS answered".into(),
             ],

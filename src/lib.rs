@@ -18,6 +18,7 @@ pub mod logging;
 pub mod mfa;
 pub mod onboard;
 pub mod output;
+pub mod process;
 pub mod rules;
 pub mod secret;
 pub mod session;

@@ -4,9 +4,11 @@
 
 use crate::config::{Hop, Mfa, check_mfa_code};
 use crate::error::Error;
+use crate::process::{Helper, HelperKind};
 use crate::secret::OneTimeCode;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 /// A one-time code, and where it came from (for messages).
 pub struct Code {
@@ -14,58 +16,56 @@ pub struct Code {
     pub origin: String,
 }
 
-/// The code for `mfa`, checked to be 6 digits: `mfa_process`, else a prompt. (`--mfa-token`
-/// is the caller's: it goes to the first hop that needs a code.)
-pub fn code_for(hop: &Hop, mfa: &Mfa) -> Result<Code, Error> {
+/// How many times the terminal prompt asks before giving up on a malformed code.
+const PROMPT_TRIES: usize = 3;
+
+/// The code for `mfa`, checked to be 6 digits (spaces allowed): `mfa_process` (given at most
+/// `timeout`), else a prompt. `--mfa-token` is the caller's: it goes to the first hop that
+/// needs a code.
+pub fn code_for(hop: &Hop, mfa: &Mfa, timeout: Duration) -> Result<Code, Error> {
     if let Some(command) = &mfa.process {
         let origin = format!("`mfa_process` of profile `{}`", hop.profile);
-        let text = run_mfa_process(&hop.profile, command)?;
-        let value = check_mfa_code(&text, &origin)?;
+        let value = check_mfa_code(&run_mfa_process(&hop.profile, command, timeout)?, &origin)?;
         return Ok(Code { value, origin });
     }
     let mut terminal = Terminal::open().map_err(|_| Error::MfaUnavailable {
         profile: hop.profile.clone(),
         serial: mfa.serial.clone(),
     })?;
-    let value = terminal
-        .ask(&format!(
-            "MFA code for {} (profile {}): ",
-            mfa.serial, hop.profile
-        ))
-        .map_err(Error::Prompt)?;
     let origin = "the terminal".to_owned();
-    let value = check_mfa_code(&value, &origin)?;
-    Ok(Code { value, origin })
+    let mut prompt = format!("MFA code for {} (profile {}): ", mfa.serial, hop.profile);
+    for tries_left in (0..PROMPT_TRIES).rev() {
+        let typed = terminal.ask(&prompt).map_err(Error::Prompt)?;
+        match check_mfa_code(&typed, &origin) {
+            Ok(value) => return Ok(Code { value, origin }),
+            Err(err) if tries_left == 0 => return Err(err),
+            Err(_) => {
+                let tries = if tries_left == 1 { "try" } else { "tries" };
+                prompt =
+                    format!("that is not a 6-digit code; try again ({tries_left} {tries} left): ");
+            }
+        }
+    }
+    Err(Error::MfaMalformed { origin })
 }
 
 /// Runs `mfa_process` through the platform's shell (not a hard-coded `/bin/sh`, which breaks
-/// Windows) and returns its trimmed stdout. Its stderr and stdin stay connected, so a password
-/// manager can ask the user for its own unlock.
-fn run_mfa_process(profile: &str, command: &str) -> Result<String, Error> {
-    let fail = |reason: String| Error::MfaProcess {
-        profile: profile.to_owned(),
-        reason,
+/// Windows) and returns its stdout. Its stderr and stdin stay connected, so a password manager
+/// can ask the user for its own unlock.
+fn run_mfa_process(profile: &str, command: &str, timeout: Duration) -> Result<String, Error> {
+    let helper = Helper {
+        kind: HelperKind::MfaProcess,
+        profile,
+        command,
     };
-    let output = platform_shell(command)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| fail(format!("cannot start `{}`: {e}", program_name(command))))?;
-    if !output.status.success() {
-        return Err(fail(format!(
-            "`{}` exited with {}",
-            program_name(command),
-            output.status
-        )));
-    }
-    String::from_utf8(output.stdout)
-        .map(|s| s.trim().to_owned())
-        .map_err(|_| {
-            fail(format!(
-                "`{}` printed something that is not text",
-                program_name(command)
-            ))
-        })
+    let stdout = crate::process::run(&helper, &[], timeout)?;
+    String::from_utf8(stdout).map_err(|_| Error::MfaProcess {
+        profile: profile.to_owned(),
+        reason: format!(
+            "`{}` printed something that is not text",
+            program_name(command)
+        ),
+    })
 }
 
 /// `sh -c` on Unix, `cmd /C` on Windows: how the SDKs run `credential_process` too.
@@ -136,5 +136,20 @@ impl Terminal {
             ));
         }
         Ok(line.trim().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::check_mfa_code;
+
+    #[test]
+    fn codes_may_have_spaces_as_authenticator_apps_show_them() {
+        for typed in ["123 456", " 123456\n", "12 34 56", "123\t456\r\n"] {
+            assert_eq!(check_mfa_code(typed, "test").unwrap().expose(), "123456");
+        }
+        for bad in ["abc", "123 45", "1234567", "１２３４５６"] {
+            assert!(check_mfa_code(bad, "test").is_err(), "{bad}");
+        }
     }
 }

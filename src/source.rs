@@ -9,10 +9,21 @@ use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::env_vars;
 use crate::error::Error;
+use crate::process::{Helper, HelperKind};
 use crate::secret::Secret;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_types::region::Region;
+use std::time::Duration;
+use tokio::time::timeout;
+
+/// How long each kind of source may take. SSO and web identity make one or two HTTPS calls
+/// to AWS; instance metadata and container credentials are on the local link, where an answer
+/// takes milliseconds and no answer means there is no such service here.
+const SSO_TIMEOUT: Duration = Duration::from_secs(10);
+const WEB_IDENTITY_TIMEOUT: Duration = Duration::from_secs(10);
+const LOCAL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The credentials `base` stands for.
 pub async fn base_credentials(
@@ -22,7 +33,13 @@ pub async fn base_credentials(
 ) -> Result<Credentials, Error> {
     let provider_config =
         || ProviderConfig::without_region().with_region(Some(Region::new(region.to_owned())));
-    let provided = match base {
+    let profile_provider = |profile: &str| {
+        aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .configure(&provider_config())
+            .profile_name(profile)
+            .build()
+    };
+    let (limit, provided) = match base {
         Base::StaticKeys {
             access_key_id,
             secret_access_key,
@@ -38,89 +55,287 @@ pub async fn base_credentials(
             });
         }
         Base::Environment { profile } => return environment(profile, ctx),
+        Base::CredentialProcess { profile, command } => {
+            return run_credential_process(
+                profile,
+                command,
+                &ctx.process_stack,
+                ctx.process_timeout()?,
+            );
+        }
         Base::Ec2InstanceMetadata { .. } => {
-            aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+            let provider = aws_config::imds::credentials::ImdsCredentialsProvider::builder()
                 .configure(&provider_config())
-                .build()
-                .provide_credentials()
-                .await
+                .build();
+            (
+                LOCAL_TIMEOUT,
+                timeout(LOCAL_TIMEOUT, provider.provide_credentials()).await,
+            )
         }
         Base::EcsContainer { .. } => {
-            aws_config::ecs::EcsCredentialsProvider::builder()
+            let provider = aws_config::ecs::EcsCredentialsProvider::builder()
                 .configure(&provider_config())
-                .build()
-                .provide_credentials()
-                .await
+                .build();
+            (
+                LOCAL_TIMEOUT,
+                timeout(LOCAL_TIMEOUT, provider.provide_credentials()).await,
+            )
         }
-        Base::CredentialProcess { profile, command } => {
-            return run_credential_process(profile, command, &ctx.process_stack);
+        Base::Sso { profile, .. } => {
+            let provider = profile_provider(profile);
+            (
+                SSO_TIMEOUT,
+                timeout(SSO_TIMEOUT, provider.provide_credentials()).await,
+            )
         }
-        Base::Sso { profile, .. } | Base::WebIdentity { profile, .. } => {
-            aws_config::profile::ProfileFileCredentialsProvider::builder()
-                .configure(&provider_config())
-                .profile_name(profile)
-                .build()
-                .provide_credentials()
-                .await
+        Base::WebIdentity { profile, .. } => {
+            let provider = profile_provider(profile);
+            (
+                WEB_IDENTITY_TIMEOUT,
+                timeout(WEB_IDENTITY_TIMEOUT, provider.provide_credentials()).await,
+            )
         }
     };
-    provided
-        .map(|creds| Credentials::from_sdk(&creds))
-        .map_err(|err| {
-            use aws_credential_types::provider::error::CredentialsError;
-            let detail = crate::error::causes(&err);
-            let unreachable = matches!(err, CredentialsError::ProviderTimedOut(_))
-                || ["dispatch failure", "io error", "timed out", "timeout"]
-                    .iter()
-                    .any(|s| detail.contains(s));
-            Error::SourceCredentials {
-                profile: base.profile().to_owned(),
-                kind: base.describe(),
-                detail,
-                unreachable,
+    let failed = |detail: String, unreachable: bool| Error::SourceCredentials {
+        profile: base.profile().to_owned(),
+        kind: base.describe(),
+        detail,
+        unreachable,
+    };
+    match provided {
+        Ok(Ok(creds)) => Ok(Credentials::from_sdk(&creds)),
+        Ok(Err(err)) => {
+            let (detail, unreachable) = explain(base, &err);
+            Err(failed(detail, unreachable))
+        }
+        Err(_elapsed) => Err(failed(
+            format!(
+                "no answer from {} in {}",
+                endpoint(base),
+                crate::duration::display(limit)
+            ),
+            true,
+        )),
+    }
+}
+
+/// What a source talks to, for messages.
+fn endpoint(base: &Base) -> &'static str {
+    match base {
+        Base::Ec2InstanceMetadata { .. } => "the instance metadata service",
+        Base::EcsContainer { .. } => "the container credentials endpoint",
+        Base::Sso { .. } => "the SSO portal",
+        Base::WebIdentity { .. } => "STS",
+        _ => "the source",
+    }
+}
+
+/// One setting of `Base::Sso` or `Base::WebIdentity`, from their `key=value` lines.
+fn setting<'a>(settings: &'a str, key: &str) -> Option<&'a str> {
+    settings
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// A provider's error as one clause, and whether the source could not be reached at all. The
+/// SDK's errors display as a chain of generic wrappers ("an error occurred while loading
+/// credentials", "service error") around a root cause, and some of those causes display as a
+/// `Debug` dump; this keeps what says what failed and where.
+fn explain(base: &Base, err: &CredentialsError) -> (String, bool) {
+    let chain = Chain::of(err);
+    if let CredentialsError::ProviderTimedOut(_) = err {
+        return (format!("no answer from {}", endpoint(base)), true);
+    }
+    if chain.unreachable {
+        return (
+            format!("cannot reach {}: {}", endpoint(base), chain.text()),
+            true,
+        );
+    }
+    let detail = match base {
+        Base::Sso { settings, .. } => {
+            let whose = match setting(settings, "sso_session") {
+                Some(session) => format!("the SSO token for session `{session}`"),
+                None => format!(
+                    "the SSO token for `{}`",
+                    setting(settings, "sso_start_url").unwrap_or("the start URL")
+                ),
+            };
+            if let Some(service) = &chain.service {
+                if service.starts_with("UnauthorizedException") {
+                    format!("{whose} was not accepted (it has expired or was signed out)")
+                } else {
+                    format!(
+                        "the SSO portal refused role `{}` in account `{}`: {service}",
+                        setting(settings, "sso_role_name").unwrap_or_default(),
+                        setting(settings, "sso_account_id").unwrap_or_default()
+                    )
+                }
+            } else if chain.not_found
+                // aws-config hides the cause of this one behind the deprecated `cause()`; it
+                // is nearly always a token file that is not there.
+                || chain.parts.iter().any(|p| {
+                    p.contains("expired") || p.contains("failed to load the cached SSO token")
+                })
+            {
+                format!("{whose} has expired or is missing")
+            } else {
+                format!("{whose} cannot be used: {}", chain.text())
             }
-        })
+        }
+        Base::WebIdentity { settings, .. } => {
+            let file = setting(settings, "web_identity_token_file").unwrap_or_default();
+            if let Some(service) = &chain.service {
+                format!(
+                    "STS refused the web identity token from `{file}` for `{}`: {service}",
+                    setting(settings, "role_arn").unwrap_or_default()
+                )
+            } else if chain.io {
+                format!(
+                    "web identity token file `{file}` cannot be read: {}",
+                    chain.text()
+                )
+            } else {
+                format!("web identity token file `{file}`: {}", chain.text())
+            }
+        }
+        Base::EcsContainer { .. } if chain.parts.iter().any(|p| p.contains("not configured")) => {
+            format!(
+                "the container credentials endpoint is not configured (neither `{}` nor `{}` is set)",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+            )
+        }
+        _ => format!("{}: {}", endpoint(base), chain.text()),
+    };
+    (detail, false)
+}
+
+/// An error's causes, cleaned for people.
+#[derive(Debug, Default)]
+struct Chain {
+    /// The causes that say something, outermost first.
+    parts: Vec<String>,
+    /// An AWS service's error, as `Code: message`.
+    service: Option<String>,
+    /// A connection failed or timed out.
+    unreachable: bool,
+    /// A file or network read failed.
+    io: bool,
+    /// A file was not there.
+    not_found: bool,
+}
+
+/// Wrapper texts that say nothing about what failed.
+const GENERIC: &[&str] = &[
+    "an error occurred while loading credentials",
+    "an error occurred while loading an access token",
+    "the credential provider was not enabled",
+    "the credentials provider was not properly configured",
+    "unexpected credentials error",
+    "service error",
+    "dispatch failure",
+    "io error",
+    "timeout",
+    "other",
+    "response error",
+    "failed to construct request",
+];
+
+impl Chain {
+    fn of(err: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = Chain::default();
+        let mut current = Some(err);
+        while let Some(e) = current {
+            current = e.source();
+            if let Some(meta) = e.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+                // Its `Display` is a `Debug`-like dump; say code and message instead.
+                let text = match (meta.code(), meta.message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    (Some(text), None) | (None, Some(text)) => text.to_owned(),
+                    (None, None) => continue,
+                };
+                chain.service.get_or_insert_with(|| text.clone());
+                chain.push(text);
+                continue;
+            }
+            if let Some(connector) =
+                e.downcast_ref::<aws_smithy_runtime_api::client::result::ConnectorError>()
+            {
+                chain.unreachable |= connector.is_timeout() || connector.is_io();
+            }
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                chain.io = true;
+                chain.not_found |= io.kind() == std::io::ErrorKind::NotFound;
+            }
+            let text = e.to_string();
+            if text.contains('{')
+                || GENERIC.contains(&text.as_str())
+                || text.starts_with("unhandled error")
+            {
+                continue;
+            }
+            // A modeled service error (`UnauthorizedException: …`) has no metadata in its chain.
+            if chain.service.is_none() && looks_like_service_error(&text) {
+                chain.service = Some(text.clone());
+            }
+            chain.push(text);
+        }
+        chain
+    }
+
+    fn push(&mut self, text: String) {
+        if !self.parts.last().is_some_and(|last| last.contains(&text)) {
+            self.parts.push(text);
+        }
+    }
+
+    fn text(&self) -> String {
+        if self.parts.is_empty() {
+            "no details given".to_owned()
+        } else {
+            self.parts.join(": ")
+        }
+    }
+}
+
+/// `SomethingException` or `SomethingException: message`, as the SDK displays modeled errors.
+fn looks_like_service_error(text: &str) -> bool {
+    let name = text.split(':').next().unwrap_or_default();
+    name.ends_with("Exception") && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Runs a `credential_process` the way the SDKs do (the platform shell, stdout captured, stderr
-/// passed through) and reads the JSON it prints.
+/// passed through), for at most `timeout`, and reads the JSON it prints.
 fn run_credential_process(
     profile: &str,
     command: &str,
     stack: &[String],
+    timeout: Duration,
 ) -> Result<Credentials, Error> {
-    if stack.iter().any(|p| p == profile) {
-        let mut path = stack.to_vec();
-        path.push(profile.to_owned());
-        return Err(Error::ProfileLoop { path });
+    let mut path = stack.to_vec();
+    path.push(profile.to_owned());
+    if path[..path.len() - 1].iter().any(|p| p == profile) {
+        return Err(Error::CredentialProcessLoop { path });
     }
-    let fail = |detail: String| Error::SourceCredentials {
+    let helper = Helper {
+        kind: HelperKind::CredentialProcess,
+        profile,
+        command,
+    };
+    let stdout = crate::process::run(
+        &helper,
+        &[(env_vars::ASSUME_ROLE_PROCESS_STACK, &path.join(","))],
+        timeout,
+    )?;
+    parse_process_output(&stdout).map_err(|detail| Error::SourceCredentials {
         profile: profile.to_owned(),
         kind: "credential_process",
         detail,
         unreachable: false,
-    };
-    let mut entries = stack.to_vec();
-    entries.push(profile.to_owned());
-    let output = crate::mfa::platform_shell(command)
-        .env(env_vars::ASSUME_ROLE_PROCESS_STACK, entries.join(","))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| {
-            fail(format!(
-                "cannot start `{}`: {e}",
-                crate::mfa::program_name(command)
-            ))
-        })?;
-    if !output.status.success() {
-        return Err(fail(format!(
-            "`{}` exited with {}",
-            crate::mfa::program_name(command),
-            output.status
-        )));
-    }
-    parse_process_output(&output.stdout).map_err(fail)
+    })
 }
 
 /// The `credential_process` JSON contract: `Version` 1, keys matched case-insensitively.
@@ -184,7 +399,154 @@ fn environment(profile: &str, ctx: &Context) -> Result<Credentials, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_process_output;
+    use super::{Base, CredentialsError, explain, parse_process_output};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// An error that displays as `text`, with an optional cause, as the SDK's own are.
+    #[derive(Debug)]
+    struct Wrapped(
+        &'static str,
+        Option<Box<dyn std::error::Error + Send + Sync>>,
+    );
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    fn sso(session: bool) -> Base {
+        let session = if session { "s" } else { "" };
+        Base::Sso {
+            profile: "p".into(),
+            settings: format!(
+                "sso_session={session}\nsso_start_url=https://x.awsapps.com/start\nsso_account_id=111111111111\nsso_role_name=Dev\nsso_region=eu-west-1"
+            ),
+        }
+    }
+
+    fn web_identity() -> Base {
+        Base::WebIdentity {
+            profile: "p".into(),
+            settings: "role_arn=arn:aws:iam::111111111111:role/R\nweb_identity_token_file=/t/token\nrole_session_name=".into(),
+        }
+    }
+
+    fn service(code: &'static str, message: &'static str) -> CredentialsError {
+        let meta = ErrorMetadata::builder().code(code).message(message).build();
+        CredentialsError::provider_error(Wrapped(
+            "service error",
+            Some(Box::new(Wrapped("unhandled error", Some(Box::new(meta))))),
+        ))
+    }
+
+    fn not_found() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory")
+    }
+
+    #[test]
+    fn source_failures_read_as_one_sentence_without_dumps() {
+        let cases: Vec<(Base, CredentialsError, &str, bool)> = vec![
+            (
+                sso(true),
+                CredentialsError::provider_error(
+                    aws_credential_types::provider::error::TokenError::provider_error(Wrapped(
+                        "failed to load the cached SSO token",
+                        None,
+                    )),
+                ),
+                "the SSO token for session `s` has expired or is missing",
+                false,
+            ),
+            (
+                sso(false),
+                CredentialsError::provider_error(Wrapped(
+                    "failed to read `/h/.aws/sso/cache/x.json`",
+                    Some(Box::new(not_found())),
+                )),
+                "the SSO token for `https://x.awsapps.com/start` has expired or is missing",
+                false,
+            ),
+            (
+                sso(true),
+                service(
+                    "UnauthorizedException",
+                    "Session token not found or invalid",
+                ),
+                "the SSO token for session `s` was not accepted (it has expired or was signed out)",
+                false,
+            ),
+            (
+                sso(true),
+                service("ForbiddenException", "No access"),
+                "the SSO portal refused role `Dev` in account `111111111111`: ForbiddenException: No access",
+                false,
+            ),
+            (
+                web_identity(),
+                CredentialsError::provider_error(not_found()),
+                "web identity token file `/t/token` cannot be read: No such file or directory",
+                false,
+            ),
+            (
+                web_identity(),
+                service("InvalidIdentityToken", "Couldn't retrieve verification key"),
+                "STS refused the web identity token from `/t/token` for `arn:aws:iam::111111111111:role/R`: InvalidIdentityToken: Couldn't retrieve verification key",
+                false,
+            ),
+            (
+                web_identity(),
+                CredentialsError::provider_error(Wrapped(
+                    "dispatch failure",
+                    Some(Box::new(
+                        aws_smithy_runtime_api::client::result::ConnectorError::timeout(Box::new(
+                            Wrapped("connect timed out", None),
+                        )),
+                    )),
+                )),
+                "cannot reach STS: connect timed out",
+                true,
+            ),
+            (
+                Base::EcsContainer {
+                    profile: "p".into(),
+                },
+                CredentialsError::not_loaded("ECS provider not configured"),
+                "the container credentials endpoint is not configured (neither `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` nor `AWS_CONTAINER_CREDENTIALS_FULL_URI` is set)",
+                false,
+            ),
+            (
+                Base::Ec2InstanceMetadata {
+                    profile: "p".into(),
+                },
+                CredentialsError::provider_timed_out(std::time::Duration::from_secs(5)),
+                "no answer from the instance metadata service",
+                true,
+            ),
+            (
+                Base::Ec2InstanceMetadata {
+                    profile: "p".into(),
+                },
+                CredentialsError::not_loaded("received 404 from IMDS"),
+                "the instance metadata service: received 404 from IMDS",
+                false,
+            ),
+        ];
+        for (base, err, want, unreachable) in cases {
+            let (detail, got_unreachable) = explain(&base, &err);
+            assert_eq!((detail.as_str(), got_unreachable), (want, unreachable));
+            assert!(
+                !detail.contains('{') && !detail.contains("Error("),
+                "{detail}"
+            );
+        }
+    }
 
     #[test]
     fn reads_the_credential_process_contract() {

@@ -10,6 +10,7 @@ mod cache;
 mod handover;
 mod mfa;
 mod onboard;
+mod processes;
 mod profile_add;
 mod profiles;
 mod secrets;
