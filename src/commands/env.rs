@@ -4,11 +4,20 @@ use super::{inherited_names, print, session_for};
 use crate::cli::CredentialOptions;
 use crate::error::Error;
 use crate::output::{self, Format};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub fn run(profile: &str, options: &CredentialOptions, format: Format) -> Result<ExitCode, Error> {
     let session = session_for(profile, options)?;
     let names = inherited_names();
     let changes = session.env_changes(names.iter().map(String::as_str));
-    print(&output::render(format, &changes)?)
+    let code = print(&output::render(format, &changes)?)?;
+    // Printed to a terminal, the exports only reach the screen: say how to apply them. Captured
+    // by `$(…)` or a pipe, stdout is not a terminal and nothing is added.
+    if std::io::stdout().is_terminal()
+        && let Some(hint) = format.eval_hint(profile)
+    {
+        eprintln!("assume-role: to use these in this shell, run: {hint}");
+    }
+    Ok(code)
 }
