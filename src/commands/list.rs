@@ -6,7 +6,7 @@
 use super::print;
 use crate::cache;
 use crate::config::{ConfigFiles, Fingerprint, ProfileSummary, Profiles};
-use crate::error::Error;
+use crate::error::{Error, FilesRead};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -30,7 +30,7 @@ pub fn run(json: bool) -> Result<ExitCode, Error> {
         && index.version == cache::FORMAT_VERSION
         && index.fingerprint == fingerprint
     {
-        return render(&index.profiles, json);
+        return render(&index.profiles, json, &files);
     }
     let profiles = Profiles::load_from(&files)?;
     let summaries = profiles.summaries();
@@ -44,10 +44,31 @@ pub fn run(json: bool) -> Result<ExitCode, Error> {
             },
         );
     }
-    render(&summaries, json)
+    render(&summaries, json, &files)
 }
 
-fn render(summaries: &[ProfileSummary<'_>], json: bool) -> Result<ExitCode, Error> {
+fn render(
+    summaries: &[ProfileSummary<'_>],
+    json: bool,
+    files: &ConfigFiles,
+) -> Result<ExitCode, Error> {
+    if summaries.is_empty() {
+        // A first run, or the wrong `AWS_CONFIG_FILE`: say where we looked and what to do.
+        // stderr, so that stdout stays data: `[]` for `--json`, and no table at all (not even
+        // a header) so that `list | wc -l` counts profiles.
+        let read = FilesRead(
+            [&files.config, &files.credentials]
+                .into_iter()
+                .map(|path| (path.clone(), path.is_file()))
+                .collect(),
+        );
+        eprintln!(
+            "assume-role: no profiles in {read}\n  hint: set up your own keys with `aws configure` (they become profile `default`)\n  hint: then add a client's role with `assume-role profile add NAME --role-arn ARN --source-profile default`\n  hint: if your profiles are in other files, point `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` at them"
+        );
+        if !json {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     if json {
         let mut text = serde_json::to_string_pretty(summaries).expect("summaries serialize");
         text.push('\n');
