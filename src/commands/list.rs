@@ -8,7 +8,6 @@ use crate::cache;
 use crate::config::{ConfigFiles, Fingerprint, ProfileSummary, Profiles};
 use crate::error::{Error, FilesRead};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 #[derive(Serialize, Deserialize)]
@@ -45,6 +44,28 @@ pub fn run(json: bool) -> Result<ExitCode, Error> {
         );
     }
     render(&summaries, json, &files)
+}
+
+/// The widest a column is padded to.
+const MAX_COLUMN: usize = 64;
+
+/// Config values are shown, not obeyed: a control character (an escape sequence, a carriage
+/// return) is printed escaped so that it cannot rewrite the terminal.
+fn printable(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.chars().any(char::is_control) {
+        cell.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        cell.into()
+    }
 }
 
 fn render(
@@ -91,16 +112,20 @@ fn render(
     let mut widths = header.map(str::len);
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            // One absurd value (a 100 KB line in a broken file) overflows its own column
+            // instead of padding every row to its length.
+            *width = (*width).max(cell.chars().count().min(MAX_COLUMN));
         }
     }
     let mut text = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 12));
     for row in std::iter::once(&header).chain(&rows) {
         for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                text.push_str(cell);
-            } else {
-                let _ = write!(text, "{cell:<width$}  ");
+            let cell = printable(cell);
+            text.push_str(&cell);
+            if i + 1 < row.len() {
+                // Padded by hand: `{:<width$}` panics on widths past `u16::MAX`.
+                let pad = width.saturating_sub(cell.chars().count()) + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
             }
         }
         text.push('\n');

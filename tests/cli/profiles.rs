@@ -174,3 +174,17 @@ fn list_without_profiles_says_where_it_looked_and_how_to_add_one() {
         );
     }
 }
+
+#[test]
+fn list_survives_absurd_values_and_escapes_control_characters() {
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[profile huge]\nregion = {}\n\n[profile small]\nregion = eu-west-1\n",
+        "x".repeat(100_000)
+    ));
+    let table = env.run(&["list"]).ok();
+    // The long value overflows its own column; the other rows are not padded to it.
+    let small = table.lines().find(|l| l.starts_with("small ")).unwrap();
+    assert!(small.len() < 200, "{small}");
+    assert!(table.contains(&"x".repeat(100_000)));
+}
