@@ -361,12 +361,11 @@ impl Error {
             | Error::SourceCredentials {
                 unreachable: true, ..
             } => Exit::Network,
-            Error::CommandNotFound { .. } => Exit::NotFound,
             // Nothing to run is "not found"; a shell that exists but will not start is not.
             Error::ShellUnusable {
                 source: Some(e), ..
             } if e.kind() != std::io::ErrorKind::NotFound => Exit::NotExecutable,
-            Error::ShellUnusable { .. } => Exit::NotFound,
+            Error::CommandNotFound { .. } | Error::ShellUnusable { .. } => Exit::NotFound,
             Error::CommandNotExecutable { .. } => Exit::NotExecutable,
             Error::Unrepresentable { .. }
             | Error::Output(_)

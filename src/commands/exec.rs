@@ -14,12 +14,11 @@ pub fn run(
 ) -> Result<ExitCode, Error> {
     let mut words = command.into_iter();
     // Known before any STS call, so that a missing shell costs no MFA code.
-    let (program, shell) = match words.next() {
-        Some(program) => (program, None),
-        None => {
-            let (var, program) = default_shell(profile)?;
-            (program, Some(var))
-        }
+    let (program, shell) = if let Some(program) = words.next() {
+        (program, None)
+    } else {
+        let (var, program) = default_shell(profile)?;
+        (program, Some(var))
     };
     let session = session_for(profile, options)?;
     let names = inherited_names();
