@@ -7,6 +7,7 @@
 //! run for a longer soak; `ASSUME_ROLE_FUZZ_REPRO=DIR` saves one failing case of each kind there.
 
 use super::support::{self, Fixture, Keys, TestEnv};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
@@ -24,10 +25,10 @@ const RUN_LIMIT: Duration = Duration::from_secs(10);
 const WORKERS: usize = 3;
 
 /// splitmix64: tiny, fast and good enough to pick mutations; no crate needed.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -36,11 +37,11 @@ impl Rng {
     }
 
     /// A number in `0..n` (`n` > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         usize::try_from(self.next() % n as u64).unwrap()
     }
 
-    fn chance(&mut self, percent: usize) -> bool {
+    pub(super) fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
 
@@ -77,10 +78,11 @@ fn fake_fixture() -> Fixture {
 fn base_files() -> (Vec<u8>, Vec<u8>) {
     let fx = fake_fixture();
     let mut config = support::standard_config(&fx);
-    config.push_str(&format!(
+    let _ = write!(
+        config,
         "\n[profile keys-in-config]\naws_access_key_id = AKIAFUZZINCONFIG0001\naws_secret_access_key = {}\nregion = us-east-1\n\n[profile chained-from-config]\nrole_arn = {}\nsource_profile = keys-in-config\nexternal_id = x\n",
         SECRETS[2], fx.client_role_arn
-    ));
+    );
     let credentials = format!(
         "[contractor]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[outsider]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
         fx.contractor.access_key_id, SECRETS[0], fx.outsider.access_key_id, SECRETS[1], SECRETS[3]
@@ -102,6 +104,32 @@ const PROFILES: &[&str] = &[
     "no-such-profile",
 ];
 
+/// Lines and fragments that mean something to the parser or to the resolver.
+const TOKENS: &[&str] = &[
+    "[",
+    "]\n",
+    "[profile ",
+    "[profile client-nomfa]\n",
+    "[default]\n",
+    "[sso-session x]\n",
+    "[services s]\n",
+    "= value\n",
+    "  continued = yes\n",
+    "\tindented\n",
+    "# comment = x\n",
+    "; comment\n",
+    "role_arn =\n",
+    "source_profile = \n",
+    "region = \u{202e}evil\n",
+    "external_id = $(touch pwned)\n",
+    "duration_seconds = 99999999999999999999\n",
+    "duration_seconds = -1\n",
+    "credential_source = Environment\n",
+    "credential_source = Ec2InstanceMetadata\n",
+    "role_session_name = a b c\n",
+    "mfa_serial = \n",
+];
+
 /// Offsets of line starts, for mutations that work on whole lines.
 fn line_starts(text: &[u8]) -> Vec<usize> {
     std::iter::once(0)
@@ -117,6 +145,8 @@ fn line_starts(text: &[u8]) -> Vec<usize> {
 
 /// One random change to `text`; returns its name, for the report. `profile` may be redirected
 /// to a profile the mutation adds.
+// One arm per kind of mutation: a table, read top to bottom, is clearer split up than not.
+#[allow(clippy::too_many_lines)]
 fn mutate(rng: &mut Rng, text: &mut Vec<u8>, profile: &mut String) -> &'static str {
     let at = |rng: &mut Rng, text: &Vec<u8>| rng.below(text.len() + 1);
     match rng.below(16) {
@@ -165,15 +195,14 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>, profile: &mut String) -> &'static s
                 text.retain(|b| *b != b'=');
                 "every `=` removed"
             } else {
-                if let Some(pos) = text.iter().position(|b| *b == b'=') {
-                    let skip = rng.below(text.iter().filter(|b| **b == b'=').count());
-                    let pos = text
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, b)| **b == b'=')
-                        .nth(skip)
-                        .map_or(pos, |(i, _)| i);
-                    text.remove(pos);
+                let equals: Vec<usize> = text
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'=')
+                    .map(|(i, _)| i)
+                    .collect();
+                if !equals.is_empty() {
+                    text.remove(equals[rng.below(equals.len())]);
                 }
                 "one `=` removed"
             }
@@ -270,9 +299,10 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>, profile: &mut String) -> &'static s
                 } else {
                     format!("chain-{}", i + 1)
                 };
-                chain.push_str(&format!(
+                let _ = write!(
+                    chain,
                     "\n[profile chain-{i}]\nrole_arn = arn:aws:iam::222222222222:role/c{i}\nsource_profile = {source}\n"
-                ));
+                );
             }
             text.extend_from_slice(chain.as_bytes());
             *profile = "chain-0".into();
@@ -294,30 +324,7 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>, profile: &mut String) -> &'static s
         14 => {
             let starts = line_starts(text);
             let pos = *rng.pick(&starts);
-            let token: &str = *rng.pick(&[
-                "[",
-                "]\n",
-                "[profile ",
-                "[profile client-nomfa]\n",
-                "[default]\n",
-                "[sso-session x]\n",
-                "[services s]\n",
-                "= value\n",
-                "  continued = yes\n",
-                "\tindented\n",
-                "# comment = x\n",
-                "; comment\n",
-                "role_arn =\n",
-                "source_profile = \n",
-                "region = \u{202e}evil\n",
-                "external_id = $(touch pwned)\n",
-                "duration_seconds = 99999999999999999999\n",
-                "duration_seconds = -1\n",
-                "credential_source = Environment\n",
-                "credential_source = Ec2InstanceMetadata\n",
-                "role_session_name = a b c\n",
-                "mfa_serial = \n",
-            ]);
+            let token = *rng.pick(TOKENS);
             text.splice(pos..pos, token.bytes());
             "structural token"
         }
@@ -409,7 +416,7 @@ struct Failure {
 }
 
 /// Runs a command with a time limit; `None` if it had to be killed.
-fn run_bounded(mut cmd: Command, limit: Duration) -> Option<Output> {
+pub(super) fn run_bounded(mut cmd: Command, limit: Duration) -> Option<Output> {
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -496,7 +503,7 @@ fn save_repro(dir: &Path, failure: &Failure, case: &Case) {
 }
 
 /// A loopback port nothing listens on: STS calls fail at once, and no packet leaves the host.
-fn closed_port() -> u16 {
+pub(super) fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
