@@ -4,7 +4,8 @@
 //!
 //! The cases come from a fixed seed, so a failure reproduces: the report names each failing
 //! case's seed. `ASSUME_ROLE_FUZZ_CASES` (default 500) and `ASSUME_ROLE_FUZZ_SEED` change the
-//! run for a longer soak; `ASSUME_ROLE_FUZZ_REPRO=DIR` saves one failing case of each kind there.
+//! run for a longer soak; `ASSUME_ROLE_FUZZ_CASE=SEED` runs one case again (the hex seed of the
+//! report); `ASSUME_ROLE_FUZZ_REPRO=DIR` saves one failing case of each kind there.
 
 use super::support::{self, Fixture, Keys, TestEnv};
 use std::fmt::Write as _;
@@ -415,6 +416,16 @@ struct Failure {
     first_line: String,
 }
 
+impl Failure {
+    /// What tells failures apart: the class, the subcommand and the message's first words
+    /// (the rest holds paths, offsets and values that differ from case to case).
+    fn kind(&self) -> (&'static str, String, String) {
+        let command = self.command.split(' ').next().unwrap_or_default();
+        let words: Vec<&str> = self.first_line.split_whitespace().take(4).collect();
+        (self.class, command.to_owned(), words.join(" "))
+    }
+}
+
 /// Runs a command with a time limit; `None` if it had to be killed.
 pub(super) fn run_bounded(mut cmd: Command, limit: Duration) -> Option<Output> {
     let child = cmd
@@ -524,7 +535,12 @@ fn mutated_config_and_credentials_never_panic_hang_fail_silently_or_leak() {
     let next = AtomicUsize::new(0);
     let runs = AtomicUsize::new(0);
     let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
-    let saved: Mutex<std::collections::BTreeSet<(&'static str, String)>> = Mutex::default();
+    let saved: Mutex<std::collections::BTreeSet<(&'static str, String, String)>> = Mutex::default();
+    // One case alone, by the seed a report names.
+    let only: Option<u64> = std::env::var("ASSUME_ROLE_FUZZ_CASE")
+        .ok()
+        .and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok());
+    let cases = if only.is_some() { 1 } else { cases };
 
     std::thread::scope(|scope| {
         for _ in 0..WORKERS {
@@ -534,7 +550,7 @@ fn mutated_config_and_credentials_never_panic_hang_fail_silently_or_leak() {
                     if i >= cases {
                         break;
                     }
-                    let seed = Rng(base_seed.wrapping_add(i as u64)).next();
+                    let seed = only.unwrap_or_else(|| Rng(base_seed.wrapping_add(i as u64)).next());
                     let case = make_case(seed);
                     let mut env = TestEnv::new();
                     env.set("AWS_ENDPOINT_URL", &endpoint);
@@ -552,10 +568,7 @@ fn mutated_config_and_credentials_never_panic_hang_fail_silently_or_leak() {
                         let output = run_bounded(env.bin(&args), RUN_LIMIT);
                         if let Some(failure) = check(&case, &args, output) {
                             if let Some(dir) = &repro_dir
-                                && saved
-                                    .lock()
-                                    .unwrap()
-                                    .insert((failure.class, args[0].to_owned()))
+                                && saved.lock().unwrap().insert(failure.kind())
                             {
                                 save_repro(dir, &failure, &case);
                             }
@@ -581,13 +594,9 @@ fn mutated_config_and_credentials_never_panic_hang_fail_silently_or_leak() {
     );
     // Up to three examples of each class, command and kind of message (its first words), so
     // that a rare failure is not buried under a common one.
-    let mut shown = std::collections::BTreeMap::<(&str, &str, String), usize>::new();
+    let mut shown = std::collections::BTreeMap::<_, usize>::new();
     for f in &failures {
-        let command = f.command.split(' ').next().unwrap_or_default();
-        let words: Vec<&str> = f.first_line.split_whitespace().take(4).collect();
-        let count = shown
-            .entry((f.class, command, words.join(" ")))
-            .or_default();
+        let count = shown.entry(f.kind()).or_default();
         *count += 1;
         if *count <= 3 {
             eprintln!(
