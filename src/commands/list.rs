@@ -74,9 +74,8 @@ fn render(
     files: &ConfigFiles,
 ) -> Result<ExitCode, Error> {
     if summaries.is_empty() {
-        // A first run, or the wrong `AWS_CONFIG_FILE`: say where we looked and what to do.
-        // stderr, so that stdout stays data: `[]` for `--json`, and no table at all (not even
-        // a header) so that `list | wc -l` counts profiles.
+        // A first run, or the wrong `AWS_CONFIG_FILE`: say where we looked and what to do, on
+        // stderr, so that stdout keeps its shape: the header alone, or `[]` for `--json`.
         let read = FilesRead(
             [&files.config, &files.credentials]
                 .into_iter()
@@ -86,9 +85,6 @@ fn render(
         eprintln!(
             "assume-role: no profiles in {read}\n  hint: set up your own keys with `aws configure` (they become profile `default`)\n  hint: then add a client's role with `assume-role profile add NAME --role-arn ARN --source-profile default`\n  hint: if your profiles are in other files, point `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` at them"
         );
-        if !json {
-            return Ok(ExitCode::SUCCESS);
-        }
     }
     if json {
         let mut text = serde_json::to_string_pretty(summaries).expect("summaries serialize");

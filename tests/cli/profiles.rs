@@ -152,7 +152,11 @@ fn list_without_profiles_says_where_it_looked_and_how_to_add_one() {
             env.write_config(text);
         }
         let table = env.run(&["list"]);
-        assert_eq!(table.ok(), "", "no table, not even a header");
+        assert_eq!(
+            table.ok(),
+            "PROFILE  KIND  ROLE  SOURCE  MFA  REGION\n",
+            "the header alone"
+        );
         let stderr = table.stderr();
         let found = if config.is_some() { "" } else { " (not found)" };
         assert!(
