@@ -43,7 +43,7 @@ pub struct Context {
     /// `credential_source = Environment`. The cache keys use the access key ID, never this.
     #[serde(skip)]
     pub env_credentials: Option<Credentials>,
-    /// `SHELL` (`COMSPEC` on Windows), for `exec` without a command.
+    /// `SHELL` (`COMSPEC` on Windows), for `exec` without a command, as given (even empty).
     #[serde(skip)]
     pub shell: Option<OsString>,
     /// Names of every variable in the environment, for prefix-based scrubbing.
@@ -117,7 +117,8 @@ impl Context {
                 .map(str::to_owned)
                 .collect(),
             env_credentials,
-            shell: os(shell_var).cloned(),
+            // Kept even when empty: `exec` says so, rather than "not set".
+            shell: vars.get(std::ffi::OsStr::new(shell_var)).cloned(),
             var_names,
         }
     }

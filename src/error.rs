@@ -273,6 +273,17 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("no command was given, and {}", shell_problem(.var, .value.as_deref(), .source.as_ref()))]
+    ShellUnusable {
+        /// `SHELL`, or `COMSPEC` on Windows.
+        var: &'static str,
+        /// `None` when the variable is unset.
+        value: Option<String>,
+        profile: String,
+        /// Why the shell could not be started; `None` when there is nothing to start.
+        source: Option<std::io::Error>,
+    },
+
     #[error("the MFA code from {origin} was already used for `{serial}` in the last 30 seconds")]
     MfaCodeReused { origin: String, serial: String },
 
@@ -376,6 +387,18 @@ fn flag_for(key: &str) -> String {
     }
 }
 
+fn shell_problem(var: &str, value: Option<&str>, source: Option<&std::io::Error>) -> String {
+    match (value, source) {
+        (None, _) => format!("`${var}` is not set, so there is no shell to start"),
+        (Some(""), _) => format!("`${var}` is empty, so there is no shell to start"),
+        (Some(value), Some(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            format!("the shell in `${var}`, `{value}`, does not exist")
+        }
+        (Some(value), Some(e)) => format!("the shell in `${var}`, `{value}`, cannot be run: {e}"),
+        (Some(value), None) => format!("the shell in `${var}`, `{value}`, cannot be run"),
+    }
+}
+
 fn duration_problem(chained: bool) -> String {
     use crate::duration::{ASSUME_ROLE_MAX, ASSUME_ROLE_MIN, display};
     if chained {
@@ -475,7 +498,11 @@ impl Error {
                 PublishFailure::NoSuchBucket => Exit::Config,
                 PublishFailure::AccessDenied | PublishFailure::Other => Exit::Denied,
             },
-            Error::CommandNotFound { .. } => Exit::NotFound,
+            // Nothing to run is "not found"; a shell that exists but will not start is not.
+            Error::ShellUnusable {
+                source: Some(e), ..
+            } if e.kind() != std::io::ErrorKind::NotFound => Exit::NotExecutable,
+            Error::CommandNotFound { .. } | Error::ShellUnusable { .. } => Exit::NotFound,
             Error::CommandNotExecutable { .. } => Exit::NotExecutable,
             Error::Unrepresentable { .. }
             | Error::Output(_)
@@ -531,6 +558,8 @@ impl Error {
     }
 
     /// How to fix it: one line each, most likely first.
+    // One arm per variant: a table reads best whole, however long it grows.
+    #[allow(clippy::too_many_lines)]
     pub fn hints(&self) -> Vec<String> {
         match self {
             Error::ConfigParse(_) => vec!["fix the line named above; the file uses the AWS CLI's INI format".into()],
@@ -621,6 +650,14 @@ impl Error {
             ],
             Error::Unrepresentable { .. } => vec!["use `--format sh`, `fish` or `json`, which can carry any value".into()],
             Error::CommandNotFound { .. } => vec!["check the spelling, or give the full path".into()],
+            Error::ShellUnusable { var, profile, .. } => vec![
+                format!("name the command to run: `assume-role exec {profile} -- bash`"),
+                if *var == "SHELL" {
+                    "or set `SHELL` to your shell's full path, e.g. `export SHELL=/bin/bash`".into()
+                } else {
+                    format!("or set `{var}` to your shell's full path")
+                },
+            ],
             Error::InvalidValue { .. }
             | Error::CommandNotExecutable { .. }
             | Error::Output(_)

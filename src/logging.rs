@@ -65,7 +65,7 @@ where
         }
         let mut message = MessageOnly(String::new());
         event.record(&mut message);
-        let mut text = message.0;
+        let mut text = scrub_foreign(&message.0);
         if text.len() > FOREIGN_MESSAGE_MAX {
             let mut cut = FOREIGN_MESSAGE_MAX;
             while !text.is_char_boundary(cut) {
@@ -80,6 +80,65 @@ where
         }
         writeln!(writer, "{text}")
     }
+}
+
+/// Another crate's message, without what may be secret in it. The SDK's config loader quotes
+/// lines of the files it reads (`` `…` ignored because it is not a valid sub-property ``), and
+/// a credentials file's lines are secrets: a quoted span stays only if it looks like a name (a
+/// profile, a key, a region). Outside quotes, a long run of base64 with a digit in it (a secret
+/// key, a token) goes too.
+fn scrub_foreign(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (index, part) in message.split('`').enumerate() {
+        if index > 0 {
+            out.push('`');
+        }
+        let quoted = index % 2 == 1;
+        if quoted && !looks_like_a_name(part) {
+            out.push('…');
+        } else {
+            out.push_str(&mask_base64_runs(part));
+        }
+    }
+    out
+}
+
+fn looks_like_a_name(text: &str) -> bool {
+    text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./@%:+[]* ".contains(c))
+        && mask_base64_runs(text) == text
+}
+
+/// Replaces runs of 20 or more base64 characters that hold a digit or `/`/`+` (words rarely
+/// do; keys and tokens nearly always do).
+fn mask_base64_runs(text: &str) -> String {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || "+/=".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let secret_like = run.len() >= 20
+            && run
+                .chars()
+                .any(|c| c.is_ascii_digit() || c == '/' || c == '+');
+        if secret_like {
+            out.push_str("(redacted)");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_b64(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn is_ours(target: &str) -> bool {
@@ -123,6 +182,32 @@ impl Write for RedactingStderr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn foreign_messages_lose_quoted_lines_and_key_like_runs() {
+        assert_eq!(
+            scrub_foreign(
+                "`Zq7u0Hh3+LmNoPqRsTuVwXyZ/aBcDeFgHiJkFUZC` ignored because it is not a valid sub-property"
+            ),
+            "`…` ignored because it is not a valid sub-property"
+        );
+        assert_eq!(
+            scrub_foreign("`aws_secret_access_key = abc` ignored"),
+            "`…` ignored"
+        );
+        assert_eq!(
+            scrub_foreign("profile `[default]` ignored because `[profile default]` was found"),
+            "profile `[default]` ignored because `[profile default]` was found"
+        );
+        assert_eq!(
+            scrub_foreign("token IQoJb3JpZ2luX2VjEFUZZTOKENc2Vzc2lvbnRva2VuRlVaWg== expired"),
+            "token (redacted) expired"
+        );
+        assert_eq!(
+            scrub_foreign("failed to load credentials from ProfileFileCredentialsProvider"),
+            "failed to load credentials from ProfileFileCredentialsProvider"
+        );
+    }
 
     #[test]
     fn only_our_own_targets_are_formatted_in_full() {

@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// POSIX shells: bash, zsh, dash, ksh (`export K='v'`).
+    // People name their shell, not the syntax it shares with the others.
+    #[value(aliases = ["bash", "zsh"])]
     Sh,
     Fish,
     Powershell,
@@ -34,6 +36,44 @@ impl Format {
             Format::Dotenv => "dotenv",
             Format::Json => "json",
         }
+    }
+
+    /// The command line that puts `env`'s output for `profile` to use in the shell this format
+    /// is for, or `None` for the data formats, which are meant for files and programs.
+    pub fn eval_hint(self, profile: &str) -> Option<String> {
+        // Names the AWS parser accepts need no quoting; anything else gets the shell's own.
+        let plain = !profile.is_empty()
+            && profile
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-/.@:+".contains(c));
+        let quoted = |quote: fn(&str) -> String| {
+            if plain {
+                profile.to_owned()
+            } else {
+                quote(profile)
+            }
+        };
+        Some(match self {
+            Format::Sh => format!("eval \"$(assume-role env {})\"", quoted(sh_quote)),
+            Format::Fish => format!(
+                "assume-role env {} --format fish | source",
+                quoted(fish_quote)
+            ),
+            Format::Powershell => format!(
+                "assume-role env {} --format powershell | Invoke-Expression",
+                quoted(powershell_quote)
+            ),
+            // Nushell cannot `source` a pipe (its `source` is resolved when the script is
+            // parsed), but it loads a record of variables directly.
+            Format::Nu => format!(
+                "assume-role env {} --format json | from json | load-env",
+                quoted(nu_quote)
+            ),
+            Format::Cmd => {
+                format!("for /f \"delims=\" %i in ('assume-role env {profile} --format cmd') do %i")
+            }
+            Format::Dotenv | Format::Json => return None,
+        })
     }
 }
 

@@ -154,6 +154,11 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = builder.tempfile_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
+    // A directory where an entry belongs (left by hand, or by a broken tool) would make every
+    // later write fail, and the entry would never be cached again: it goes.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        std::fs::remove_dir_all(path)?;
+    }
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -5,6 +5,7 @@ use crate::cli::CredentialOptions;
 use crate::context::Context;
 use crate::error::Error;
 use crate::output::{self, Format};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub fn run(
@@ -15,5 +16,13 @@ pub fn run(
 ) -> Result<ExitCode, Error> {
     let session = session_for(profile, options, ctx)?;
     let changes = session.env_changes(ctx.var_names.iter().map(String::as_str));
-    print(&output::render(format, &changes)?)
+    let code = print(&output::render(format, &changes)?)?;
+    // Printed to a terminal, the exports only reach the screen: say how to apply them. Captured
+    // by `$(…)` or a pipe, stdout is not a terminal and nothing is added.
+    if std::io::stdout().is_terminal()
+        && let Some(hint) = format.eval_hint(profile)
+    {
+        eprintln!("assume-role: to use these in this shell, run: {hint}");
+    }
+    Ok(code)
 }

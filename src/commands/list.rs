@@ -7,9 +7,8 @@ use super::print;
 use crate::cache;
 use crate::config::{ConfigFiles, Fingerprint, ProfileSummary, Profiles};
 use crate::context::Context;
-use crate::error::Error;
+use crate::error::{Error, FilesRead};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 #[derive(Serialize, Deserialize)]
@@ -34,7 +33,7 @@ pub fn run(json: bool, ctx: &Context) -> Result<ExitCode, Error> {
         && index.version == cache::FORMAT_VERSION
         && index.fingerprint == fingerprint
     {
-        return render(&index.profiles, json);
+        return render(&index.profiles, json, &files);
     }
     let profiles = Profiles::load_from(&files)?;
     let summaries = profiles.summaries();
@@ -48,10 +47,49 @@ pub fn run(json: bool, ctx: &Context) -> Result<ExitCode, Error> {
             },
         );
     }
-    render(&summaries, json)
+    render(&summaries, json, &files)
 }
 
-fn render(summaries: &[ProfileSummary<'_>], json: bool) -> Result<ExitCode, Error> {
+/// The widest a column is padded to.
+const MAX_COLUMN: usize = 64;
+
+/// Config values are shown, not obeyed: a control character (an escape sequence, a carriage
+/// return) is printed escaped so that it cannot rewrite the terminal.
+fn printable(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.chars().any(char::is_control) {
+        cell.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        cell.into()
+    }
+}
+
+fn render(
+    summaries: &[ProfileSummary<'_>],
+    json: bool,
+    files: &ConfigFiles,
+) -> Result<ExitCode, Error> {
+    if summaries.is_empty() {
+        // A first run, or the wrong `AWS_CONFIG_FILE`: say where we looked and what to do, on
+        // stderr, so that stdout keeps its shape: the header alone, or `[]` for `--json`.
+        let read = FilesRead(
+            [&files.config, &files.credentials]
+                .into_iter()
+                .map(|path| (path.clone(), path.is_file()))
+                .collect(),
+        );
+        eprintln!(
+            "assume-role: no profiles in {read}\n  hint: set up your own keys with `aws configure` (they become profile `default`)\n  hint: then add a client's role with `assume-role profile add NAME --role-arn ARN --source-profile default`\n  hint: if your profiles are in other files, point `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` at them"
+        );
+    }
     if json {
         let mut text = serde_json::to_string_pretty(summaries).expect("summaries serialize");
         text.push('\n');
@@ -74,16 +112,20 @@ fn render(summaries: &[ProfileSummary<'_>], json: bool) -> Result<ExitCode, Erro
     let mut widths = header.map(str::len);
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            // One absurd value (a 100 KB line in a broken file) overflows its own column
+            // instead of padding every row to its length.
+            *width = (*width).max(cell.chars().count().min(MAX_COLUMN));
         }
     }
     let mut text = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 12));
     for row in std::iter::once(&header).chain(&rows) {
         for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                text.push_str(cell);
-            } else {
-                let _ = write!(text, "{cell:<width$}  ");
+            let cell = printable(cell);
+            text.push_str(&cell);
+            if i + 1 < row.len() {
+                // Padded by hand: `{:<width$}` panics on widths past `u16::MAX`.
+                let pad = width.saturating_sub(cell.chars().count()) + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
             }
         }
         text.push('\n');

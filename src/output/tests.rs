@@ -195,3 +195,44 @@ fn formats_without_safe_quoting_refuse_instead_of_guessing() {
         assert!(err.to_string().contains("AWS_REGION"), "{err}");
     }
 }
+
+#[test]
+fn bash_and_zsh_name_the_posix_format() {
+    use clap::ValueEnum;
+    for name in ["sh", "bash", "zsh"] {
+        assert_eq!(Format::from_str(name, false), Ok(Format::Sh), "{name}");
+    }
+}
+
+#[test]
+fn each_shell_format_says_how_to_use_it_and_data_formats_do_not() {
+    assert_eq!(
+        Format::Sh.eval_hint("client-prod").unwrap(),
+        r#"eval "$(assume-role env client-prod)""#
+    );
+    assert_eq!(
+        Format::Fish.eval_hint("client-prod").unwrap(),
+        "assume-role env client-prod --format fish | source"
+    );
+    assert_eq!(
+        Format::Powershell.eval_hint("client-prod").unwrap(),
+        "assume-role env client-prod --format powershell | Invoke-Expression"
+    );
+    assert_eq!(
+        Format::Nu.eval_hint("client-prod").unwrap(),
+        "assume-role env client-prod --format json | from json | load-env"
+    );
+    assert!(
+        Format::Cmd
+            .eval_hint("client-prod")
+            .unwrap()
+            .contains("('assume-role env client-prod --format cmd') do %i")
+    );
+    assert_eq!(Format::Dotenv.eval_hint("client-prod"), None);
+    assert_eq!(Format::Json.eval_hint("client-prod"), None);
+    // A name that would break the command line is quoted for that shell.
+    assert_eq!(
+        Format::Sh.eval_hint("it's $(x)").unwrap(),
+        r#"eval "$(assume-role env 'it'\''s $(x)')""#
+    );
+}

@@ -367,3 +367,164 @@ fn the_library_example_lists_the_clients_buckets() {
         )
     );
 }
+
+/// Runs `args` with stdout on a fresh pseudo-terminal and stderr on a pipe; returns what the
+/// terminal showed, stderr, and the exit code.
+#[cfg(unix)]
+fn run_on_a_terminal(env: &TestEnv, args: &[&str]) -> (String, String, Option<i32>) {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two fds we own from here on.
+    let rc = unsafe {
+        libc::openpty(
+            &raw mut master,
+            &raw mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0);
+    // SAFETY: both are open fds owned by nothing else.
+    let (mut terminal, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        )
+    };
+    let mut cmd = env.bin(args);
+    cmd.stdout(slave).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // The command holds the parent's copy of the slave end: without dropping it, the terminal
+    // never reports the end of the child's output.
+    drop(cmd);
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Linux reports EIO once the last slave end is closed.
+        while let Ok(n) = terminal.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let _ = tx.send(seen);
+    });
+    let seen = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the run on a terminal finished within 30 s");
+    let status = child.wait().unwrap();
+    (
+        String::from_utf8_lossy(&seen).into_owned(),
+        reader.join().unwrap(),
+        status.code(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn env_printed_to_a_terminal_says_how_to_eval_it_and_only_then() {
+    let env = TestEnv::with_moto();
+    let (shown, stderr, code) = run_on_a_terminal(&env, &["env", "client-nomfa"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(shown.contains("export AWS_ACCESS_KEY_ID='ASIA"), "{shown}");
+    assert_eq!(
+        stderr,
+        "assume-role: to use these in this shell, run: eval \"$(assume-role env client-nomfa)\"\n"
+    );
+    let (_, stderr, _) = run_on_a_terminal(&env, &["env", "client-nomfa", "--format", "fish"]);
+    assert!(
+        stderr.contains("run: assume-role env client-nomfa --format fish | source"),
+        "{stderr}"
+    );
+    let (_, stderr, _) = run_on_a_terminal(&env, &["env", "client-nomfa", "--format", "json"]);
+    assert_eq!(stderr, "", "JSON is data, not for a shell");
+
+    // Captured, as by `eval "$(…)"`: nothing extra.
+    let run = env.run(&["env", "client-nomfa"]);
+    assert!(run.ok().starts_with("export "));
+    assert_eq!(run.stderr(), "");
+}
+
+#[test]
+fn bash_and_zsh_are_names_for_the_sh_format() {
+    let env = TestEnv::with_moto();
+    let sh = env.run(&["env", "client-nomfa", "--format", "sh"]).ok();
+    for name in ["bash", "zsh"] {
+        assert_eq!(
+            env.run(&["env", "client-nomfa", "--format", name]).ok(),
+            sh,
+            "{name}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn exec_without_a_command_and_an_unusable_shell_names_shell_and_the_fix() {
+    let mut env = TestEnv::with_moto();
+    cache_profile(&env, "no-shell", "");
+    env.remove("SHELL");
+    let unset = env.run(&["exec", "no-shell"]);
+    assert_eq!(unset.code(), Some(127), "{}", unset.stderr());
+    assert_eq!(unset.stdout(), "");
+    assert_eq!(
+        unset.stderr(),
+        "assume-role: no command was given, and `$SHELL` is not set, so there is no shell to start\n  hint: name the command to run: `assume-role exec no-shell -- bash`\n  hint: or set `SHELL` to your shell's full path, e.g. `export SHELL=/bin/bash`\n"
+    );
+    // Nothing to run, so no session was asked for.
+    assert_eq!(count_assume_roles("no-shell"), 0);
+
+    env.set("SHELL", "");
+    let empty = env.run(&["exec", "no-shell"]);
+    assert_eq!(empty.code(), Some(127));
+    assert!(
+        empty.stderr().contains("`$SHELL` is empty"),
+        "{}",
+        empty.stderr()
+    );
+
+    env.set("SHELL", "/nonexistent/bin/zsh");
+    let missing = env.run(&["exec", "no-shell"]);
+    assert_eq!(missing.code(), Some(127));
+    assert!(
+        missing
+            .stderr()
+            .contains("the shell in `$SHELL`, `/nonexistent/bin/zsh`, does not exist"),
+        "{}",
+        missing.stderr()
+    );
+    assert!(
+        missing
+            .stderr()
+            .contains("`assume-role exec no-shell -- bash`"),
+        "{}",
+        missing.stderr()
+    );
+
+    let not_executable = env.work_dir().join("not-a-shell");
+    std::fs::write(&not_executable, "plain text\n").unwrap();
+    env.set("SHELL", not_executable.to_str().unwrap());
+    let refused = env.run(&["exec", "no-shell"]);
+    assert_eq!(refused.code(), Some(126));
+    assert!(
+        refused.stderr().contains(&format!(
+            "the shell in `$SHELL`, `{}`, cannot be run",
+            not_executable.display()
+        )),
+        "{}",
+        refused.stderr()
+    );
+
+    // A command given explicitly does not care about `$SHELL`.
+    assert_eq!(env.run(&["exec", "no-shell", "--", "true"]).code(), Some(0));
+}

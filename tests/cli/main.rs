@@ -7,6 +7,8 @@
 mod support;
 
 mod cache;
+mod crash;
+mod fuzz;
 mod handover;
 mod mfa;
 mod onboard;

@@ -143,3 +143,52 @@ fn a_profile_with_credential_process_works_as_a_source() {
         "222222222222"
     );
 }
+
+#[test]
+fn list_without_profiles_says_where_it_looked_and_how_to_add_one() {
+    let env = TestEnv::new();
+    for config in [None, Some("")] {
+        if let Some(text) = config {
+            env.write_config(text);
+        }
+        let table = env.run(&["list"]);
+        assert_eq!(
+            table.ok(),
+            "PROFILE  KIND  ROLE  SOURCE  MFA  REGION\n",
+            "the header alone"
+        );
+        let stderr = table.stderr();
+        let found = if config.is_some() { "" } else { " (not found)" };
+        assert!(
+            stderr.starts_with(&format!(
+                "assume-role: no profiles in `{}`{found} and `{}` (not found)\n",
+                env.config_path().display(),
+                env.vars["AWS_SHARED_CREDENTIALS_FILE"]
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains("`aws configure`"), "{stderr}");
+        assert!(stderr.contains("`assume-role profile add "), "{stderr}");
+        let json = env.run(&["list", "--json"]);
+        assert_eq!(json.ok(), "[]\n");
+        assert!(
+            json.stderr().contains("no profiles in"),
+            "{}",
+            json.stderr()
+        );
+    }
+}
+
+#[test]
+fn list_survives_absurd_values_and_escapes_control_characters() {
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[profile huge]\nregion = {}\n\n[profile small]\nregion = eu-west-1\n",
+        "x".repeat(100_000)
+    ));
+    let table = env.run(&["list"]).ok();
+    // The long value overflows its own column; the other rows are not padded to it.
+    let small = table.lines().find(|l| l.starts_with("small ")).unwrap();
+    assert!(small.len() < 200, "{small}");
+    assert!(table.contains(&"x".repeat(100_000)));
+}
