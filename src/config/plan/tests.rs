@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::error::Error;
+use crate::secret::Secret;
 
 const CONFIG: &str = r"
 [profile contractor]

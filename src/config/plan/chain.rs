@@ -1,0 +1,289 @@
+//! Following `source_profile` from the target to the base credentials: static keys, the
+//! environment, instance or task roles, `credential_process`, SSO or web identity.
+
+use super::keys;
+use crate::config::Profiles;
+use crate::error::Error;
+use crate::secret::Secret;
+use aws_config::profile::Profile;
+use serde::{Deserialize, Serialize};
+
+/// Where the base credentials come from. Serialized (for the plan cache) without its secrets.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Base {
+    StaticKeys {
+        profile: String,
+        access_key_id: String,
+        #[serde(skip)]
+        secret_access_key: Secret,
+        #[serde(skip)]
+        session_token: Option<Secret>,
+    },
+    /// `credential_source = Environment`: the only case in which `AWS_*` variables are read.
+    Environment {
+        profile: String,
+    },
+    Ec2InstanceMetadata {
+        profile: String,
+    },
+    EcsContainer {
+        profile: String,
+    },
+    CredentialProcess {
+        profile: String,
+        command: String,
+    },
+    /// `settings` holds the profile's SSO keys, so that a changed account or role is a
+    /// different source.
+    Sso {
+        profile: String,
+        settings: String,
+    },
+    WebIdentity {
+        profile: String,
+        settings: String,
+    },
+}
+
+impl std::fmt::Debug for Base {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Base::StaticKeys {
+                profile,
+                access_key_id,
+                session_token,
+                ..
+            } => f
+                .debug_struct("StaticKeys")
+                .field("profile", profile)
+                .field(
+                    "access_key_id",
+                    &crate::secret::mask_access_key(access_key_id),
+                )
+                .field("session_token", &session_token.is_some())
+                .finish_non_exhaustive(),
+            Base::CredentialProcess { profile, command } => f
+                .debug_struct("CredentialProcess")
+                .field("profile", profile)
+                .field("program", &crate::mfa::program_name(command))
+                .finish_non_exhaustive(),
+            other => f
+                .debug_struct(other.describe())
+                .field("profile", &other.profile())
+                .finish(),
+        }
+    }
+}
+
+impl Base {
+    pub fn profile(&self) -> &str {
+        match self {
+            Base::StaticKeys { profile, .. }
+            | Base::Environment { profile }
+            | Base::Ec2InstanceMetadata { profile }
+            | Base::EcsContainer { profile }
+            | Base::CredentialProcess { profile, .. }
+            | Base::Sso { profile, .. }
+            | Base::WebIdentity { profile, .. } => profile,
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Base::StaticKeys { .. } => "static keys",
+            Base::Environment { .. } => "environment variables",
+            Base::Ec2InstanceMetadata { .. } => "EC2 instance metadata",
+            Base::EcsContainer { .. } => "ECS container credentials",
+            Base::CredentialProcess { .. } => "credential_process",
+            Base::Sso { .. } => "SSO",
+            Base::WebIdentity { .. } => "web identity",
+        }
+    }
+
+    /// Whether these are already a role's credentials (SSO permission sets, web identity,
+    /// instance profiles and task roles are all roles), so that AWS treats a role assumed from
+    /// them as role chaining, capped at one hour.
+    pub(super) fn is_role_session(&self) -> bool {
+        matches!(
+            self,
+            Base::Sso { .. }
+                | Base::WebIdentity { .. }
+                | Base::Ec2InstanceMetadata { .. }
+                | Base::EcsContainer { .. }
+        )
+    }
+}
+
+/// Follows `source_profile` from `name` to the base credentials. Returns the base and the role
+/// profiles met on the way, target first.
+pub(super) fn walk_chain<'a>(
+    profiles: &'a Profiles,
+    name: &'a str,
+) -> Result<(Base, Vec<&'a Profile>), Error> {
+    let mut visited: Vec<&str> = Vec::new();
+    let mut roles: Vec<&Profile> = Vec::new();
+    let mut current = name;
+    let base = loop {
+        let profile = profiles
+            .get(current)
+            .ok_or_else(|| profiles.unknown(current, visited.last().copied()))?;
+        if visited.contains(&current) {
+            let mut path: Vec<String> = visited.iter().map(|s| (*s).to_owned()).collect();
+            path.push(current.to_owned());
+            return Err(Error::ProfileLoop { path });
+        }
+        visited.push(current);
+        // Past the target, static keys end the chain even beside a `role_arn` (AWS CLI rule).
+        if visited.len() > 1 && profile.get(keys::AWS_ACCESS_KEY_ID).is_some() {
+            break static_keys(profile)?;
+        }
+        let is_hop = profile.get(keys::ROLE_ARN).is_some()
+            && profile.get(keys::WEB_IDENTITY_TOKEN_FILE).is_none();
+        if !is_hop {
+            break base_of(profile)?;
+        }
+        roles.push(profile);
+        match (
+            profile.get(keys::SOURCE_PROFILE),
+            profile.get(keys::CREDENTIAL_SOURCE),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Error::ConflictingSource {
+                    profile: current.to_owned(),
+                });
+            }
+            (None, None) => {
+                return Err(Error::IncompleteProfile {
+                    profile: current.to_owned(),
+                    present: keys::ROLE_ARN,
+                    missing: "source_profile` or `credential_source",
+                });
+            }
+            // A role profile may hold the keys it is assumed with.
+            (Some(source), None) if source == current => break static_keys(profile)?,
+            (Some(source), None) => current = source,
+            (None, Some(source)) => break named_source(profile, source)?,
+        }
+    };
+    Ok((base, roles))
+}
+
+/// The base credentials of a profile that assumes no role itself.
+fn base_of(profile: &Profile) -> Result<Base, Error> {
+    let name = profile.name().to_owned();
+    if let Some(source) = profile.get(keys::CREDENTIAL_SOURCE) {
+        return named_source(profile, source);
+    }
+    if profile.get(keys::WEB_IDENTITY_TOKEN_FILE).is_some() {
+        if profile.get(keys::ROLE_ARN).is_none() {
+            return Err(Error::IncompleteProfile {
+                profile: name,
+                present: keys::WEB_IDENTITY_TOKEN_FILE,
+                missing: keys::ROLE_ARN,
+            });
+        }
+        return Ok(Base::WebIdentity {
+            settings: settings_of(
+                profile,
+                &[
+                    keys::ROLE_ARN,
+                    keys::WEB_IDENTITY_TOKEN_FILE,
+                    keys::ROLE_SESSION_NAME,
+                ],
+            ),
+            profile: name,
+        });
+    }
+    if [
+        keys::SSO_SESSION,
+        keys::SSO_START_URL,
+        keys::SSO_ACCOUNT_ID,
+        keys::SSO_ROLE_NAME,
+    ]
+    .iter()
+    .any(|k| profile.get(k).is_some())
+    {
+        return Ok(Base::Sso {
+            settings: settings_of(
+                profile,
+                &[
+                    keys::SSO_SESSION,
+                    keys::SSO_START_URL,
+                    keys::SSO_ACCOUNT_ID,
+                    keys::SSO_ROLE_NAME,
+                    "sso_region",
+                ],
+            ),
+            profile: name,
+        });
+    }
+    if let Some(command) = profile.get(keys::CREDENTIAL_PROCESS) {
+        return Ok(Base::CredentialProcess {
+            profile: name,
+            command: command.to_owned(),
+        });
+    }
+    if profile.get(keys::AWS_ACCESS_KEY_ID).is_some()
+        || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some()
+    {
+        return static_keys(profile);
+    }
+    Err(Error::NoCredentialSource { profile: name })
+}
+
+/// The values of `keys` in `profile`, as one string, for cache keys.
+pub(super) fn settings_of(profile: &Profile, keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("{k}={}", profile.get(k).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn static_keys(profile: &Profile) -> Result<Base, Error> {
+    let incomplete = |present, missing| Error::IncompleteProfile {
+        profile: profile.name().to_owned(),
+        present,
+        missing,
+    };
+    match (
+        profile.get(keys::AWS_ACCESS_KEY_ID),
+        profile.get(keys::AWS_SECRET_ACCESS_KEY),
+    ) {
+        (Some(id), Some(secret)) => Ok(Base::StaticKeys {
+            profile: profile.name().to_owned(),
+            access_key_id: id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: profile.get(keys::AWS_SESSION_TOKEN).map(Secret::new),
+        }),
+        (Some(_), None) => Err(incomplete(
+            keys::AWS_ACCESS_KEY_ID,
+            keys::AWS_SECRET_ACCESS_KEY,
+        )),
+        (None, Some(_)) => Err(incomplete(
+            keys::AWS_SECRET_ACCESS_KEY,
+            keys::AWS_ACCESS_KEY_ID,
+        )),
+        (None, None) => Err(Error::NoCredentialSource {
+            profile: profile.name().to_owned(),
+        }),
+    }
+}
+
+fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
+    let profile_name = profile.name().to_owned();
+    match source {
+        "Environment" => Ok(Base::Environment {
+            profile: profile_name,
+        }),
+        "Ec2InstanceMetadata" => Ok(Base::Ec2InstanceMetadata {
+            profile: profile_name,
+        }),
+        "EcsContainer" => Ok(Base::EcsContainer {
+            profile: profile_name,
+        }),
+        other => Err(Error::UnknownCredentialSource {
+            profile: profile_name,
+            value: other.to_owned(),
+        }),
+    }
+}

@@ -1,0 +1,174 @@
+//! One `AssumeRole` call per role profile: its values from the profile or, for the target,
+//! from the command line, each checked before any network call.
+
+use super::keys;
+use super::{Overrides, checks::check_role_arn};
+use crate::duration::{self, ASSUME_ROLE_MAX, ASSUME_ROLE_MIN, CHAINED_MAX};
+use crate::error::Error;
+use crate::rules::{EXTERNAL_ID, MFA_SERIAL, SESSION_NAME, SOURCE_IDENTITY};
+use aws_config::profile::Profile;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How to obtain an MFA code for one hop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mfa {
+    pub serial: String,
+    /// `mfa_process` of the hop's profile.
+    pub process: Option<String>,
+    /// How long an MFA session made for this device lasts (`mfa_session_duration`, our
+    /// extension; 12 hours by default: one code a working day).
+    pub session_duration: Duration,
+}
+
+impl std::fmt::Debug for Mfa {
+    /// `mfa_process` may carry a TOTP seed: only its program name prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mfa")
+            .field("serial", &self.serial)
+            .field(
+                "process",
+                &self.process.as_deref().map(crate::mfa::program_name),
+            )
+            .field("session_duration", &self.session_duration)
+            .finish()
+    }
+}
+
+/// One `AssumeRole` call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hop {
+    pub profile: String,
+    pub role_arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub mfa: Option<Mfa>,
+    pub duration: Option<Duration>,
+    pub source_identity: Option<String>,
+    /// The hop's source credentials are a role's (an earlier hop, SSO, web identity).
+    pub chained: bool,
+}
+
+/// Where a hop sits in the chain: flags apply to the target only, and a hop whose source is a
+/// role session is capped at one hour.
+#[derive(Clone, Copy)]
+pub(super) struct HopPosition {
+    pub is_target: bool,
+    pub chained: bool,
+}
+
+/// The `AssumeRole` call for one role profile.
+pub(super) fn hop_for(
+    profile: &Profile,
+    position: HopPosition,
+    overrides: &Overrides,
+    default_session_name: &str,
+) -> Result<Hop, Error> {
+    let name = profile.name();
+    let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
+    // A flag's value (no profile to blame) or the profile's own (blame the profile).
+    let pick = |flag: &Option<String>, key: &str| -> Option<(String, Option<&str>)> {
+        match flag {
+            Some(v) if position.is_target => Some((v.clone(), None)),
+            _ => get(key).map(|v| (v.to_owned(), Some(name))),
+        }
+    };
+
+    let role_arn = get(keys::ROLE_ARN).unwrap_or_default().to_owned();
+    check_role_arn(&role_arn, name)?;
+
+    let session_name = match pick(&overrides.session_name, keys::ROLE_SESSION_NAME) {
+        Some((value, origin)) => {
+            SESSION_NAME.check(&value, origin, keys::ROLE_SESSION_NAME)?;
+            value
+        }
+        None => default_session_name.to_owned(),
+    };
+
+    let external_id = pick(&overrides.external_id, keys::EXTERNAL_ID)
+        .map(|(value, origin)| {
+            EXTERNAL_ID
+                .check(&value, origin, keys::EXTERNAL_ID)
+                .map(|()| value)
+        })
+        .transpose()?;
+
+    let duration = match (
+        overrides.duration.filter(|_| position.is_target),
+        get(keys::DURATION_SECONDS),
+    ) {
+        (Some(d), _) => Some((d, None)),
+        (None, Some(text)) => Some((
+            duration::parse(text).map_err(|e| Error::InvalidValue {
+                profile: Some(name.to_owned()),
+                key: keys::DURATION_SECONDS.into(),
+                what: "duration",
+                value: text.to_owned(),
+                reason: e.to_string(),
+            })?,
+            Some(name),
+        )),
+        (None, None) => None,
+    };
+    if let Some((requested, origin)) = duration {
+        check_duration(requested, origin, position.chained)?;
+    }
+
+    let mfa = match get(keys::MFA_SERIAL) {
+        Some(serial) => {
+            MFA_SERIAL.check(serial, Some(name), keys::MFA_SERIAL)?;
+            let session_duration = match get(keys::MFA_SESSION_DURATION) {
+                Some(text) => duration::parse(text)
+                    .ok()
+                    .filter(|d| {
+                        (duration::SESSION_TOKEN_MIN..=duration::SESSION_TOKEN_MAX).contains(d)
+                    })
+                    .ok_or_else(|| Error::InvalidValue {
+                        profile: Some(name.to_owned()),
+                        key: keys::MFA_SESSION_DURATION.into(),
+                        what: "MFA session duration",
+                        value: text.to_owned(),
+                        reason: "GetSessionToken accepts 15m to 36h".into(),
+                    })?,
+                None => duration::MFA_SESSION_DEFAULT,
+            };
+            Some(Mfa {
+                serial: serial.to_owned(),
+                process: get(keys::MFA_PROCESS).map(str::to_owned),
+                session_duration,
+            })
+        }
+        None => None,
+    };
+
+    let source_identity = get(keys::SOURCE_IDENTITY)
+        .map(|value| {
+            SOURCE_IDENTITY
+                .check(value, Some(name), keys::SOURCE_IDENTITY)
+                .map(|()| value.to_owned())
+        })
+        .transpose()?;
+
+    Ok(Hop {
+        profile: name.to_owned(),
+        role_arn,
+        session_name,
+        external_id,
+        mfa,
+        duration: duration.map(|(d, _)| d),
+        source_identity,
+        chained: position.chained,
+    })
+}
+
+fn check_duration(requested: Duration, origin: Option<&str>, chained: bool) -> Result<(), Error> {
+    let within_sts = (ASSUME_ROLE_MIN..=ASSUME_ROLE_MAX).contains(&requested);
+    if within_sts && (!chained || requested <= CHAINED_MAX) {
+        return Ok(());
+    }
+    Err(Error::DurationOutOfRange {
+        profile: origin.map(str::to_owned),
+        requested,
+        chained: within_sts,
+    })
+}

@@ -1,0 +1,133 @@
+//! The plan: which credentials to start from and which roles to assume, resolved from the
+//! profiles as plain data before any network I/O. Resolution follows the AWS CLI and SDK
+//! (`aws-config`'s `profile/credentials/repr.rs`): a profile with `role_arn` is a hop; a source
+//! profile with static keys ends the chain even if it also has `role_arn`; a profile whose
+//! `source_profile` names itself uses its own keys; `web_identity_token_file` makes `role_arn`
+//! part of the base, not a hop.
+//!
+//! The pieces: [`keys`] (the profile keys read), `chain` (following `source_profile` to the
+//! base credentials), `hop` (one `AssumeRole` call per role profile) and `checks` (values held
+//! to what STS accepts, each error naming where the value came from).
+
+mod chain;
+mod checks;
+mod hop;
+pub(crate) mod keys;
+
+pub use chain::Base;
+pub use checks::{check_mfa_code, default_session_name};
+pub use hop::{Hop, Mfa};
+
+use chain::{settings_of, walk_chain};
+use checks::{check_region, refuse_role_overrides};
+use hop::{HopPosition, hop_for};
+
+use super::Profiles;
+pub use crate::context::Context;
+use crate::error::Error;
+use crate::secret::OneTimeCode;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Values given on the command line; each wins over the profile's own. Serialized as part of
+/// the plan cache's key.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    /// A one-time input, not part of the plan: it goes to whichever hop first needs a code.
+    #[serde(skip)]
+    pub mfa_token: Option<OneTimeCode>,
+    pub duration: Option<Duration>,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegionOrigin {
+    Flag,
+    Profile,
+    Environment,
+    Default,
+}
+
+/// Everything needed to produce credentials for a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub profile: String,
+    pub region: String,
+    pub region_origin: RegionOrigin,
+    pub base: Base,
+    /// In call order: the first is assumed from the base credentials.
+    pub hops: Vec<Hop>,
+    /// The target profile's settings for the SDK's STS client itself (an `endpoint_url`, a
+    /// `services` section, retry settings), as `key=value` lines; `None` when it has none, and
+    /// the client then need not read the config files at all.
+    pub sdk_settings: Option<String>,
+}
+
+/// The region used when nothing names one; STS needs some region to sign for.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+impl Plan {
+    pub fn resolve(
+        profiles: &Profiles,
+        name: &str,
+        overrides: &Overrides,
+        ctx: &Context,
+    ) -> Result<Plan, Error> {
+        let target = profiles
+            .get(name)
+            .ok_or_else(|| profiles.unknown(name, None))?;
+        let (base, role_profiles) = walk_chain(profiles, name)?;
+        if role_profiles.is_empty() {
+            refuse_role_overrides(name, overrides)?;
+        }
+        let session_name = default_session_name(ctx.user_name.as_deref());
+        let count = role_profiles.len();
+        let hops = role_profiles
+            .into_iter()
+            .rev()
+            .enumerate()
+            .map(|(index, profile)| {
+                let position = HopPosition {
+                    is_target: index + 1 == count,
+                    chained: index > 0 || base.is_role_session(),
+                };
+                hop_for(profile, position, overrides, &session_name)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if overrides.mfa_token.is_some() && !hops.is_empty() && hops.iter().all(|h| h.mfa.is_none())
+        {
+            tracing::warn!(
+                "`--mfa-token` was given, but no role in the chain of `{name}` has `mfa_serial`; ignoring it"
+            );
+        }
+
+        let (region, region_origin) = match (
+            &overrides.region,
+            target.get(keys::REGION).filter(|r| !r.is_empty()),
+            &ctx.env_region,
+        ) {
+            (Some(r), _, _) => (r.clone(), RegionOrigin::Flag),
+            (None, Some(r), _) => (r.to_owned(), RegionOrigin::Profile),
+            (None, None, Some(r)) => (r.clone(), RegionOrigin::Environment),
+            (None, None, None) => (DEFAULT_REGION.to_owned(), RegionOrigin::Default),
+        };
+        check_region(&region, region_origin, name)?;
+
+        Ok(Plan {
+            profile: name.to_owned(),
+            region,
+            region_origin,
+            base,
+            hops,
+            sdk_settings: keys::SDK_CLIENT
+                .iter()
+                .any(|k| target.get(k).is_some())
+                .then(|| settings_of(target, keys::SDK_CLIENT)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
