@@ -251,7 +251,7 @@ impl Run<'_> {
             steps.push(step);
         }
 
-        let sts = sts::Sts::new(&plan.profile, &plan.region, plan.sdk_settings.is_some()).await;
+        let sts = sts::Sts::new(plan, ctx).await?;
         for step in steps {
             let source_profile = match step.index {
                 0 => plan.base.profile(),

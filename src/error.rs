@@ -141,6 +141,9 @@ pub enum Error {
     #[error("profile `{profile}` has no credentials and no source of credentials")]
     NoCredentialSource { profile: String },
 
+    #[error("profile `{profile}` names itself as its `source_profile`, but has no keys of its own")]
+    SelfSource { profile: String },
+
     #[error("profile `{profile}` sets `{present}` but not `{missing}`")]
     IncompleteProfile {
         profile: String,
@@ -371,7 +374,10 @@ fn where_(profile: Option<&str>, key: &str) -> String {
     match profile {
         Some(profile) => format!("`{key}` in profile `{profile}`"),
         // A flag as typed (`--role-arn`) or a positional argument (`NAME`) is shown as it is.
-        None if key.starts_with("--") || key.bytes().all(|b| b.is_ascii_uppercase()) => {
+        // An environment variable (`AWS_ENDPOINT_URL`) too.
+        None if key.starts_with("--")
+            || key.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') =>
+        {
             format!("`{key}`")
         }
         None => format!("`--{}`", flag_for(key)),
@@ -453,6 +459,7 @@ impl Error {
             | Error::ProfileLoop { .. }
             | Error::CredentialProcessLoop { .. }
             | Error::NoCredentialSource { .. }
+            | Error::SelfSource { .. }
             | Error::IncompleteProfile { .. }
             | Error::ConflictingSource { .. }
             | Error::UnknownCredentialSource { .. }
@@ -597,6 +604,10 @@ impl Error {
             Error::NoCredentialSource { profile } => vec![format!(
                 "add `role_arn` with `source_profile` (or `credential_source`) to [profile {profile}], or give it keys: `aws_access_key_id` and `aws_secret_access_key`, `credential_process`, or `sso_session`"
             )],
+            Error::SelfSource { profile } => vec![
+                format!("a profile that is its own source is assumed with its own keys: add `aws_access_key_id` and `aws_secret_access_key` to `[{profile}]` in the credentials file"),
+                format!("or point `source_profile` of profile `{profile}` at the profile that holds your keys"),
+            ],
             Error::IncompleteProfile { profile, missing, .. } => vec![format!("add `{missing}` to profile `{profile}`")],
             Error::ConflictingSource { profile } => vec![format!("keep one of them in profile `{profile}`: `source_profile` names another profile, `credential_source` names a built-in source")],
             Error::UnknownCredentialSource { .. } => vec!["use `Environment`, `Ec2InstanceMetadata` or `EcsContainer`".into()],

@@ -3,7 +3,8 @@
 //! proxy settings apply exactly as for every other SDK; region and credentials are always given
 //! explicitly, so the loader never probes instance metadata.
 
-use crate::config::Hop;
+use crate::config::{Hop, Plan};
+use crate::context::Context;
 use crate::credentials::{Credentials, account_from_arn};
 use crate::error::{Error, StsCall, StsFailure};
 use crate::secret::{OneTimeCode, Secret, mask_access_key};
@@ -26,10 +27,15 @@ pub struct Sts {
 }
 
 impl Sts {
-    /// `profile` selects which profile's `endpoint_url` and service settings apply. Without
-    /// `sdk_settings` the loader is given no files: it would only parse them again to find
-    /// nothing, which costs as much as the first parse on a large config.
-    pub async fn new(profile: &str, region: &str, sdk_settings: bool) -> Self {
+    /// The plan's profile selects which profile's `endpoint_url` and service settings apply.
+    /// Without such settings the loader is given no files: it would only parse them again to
+    /// find nothing, which costs as much as the first parse on a large config. Endpoint
+    /// overrides are checked first, so that a malformed one is named rather than failing deep
+    /// in the SDK.
+    pub async fn new(plan: &Plan, ctx: &Context) -> Result<Self, Error> {
+        check_endpoints(plan, ctx)?;
+        let (profile, region) = (plan.profile.as_str(), plan.region.as_str());
+        let sdk_settings = plan.sdk_settings.is_some();
         tracing::trace!("building the STS client");
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if !sdk_settings {
@@ -61,7 +67,7 @@ impl Sts {
             .load()
             .await;
         let endpoint = configured_endpoint(&config).unwrap_or_else(|| default_endpoint(region));
-        Self { config, endpoint }
+        Ok(Self { config, endpoint })
     }
 
     /// A client signing with `source`. A request that carries a one-time code is never retried:
@@ -205,10 +211,10 @@ impl Sts {
             SdkError::DispatchFailure(failure) => {
                 let detail = if failure.is_timeout() {
                     "the connection timed out".to_owned()
-                } else if failure.is_io() {
-                    root_cause(err)
                 } else {
-                    crate::error::causes(err)
+                    // Only the innermost cause: the SDK's outer layers quote the whole request
+                    // (`Request { body: SdkBody … }`).
+                    root_cause(err)
                 };
                 return unreachable(detail);
             }
@@ -304,6 +310,59 @@ fn classify(code: &str, message: &str) -> StsFailure {
     }
 }
 
+/// Checks every endpoint override that applies to this plan: `AWS_ENDPOINT_URL_STS`,
+/// `AWS_ENDPOINT_URL`, and the profile's `endpoint_url`.
+fn check_endpoints(plan: &Plan, ctx: &Context) -> Result<(), Error> {
+    let from_profile = plan.sdk_settings.as_deref().and_then(|settings| {
+        settings
+            .lines()
+            .find_map(|line| line.strip_prefix("endpoint_url="))
+            .filter(|v| !v.is_empty())
+    });
+    for (profile, key, value) in [
+        (
+            None,
+            crate::env_vars::AWS_ENDPOINT_URL_STS,
+            ctx.endpoint_url_sts.as_deref(),
+        ),
+        (
+            None,
+            crate::env_vars::AWS_ENDPOINT_URL,
+            ctx.endpoint_url.as_deref(),
+        ),
+        (Some(plan.profile.as_str()), "endpoint_url", from_profile),
+    ] {
+        if let Some(value) = value
+            && let Err(reason) = check_endpoint(value)
+        {
+            return Err(Error::InvalidValue {
+                profile: profile.map(str::to_owned),
+                key: key.into(),
+                what: "endpoint URL",
+                value: value.to_owned(),
+                reason: reason.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An endpoint is `http(s)://host[:port][/path]`: what every AWS SDK accepts.
+fn check_endpoint(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("it must start with `https://` or `http://`, e.g. `https://sts.eu-west-1.amazonaws.com` or `http://127.0.0.1:5000`")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        return Err("it names no host after the scheme");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains a space or a control character");
+    }
+    Ok(())
+}
+
 /// Where STS is, as the SDK will resolve it: a service-specific override
 /// (`AWS_ENDPOINT_URL_STS`, `[services]`) wins over a global one (`AWS_ENDPOINT_URL`,
 /// `endpoint_url`), as in `aws_sdk_sts::config::Builder::from`.
@@ -373,6 +432,27 @@ mod tests {
             Some("User: arn:aws:iam::1:user/x is not authorized & 'denied'")
         );
         assert_eq!(xml_element("<html>502</html>", "Code"), None);
+    }
+
+    #[test]
+    fn endpoints_need_a_scheme_and_a_host() {
+        for good in [
+            "https://sts.amazonaws.com",
+            "http://127.0.0.1:5000",
+            "http://[::1]:80/x",
+        ] {
+            assert_eq!(check_endpoint(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "not a url",
+            "127.0.0.1:5000",
+            "http://",
+            "https://:443",
+            "ftp://x",
+            "http://a b",
+        ] {
+            assert!(check_endpoint(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

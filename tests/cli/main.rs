@@ -10,6 +10,7 @@ mod cache;
 mod crash;
 mod fuzz;
 mod handover;
+mod hardening;
 mod mfa;
 mod onboard;
 mod processes;

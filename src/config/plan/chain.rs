@@ -160,7 +160,12 @@ pub(super) fn walk_chain<'a>(
                 });
             }
             // A role profile may hold the keys it is assumed with.
-            (Some(source), None) if source == current => break static_keys(profile)?,
+            (Some(source), None) if source == current => {
+                break static_keys(profile).map_err(|err| match err {
+                    Error::NoCredentialSource { profile } => Error::SelfSource { profile },
+                    other => other,
+                })?;
+            }
             (Some(source), None) => current = source,
             (None, Some(source)) => break named_source(profile, source)?,
         }
