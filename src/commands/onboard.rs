@@ -143,6 +143,7 @@ fn publish_template(
         bucket_region,
         profile: profile.clone(),
         template,
+        endpoint_url_s3: ctx.endpoint_url_s3.clone(),
     };
     let published = crate::assume::runtime()?.block_on(publish::publish(&request, &credentials))?;
 

@@ -36,6 +36,8 @@ pub struct Request {
     /// The contractor profile whose credentials upload the template.
     pub profile: String,
     pub template: Template,
+    /// `AWS_ENDPOINT_URL_S3`, from the context.
+    pub endpoint_url_s3: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,9 +70,9 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
         .credentials_provider(credentials.to_sdk())
         .load()
         .await;
-    let override_url = std::env::var(crate::env_vars::AWS_ENDPOINT_URL_S3)
-        .ok()
-        .filter(|u| !u.is_empty())
+    let override_url = request
+        .endpoint_url_s3
+        .clone()
         .or_else(|| config.endpoint_url().map(str::to_owned));
     let endpoint = override_url
         .clone()
