@@ -5,7 +5,9 @@
 //! long way: parse, resolve, and let [`crate::assume`] use or refill the cache.
 
 use crate::assume;
-use crate::cache::{cached_plan, key, sessions::Store, store_plan};
+use crate::cache::key::Key;
+use crate::cache::sessions::{Kind, Store};
+use crate::cache::{cached_plan, key, store_plan};
 use crate::config::{ConfigFiles, Overrides, Plan, Profiles};
 use crate::context::Context;
 use crate::credentials::Session;
@@ -61,4 +63,67 @@ pub fn obtain(
         region: plan.region,
         credentials,
     })
+}
+
+/// The cached sessions that serve one plan, as its profile is configured now: a role session
+/// per hop, and the MFA session its first hop is assumed from. A session belongs to a chain, not
+/// to a profile name, so two profiles with the same chain share these.
+#[derive(Debug, Default)]
+pub struct Serving {
+    /// `None` when the keys cannot be known without credentials the environment lacks (a
+    /// `credential_source = Environment` profile with no `AWS_ACCESS_KEY_ID`).
+    pub role_sessions: Option<Vec<Key>>,
+    pub mfa_session: Option<Key>,
+}
+
+impl Serving {
+    pub fn of(plan: &Plan, ctx: &Context) -> Self {
+        Self {
+            role_sessions: key::chain(plan, ctx),
+            mfa_session: assume::first_hop_mfa_session_key(plan, ctx),
+        }
+    }
+
+    /// The kind of session `key` names, if it serves this plan.
+    pub fn kind_of(&self, key: &Key) -> Option<Kind> {
+        if self.mfa_session.as_ref() == Some(key) {
+            Some(Kind::MfaSession)
+        } else if self.role_sessions.iter().flatten().any(|k| k == key) {
+            Some(Kind::RoleSession)
+        } else {
+            None
+        }
+    }
+}
+
+/// A profile's plan as `env` would resolve it without flags, obtaining no credentials.
+pub fn plan_of(profiles: &Profiles, name: &str, ctx: &Context) -> Result<Plan, Error> {
+    Plan::resolve(profiles, name, &Overrides::default(), ctx)
+}
+
+/// For every cached session a profile as configured now would use, the profiles it serves
+/// (sorted). Profiles that do not resolve serve nothing. This resolves every profile, which is
+/// fine off the hot path (a 10,000-profile config takes tens of milliseconds).
+pub fn sessions_served(
+    profiles: &Profiles,
+    ctx: &Context,
+) -> std::collections::HashMap<Key, Vec<String>> {
+    let mut served: std::collections::HashMap<Key, Vec<String>> =
+        std::collections::HashMap::new();
+    for name in profiles.names() {
+        let Ok(plan) = plan_of(profiles, name, ctx) else {
+            continue;
+        };
+        let serving = Serving::of(&plan, ctx);
+        for key in serving
+            .role_sessions
+            .into_iter()
+            .flatten()
+            .chain(serving.mfa_session)
+        {
+            // `names()` is sorted, so each list is too.
+            served.entry(key).or_default().push(name.to_owned());
+        }
+    }
+    served
 }
