@@ -108,8 +108,7 @@ pub fn sessions_served(
     profiles: &Profiles,
     ctx: &Context,
 ) -> std::collections::HashMap<Key, Vec<String>> {
-    let mut served: std::collections::HashMap<Key, Vec<String>> =
-        std::collections::HashMap::new();
+    let mut served: std::collections::HashMap<Key, Vec<String>> = std::collections::HashMap::new();
     for name in profiles.names() {
         let Ok(plan) = plan_of(profiles, name, ctx) else {
             continue;
@@ -126,4 +125,58 @@ pub fn sessions_served(
         }
     }
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "[profile contractor]\nregion = eu-west-1\n\n\
+        [profile a]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nexternal_id = xx\nrole_session_name = ss\n\n\
+        [profile b]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nexternal_id = xx\nrole_session_name = ss\n\n\
+        [profile c]\nrole_arn = arn:aws:iam::222222222222:role/other\nsource_profile = b\nrole_session_name = ss\n\n\
+        [profile m]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = mm\n\n\
+        [profile n]\nrole_arn = arn:aws:iam::222222222222:role/other\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = nn\n\n\
+        [profile long]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nduration_seconds = 7200\nrole_session_name = ll\n\n\
+        [profile broken]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = nowhere\n";
+    const CREDENTIALS: &str =
+        "[contractor]\naws_access_key_id = AKIAEXAMPLE000000001\naws_secret_access_key = secret\n";
+
+    fn serving(profiles: &Profiles, name: &str) -> Serving {
+        let ctx = Context::default();
+        Serving::of(&plan_of(profiles, name, &ctx).unwrap(), &ctx)
+    }
+
+    #[test]
+    fn profiles_with_one_chain_share_its_sessions() {
+        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let served = sessions_served(&profiles, &Context::default());
+        let a = serving(&profiles, "a").role_sessions.unwrap();
+        let c = serving(&profiles, "c").role_sessions.unwrap();
+        assert_eq!(a.len(), 1);
+        // `c` goes through the same first hop as `a` and `b`.
+        assert_eq!(c[0], a[0]);
+        assert_eq!(served[&a[0]], ["a", "b", "c"]);
+        assert_eq!(served[&c[1]], ["c"]);
+        assert!(serving(&profiles, "a").mfa_session.is_none());
+    }
+
+    #[test]
+    fn an_mfa_session_serves_the_profiles_whose_first_hop_uses_it() {
+        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let served = sessions_served(&profiles, &Context::default());
+        let m = serving(&profiles, "m");
+        let key = m.mfa_session.clone().unwrap();
+        assert_eq!(serving(&profiles, "n").mfa_session, Some(key.clone()));
+        assert_eq!(m.kind_of(&key), Some(Kind::MfaSession));
+        assert_eq!(
+            m.kind_of(&m.role_sessions.clone().unwrap()[0]),
+            Some(Kind::RoleSession)
+        );
+        // A session over an hour cannot come from an MFA session: the code goes to AssumeRole.
+        assert!(serving(&profiles, "long").mfa_session.is_none());
+        assert_eq!(served[&key], ["m", "n"]);
+        // A profile that does not resolve serves nothing, and hides nothing from the others.
+        assert!(plan_of(&profiles, "broken", &Context::default()).is_err());
+    }
 }

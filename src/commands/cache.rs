@@ -41,9 +41,9 @@ pub fn run(command: CacheCommand, ctx: &Context) -> Result<ExitCode, Error> {
     }
 }
 
-fn no_cache_dir() -> Result<ExitCode, Error> {
+fn no_cache_dir() -> ExitCode {
     eprintln!("assume-role: there is no cache directory (set `ASSUME_ROLE_CACHE_DIR`)");
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 fn cache_error(store: &Store, source: std::io::Error) -> Error {
@@ -130,17 +130,20 @@ fn select<'a>(
 
 fn clear_all(ctx: &Context) -> Result<ExitCode, Error> {
     let Some(store) = Store::open(ctx) else {
-        return no_cache_dir();
+        return Ok(no_cache_dir());
     };
     let removed = store.clear_all().map_err(|e| cache_error(&store, e))?;
-    eprintln!("assume-role: removed {}", counted(removed, "cached session"));
+    eprintln!(
+        "assume-role: removed {}",
+        counted(removed, "cached session")
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn clear_profile(name: &str, ctx: &Context) -> Result<ExitCode, Error> {
     let selection = select(name, &load_profiles(ctx), ctx, "cleared")?;
     let Some(store) = Store::open(ctx) else {
-        return no_cache_dir();
+        return Ok(no_cache_dir());
     };
     let removed: Removed = store
         .remove_where(|key, entry| selection.kind_of(key, entry))
@@ -181,7 +184,7 @@ fn list(profile: Option<&str>, json: bool, ctx: &Context) -> Result<ExitCode, Er
         _ => None,
     };
     if store.is_none() {
-        return no_cache_dir();
+        return Ok(no_cache_dir());
     }
     let served: HashMap<Key, Vec<String>> = match &profiles {
         Some(Ok(profiles)) => sessions_served(profiles, ctx),
@@ -212,18 +215,18 @@ fn list(profile: Option<&str>, json: bool, ctx: &Context) -> Result<ExitCode, Er
             remaining_seconds: e.remaining(now).as_secs(),
         })
         .collect();
-    rows.sort_by(|a, b| {
-        (shown(a), a.remaining_seconds).cmp(&(shown(b), b.remaining_seconds))
-    });
+    rows.sort_by_key(|r| (shown(r), r.remaining_seconds));
     if json {
         let mut text = serde_json::to_string_pretty(&rows).expect("rows serialize");
         text.push('\n');
         return print(&text);
     }
+    // As wide as the longest list of profiles, so that the columns stay aligned.
+    let width = rows.iter().map(|r| shown(r).len()).fold(24, usize::max);
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{:<24} {:<13} {:<22} {:<10} ROLE / MFA DEVICE",
+        "{:<width$} {:<13} {:<22} {:<10} ROLE / MFA DEVICE",
         "PROFILE", "KIND", "EXPIRES", "LEFT"
     );
     for row in &rows {
@@ -237,7 +240,7 @@ fn list(profile: Option<&str>, json: bool, ctx: &Context) -> Result<ExitCode, Er
         let target = row.role_arn.or(row.mfa_serial).unwrap_or("-");
         let _ = writeln!(
             text,
-            "{:<24} {:<13} {:<22} {:<10} {target}",
+            "{:<width$} {:<13} {:<22} {:<10} {target}",
             shown(row),
             row.kind,
             row.expiration,
