@@ -544,6 +544,21 @@ fn check_min_valid(plan: &Plan, creds: &Credentials, wanted: Duration) -> Result
     Ok(())
 }
 
+/// The cache key of the MFA session the plan's first hop is assumed from, if it takes that
+/// route (`cache list|clear` use it to find every session that serves a profile).
+pub fn first_hop_mfa_session_key(plan: &Plan, ctx: &Context) -> Option<Key> {
+    let hop = plan.hops.first()?;
+    let mfa = hop.mfa.as_ref()?;
+    // Checked before `route`, which logs its choice of the direct route for such a hop: asking
+    // which sessions serve a profile chooses nothing.
+    if hop.duration.is_some_and(|d| d > CHAINED_MAX) {
+        return None;
+    }
+    (route(plan, 0, ctx) == Route::MfaSession)
+        .then(|| mfa_session_key(plan, mfa, ctx))
+        .flatten()
+}
+
 /// The cache key of the MFA session of the plan's long-term keys for `mfa`'s device.
 pub fn mfa_session_key(plan: &Plan, mfa: &Mfa, ctx: &Context) -> Option<Key> {
     let access_key_id = match &plan.base {

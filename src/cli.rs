@@ -241,15 +241,20 @@ pub enum ProfileCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
-    /// Show cached sessions: profile, role, kind, expiry and time left (never a secret).
+    /// Show cached sessions: the profiles each serves, role, kind, expiry and time left (never
+    /// a secret).
     List {
+        /// Only the sessions this profile uses: one per hop of its chain, and its MFA session,
+        /// whichever profile's run created them.
+        profile: Option<String>,
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
     },
-    /// Remove every cached session, or those of one profile.
+    /// Remove every cached session, or those that serve one profile.
     Clear {
-        /// Only the sessions this profile created.
+        /// Only the sessions this profile uses (one per hop of its chain, and its MFA session,
+        /// even when another profile with the same chain created them) and those it created.
         profile: Option<String>,
     },
 }

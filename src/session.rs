@@ -5,7 +5,9 @@
 //! long way: parse, resolve, and let [`crate::assume`] use or refill the cache.
 
 use crate::assume;
-use crate::cache::{cached_plan, key, sessions::Store, store_plan};
+use crate::cache::key::Key;
+use crate::cache::sessions::{Kind, Store};
+use crate::cache::{cached_plan, key, store_plan};
 use crate::config::{ConfigFiles, Overrides, Plan, Profiles};
 use crate::context::Context;
 use crate::credentials::Session;
@@ -61,4 +63,120 @@ pub fn obtain(
         region: plan.region,
         credentials,
     })
+}
+
+/// The cached sessions that serve one plan, as its profile is configured now: a role session
+/// per hop, and the MFA session its first hop is assumed from. A session belongs to a chain, not
+/// to a profile name, so two profiles with the same chain share these.
+#[derive(Debug, Default)]
+pub struct Serving {
+    /// `None` when the keys cannot be known without credentials the environment lacks (a
+    /// `credential_source = Environment` profile with no `AWS_ACCESS_KEY_ID`).
+    pub role_sessions: Option<Vec<Key>>,
+    pub mfa_session: Option<Key>,
+}
+
+impl Serving {
+    pub fn of(plan: &Plan, ctx: &Context) -> Self {
+        Self {
+            role_sessions: key::chain(plan, ctx),
+            mfa_session: assume::first_hop_mfa_session_key(plan, ctx),
+        }
+    }
+
+    /// The kind of session `key` names, if it serves this plan.
+    pub fn kind_of(&self, key: &Key) -> Option<Kind> {
+        if self.mfa_session.as_ref() == Some(key) {
+            Some(Kind::MfaSession)
+        } else if self.role_sessions.iter().flatten().any(|k| k == key) {
+            Some(Kind::RoleSession)
+        } else {
+            None
+        }
+    }
+}
+
+/// A profile's plan as `env` would resolve it without flags, obtaining no credentials.
+pub fn plan_of(profiles: &Profiles, name: &str, ctx: &Context) -> Result<Plan, Error> {
+    Plan::resolve(profiles, name, &Overrides::default(), ctx)
+}
+
+/// For every cached session a profile as configured now would use, the profiles it serves
+/// (sorted). Profiles that do not resolve serve nothing. This resolves every profile, which is
+/// fine off the hot path (a 10,000-profile config takes tens of milliseconds).
+pub fn sessions_served(
+    profiles: &Profiles,
+    ctx: &Context,
+) -> std::collections::HashMap<Key, Vec<String>> {
+    let mut served: std::collections::HashMap<Key, Vec<String>> = std::collections::HashMap::new();
+    for name in profiles.names() {
+        let Ok(plan) = plan_of(profiles, name, ctx) else {
+            continue;
+        };
+        let serving = Serving::of(&plan, ctx);
+        for key in serving
+            .role_sessions
+            .into_iter()
+            .flatten()
+            .chain(serving.mfa_session)
+        {
+            // `names()` is sorted, so each list is too.
+            served.entry(key).or_default().push(name.to_owned());
+        }
+    }
+    served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "[profile contractor]\nregion = eu-west-1\n\n\
+        [profile a]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nexternal_id = xx\nrole_session_name = ss\n\n\
+        [profile b]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nexternal_id = xx\nrole_session_name = ss\n\n\
+        [profile c]\nrole_arn = arn:aws:iam::222222222222:role/other\nsource_profile = b\nrole_session_name = ss\n\n\
+        [profile m]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = mm\n\n\
+        [profile n]\nrole_arn = arn:aws:iam::222222222222:role/other\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = nn\n\n\
+        [profile long]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nduration_seconds = 7200\nrole_session_name = ll\n\n\
+        [profile broken]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = nowhere\n";
+    const CREDENTIALS: &str =
+        "[contractor]\naws_access_key_id = AKIAEXAMPLE000000001\naws_secret_access_key = secret\n";
+
+    fn serving(profiles: &Profiles, name: &str) -> Serving {
+        let ctx = Context::default();
+        Serving::of(&plan_of(profiles, name, &ctx).unwrap(), &ctx)
+    }
+
+    #[test]
+    fn profiles_with_one_chain_share_its_sessions() {
+        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let served = sessions_served(&profiles, &Context::default());
+        let a = serving(&profiles, "a").role_sessions.unwrap();
+        let c = serving(&profiles, "c").role_sessions.unwrap();
+        assert_eq!(a.len(), 1);
+        // `c` goes through the same first hop as `a` and `b`.
+        assert_eq!(c[0], a[0]);
+        assert_eq!(served[&a[0]], ["a", "b", "c"]);
+        assert_eq!(served[&c[1]], ["c"]);
+        assert!(serving(&profiles, "a").mfa_session.is_none());
+    }
+
+    #[test]
+    fn an_mfa_session_serves_the_profiles_whose_first_hop_uses_it() {
+        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let served = sessions_served(&profiles, &Context::default());
+        let m = serving(&profiles, "m");
+        let key = m.mfa_session.clone().unwrap();
+        assert_eq!(serving(&profiles, "n").mfa_session, Some(key.clone()));
+        assert_eq!(m.kind_of(&key), Some(Kind::MfaSession));
+        assert_eq!(
+            m.kind_of(&m.role_sessions.clone().unwrap()[0]),
+            Some(Kind::RoleSession)
+        );
+        // A session over an hour cannot come from an MFA session: the code goes to AssumeRole.
+        assert!(serving(&profiles, "long").mfa_session.is_none());
+        assert_eq!(served[&key], ["m", "n"]);
+        // A profile that does not resolve serves nothing, and hides nothing from the others.
+        assert!(plan_of(&profiles, "broken", &Context::default()).is_err());
+    }
 }

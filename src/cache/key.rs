@@ -16,6 +16,13 @@ impl Key {
         &self.0
     }
 
+    /// The key a cache file is named by (its name without `.json`), or `None` for a name no key
+    /// could have: a stray or temporary file.
+    pub fn from_file_stem(stem: &str) -> Option<Self> {
+        (stem.len() == 64 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| Self(stem.to_owned()))
+    }
+
     fn hash(parts: &[&str]) -> Self {
         // A JSON array is an unambiguous encoding: no choice of values can collide two lists.
         let encoded = serde_json::to_vec(parts).expect("strings serialize");
@@ -155,5 +162,14 @@ mod tests {
     fn encoding_is_unambiguous() {
         assert_ne!(Key::hash(&["a|b", "c"]), Key::hash(&["a", "b|c"]));
         assert_eq!(Key::hash(&["x"]).as_str().len(), 64);
+    }
+
+    #[test]
+    fn file_stems_round_trip_and_strays_are_not_keys() {
+        let key = Key::hash(&["x"]);
+        assert_eq!(Key::from_file_stem(key.as_str()), Some(key));
+        assert_eq!(Key::from_file_stem(".tmp-abc"), None);
+        assert_eq!(Key::from_file_stem(&"A".repeat(64)), None);
+        assert_eq!(Key::from_file_stem("ab"), None);
     }
 }

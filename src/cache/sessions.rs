@@ -180,51 +180,90 @@ impl Store {
         )
     }
 
-    /// Every readable entry, with its file.
-    pub fn entries(&self) -> Vec<(PathBuf, Entry)> {
-        let Ok(dir) = std::fs::read_dir(self.root.join("sessions")) else {
-            return Vec::new();
-        };
-        let mut entries: Vec<(PathBuf, Entry)> = dir
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .filter_map(|p| super::read::<Entry>(&p).map(|e| (p, e)))
+    /// Every readable entry, with its key, in the order the creator's name and expiry give.
+    pub fn entries(&self) -> Vec<(Key, Entry)> {
+        let mut entries: Vec<(Key, Entry)> = self
+            .files()
+            .into_iter()
+            .filter_map(|(key, path)| super::read::<Entry>(&path).map(|e| (key, e)))
             .collect();
         entries.sort_by(|a, b| (&a.1.profile, a.1.expiration).cmp(&(&b.1.profile, b.1.expiration)));
         entries
     }
 
-    /// Removes the sessions of `profile`, or all sessions and derived files. Returns how many
-    /// sessions went.
-    pub fn clear(&self, profile: Option<&str>) -> std::io::Result<usize> {
-        let mut removed = 0;
-        let sessions = self.root.join("sessions");
-        if let Ok(dir) = std::fs::read_dir(&sessions) {
-            for path in dir.filter_map(Result::ok).map(|e| e.path()) {
-                let matches = match profile {
-                    None => true,
-                    Some(name) => super::read::<Entry>(&path).is_some_and(|e| e.profile == name),
-                };
-                if matches {
-                    std::fs::remove_file(&path)?;
-                    removed += 1;
-                }
+    /// The session files, with the keys they are named by; stray files are left out.
+    fn files(&self) -> Vec<(Key, PathBuf)> {
+        let Ok(dir) = std::fs::read_dir(self.root.join("sessions")) else {
+            return Vec::new();
+        };
+        dir.filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter_map(|p| {
+                let key = Key::from_file_stem(p.file_stem()?.to_str()?)?;
+                Some((key, p))
+            })
+            .collect()
+    }
+
+    /// Removes the sessions for which `select` names a kind, given the key and the entry (`None`
+    /// when the file is unreadable or corrupt, so that a broken entry can still be cleared by its
+    /// key). The kind is the one counted: the caller knows why a key was chosen.
+    pub fn remove_where(
+        &self,
+        mut select: impl FnMut(&Key, Option<&Entry>) -> Option<Kind>,
+    ) -> std::io::Result<Removed> {
+        let mut removed = Removed::default();
+        for (key, path) in self.files() {
+            let entry = super::read::<Entry>(&path);
+            let Some(kind) = select(&key, entry.as_ref()) else {
+                continue;
+            };
+            match std::fs::remove_file(&path) {
+                // Another `cache clear` got there first: gone either way.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                other => other?,
             }
-        }
-        if profile.is_none() {
-            // Locks stay: another run may hold one right now.
-            for derived in ["plans"] {
-                match std::fs::remove_dir_all(self.root.join(derived)) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
-            }
-            match std::fs::remove_file(self.root.join(super::LIST_INDEX)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
+            match kind {
+                Kind::RoleSession => removed.role_sessions += 1,
+                Kind::MfaSession => removed.mfa_sessions += 1,
             }
         }
         Ok(removed)
+    }
+
+    /// Removes every session and the files derived from the config. Returns how many sessions
+    /// went.
+    pub fn clear_all(&self) -> std::io::Result<usize> {
+        let mut removed = 0;
+        if let Ok(dir) = std::fs::read_dir(self.root.join("sessions")) {
+            for path in dir.filter_map(Result::ok).map(|e| e.path()) {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+        // Locks stay: another run may hold one right now.
+        match std::fs::remove_dir_all(self.root.join("plans")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        match std::fs::remove_file(self.root.join(super::LIST_INDEX)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        Ok(removed)
+    }
+}
+
+/// What [`Store::remove_where`] removed, by kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Removed {
+    pub role_sessions: usize,
+    pub mfa_sessions: usize,
+}
+
+impl Removed {
+    pub fn total(self) -> usize {
+        self.role_sessions + self.mfa_sessions
     }
 }

@@ -1,20 +1,29 @@
-//! `assume-role cache list|clear`: what is cached, never a secret.
+//! `assume-role cache list|clear`: what is cached, never a secret. A session belongs to a chain,
+//! not to the profile whose run created it: `PROFILE` here means every session that profile
+//! would use, whoever made it.
 
 use super::print;
-use crate::cache::sessions::Store;
+use crate::cache::key::Key;
+use crate::cache::sessions::{Entry, Kind, Removed, Store};
 use crate::cli::CacheCommand;
+use crate::config::{ConfigFiles, Profiles};
 use crate::context::Context;
 use crate::credentials::rfc3339;
 use crate::duration;
 use crate::error::Error;
+use crate::session::{Serving, plan_of, sessions_served};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 #[derive(Serialize)]
 struct Row<'a> {
+    /// The profile whose run created it (its name in the table only when no profile serves it).
     profile: &'a str,
+    /// The profiles, as configured now, that use it; empty when none does.
+    serves: Vec<String>,
     role_arn: Option<&'a str>,
     mfa_serial: Option<&'a str>,
     kind: &'a str,
@@ -23,35 +32,182 @@ struct Row<'a> {
 }
 
 pub fn run(command: CacheCommand, ctx: &Context) -> Result<ExitCode, Error> {
-    let Some(store) = Store::open(ctx) else {
-        eprintln!("assume-role: there is no cache directory (set `ASSUME_ROLE_CACHE_DIR`)");
-        return Ok(ExitCode::SUCCESS);
-    };
     match command {
-        CacheCommand::List { json } => list(&store, json),
-        CacheCommand::Clear { profile } => {
-            let removed = store
-                .clear(profile.as_deref())
-                .map_err(|source| Error::Cache {
-                    path: store.root().to_path_buf(),
-                    source,
-                })?;
-            let scope = profile
-                .map(|p| format!(" of profile `{p}`"))
-                .unwrap_or_default();
-            eprintln!("assume-role: removed {removed} cached session(s){scope}");
-            Ok(ExitCode::SUCCESS)
-        }
+        CacheCommand::List { profile, json } => list(profile.as_deref(), json, ctx),
+        CacheCommand::Clear { profile: None } => clear_all(ctx),
+        CacheCommand::Clear {
+            profile: Some(name),
+        } => clear_profile(&name, ctx),
     }
 }
 
-fn list(store: &Store, json: bool) -> Result<ExitCode, Error> {
+fn no_cache_dir() -> ExitCode {
+    eprintln!("assume-role: there is no cache directory (set `ASSUME_ROLE_CACHE_DIR`)");
+    ExitCode::SUCCESS
+}
+
+fn cache_error(store: &Store, source: std::io::Error) -> Error {
+    Error::Cache {
+        path: store.root().to_path_buf(),
+        source,
+    }
+}
+
+fn load_profiles(ctx: &Context) -> Result<Profiles, Error> {
+    Profiles::load_from(&ConfigFiles::locate(ctx))
+}
+
+/// A warning on stderr: what follows from `err`, then the error and its hints.
+fn warn(consequence: &str, err: &Error) {
+    let mut text = format!("assume-role: warning: {consequence}: {err}\n");
+    for hint in err.hints() {
+        let _ = writeln!(text, "  hint: {hint}");
+    }
+    eprint!("{text}");
+}
+
+/// The sessions `PROFILE` selects: those its chain uses as configured now, and those its runs
+/// created.
+struct Selection<'a> {
+    name: &'a str,
+    serving: Serving,
+}
+
+impl Selection<'_> {
+    /// Which kind of session `key` is for this profile, if it is one of its sessions.
+    fn kind_of(&self, key: &Key, entry: Option<&Entry>) -> Option<Kind> {
+        self.serving.kind_of(key).or_else(|| {
+            // Sessions made with flags such as `--duration` (or before the profile was edited)
+            // have keys that no plan resolved here gives: they are found by the name of the
+            // profile whose run created them.
+            entry.filter(|e| e.profile == self.name).map(|e| e.kind)
+        })
+    }
+}
+
+/// What `name` selects. A profile not in the config is an error (with "did you mean"); one whose
+/// chain cannot be followed, or a config that cannot be read, leaves only the sessions its runs
+/// created, with a warning saying why. `done` is what happens to them ("cleared", "listed").
+fn select<'a>(
+    name: &'a str,
+    profiles: &Result<Profiles, Error>,
+    ctx: &Context,
+    done: &str,
+) -> Result<Selection<'a>, Error> {
+    let fallback = format!("only the sessions created by runs of `{name}` are {done}");
+    let mut selection = Selection {
+        name,
+        serving: Serving::default(),
+    };
+    let profiles = match profiles {
+        Ok(profiles) => profiles,
+        Err(e) => {
+            warn(
+                &format!("could not read the AWS config files, so {fallback}"),
+                e,
+            );
+            return Ok(selection);
+        }
+    };
+    if profiles.get(name).is_none() {
+        return Err(profiles.unknown(name, None));
+    }
+    match plan_of(profiles, name, ctx) {
+        Ok(plan) => selection.serving = Serving::of(&plan, ctx),
+        Err(e) => warn(
+            &format!("cannot follow the chain of profile `{name}`, so {fallback}"),
+            &e,
+        ),
+    }
+    if selection.serving.role_sessions.is_none() {
+        // Only a `credential_source = Environment` base has no identity without credentials.
+        eprintln!(
+            "assume-role: warning: the sessions of profile `{name}` are named after the access key in `AWS_ACCESS_KEY_ID` (its `credential_source = Environment`), which is not set, so {fallback}\n  hint: set `AWS_ACCESS_KEY_ID` as it was when the sessions were made"
+        );
+    }
+    Ok(selection)
+}
+
+fn clear_all(ctx: &Context) -> Result<ExitCode, Error> {
+    let Some(store) = Store::open(ctx) else {
+        return Ok(no_cache_dir());
+    };
+    let removed = store.clear_all().map_err(|e| cache_error(&store, e))?;
+    eprintln!(
+        "assume-role: removed {}",
+        counted(removed, "cached session")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn clear_profile(name: &str, ctx: &Context) -> Result<ExitCode, Error> {
+    let selection = select(name, &load_profiles(ctx), ctx, "cleared")?;
+    let Some(store) = Store::open(ctx) else {
+        return Ok(no_cache_dir());
+    };
+    let removed: Removed = store
+        .remove_where(|key, entry| selection.kind_of(key, entry))
+        .map_err(|e| cache_error(&store, e))?;
+    if removed.total() == 0 {
+        eprintln!("assume-role: no cached session serves profile `{name}`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let kinds: Vec<String> = [
+        (removed.role_sessions, Kind::RoleSession),
+        (removed.mfa_sessions, Kind::MfaSession),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, kind)| counted(n, kind.as_str()))
+    .collect();
+    eprintln!(
+        "assume-role: removed {} serving profile `{name}`: {}",
+        counted(removed.total(), "cached session"),
+        kinds.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `1 role session`, `2 role sessions`.
+fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+fn list(profile: Option<&str>, json: bool, ctx: &Context) -> Result<ExitCode, Error> {
+    let store = Store::open(ctx);
+    let entries = store.as_ref().map(Store::entries).unwrap_or_default();
+    // Reading the config only to label an empty list would be wasted; a named profile is
+    // checked whatever the cache holds.
+    let profiles = (profile.is_some() || !entries.is_empty()).then(|| load_profiles(ctx));
+    let selection = match (profile, &profiles) {
+        (Some(name), Some(profiles)) => Some(select(name, profiles, ctx, "listed")?),
+        _ => None,
+    };
+    if store.is_none() {
+        return Ok(no_cache_dir());
+    }
+    let served: HashMap<Key, Vec<String>> = match &profiles {
+        Some(Ok(profiles)) => sessions_served(profiles, ctx),
+        Some(Err(e)) if selection.is_none() => {
+            warn(
+                "could not read the AWS config files, so each session is shown with the profile that created it",
+                e,
+            );
+            HashMap::new()
+        }
+        _ => HashMap::new(),
+    };
     let now = SystemTime::now();
-    let entries = store.entries();
-    let rows: Vec<Row> = entries
+    let mut rows: Vec<Row> = entries
         .iter()
-        .map(|(_, e)| Row {
+        .filter(|(key, e)| {
+            selection
+                .as_ref()
+                .is_none_or(|s| s.kind_of(key, Some(e)).is_some())
+        })
+        .map(|(key, e)| Row {
             profile: &e.profile,
+            serves: served.get(key).cloned().unwrap_or_default(),
             role_arn: e.role_arn.as_deref(),
             mfa_serial: e.mfa_serial.as_deref(),
             kind: e.kind.as_str(),
@@ -59,15 +215,18 @@ fn list(store: &Store, json: bool) -> Result<ExitCode, Error> {
             remaining_seconds: e.remaining(now).as_secs(),
         })
         .collect();
+    rows.sort_by_key(|r| (shown(r), r.remaining_seconds));
     if json {
         let mut text = serde_json::to_string_pretty(&rows).expect("rows serialize");
         text.push('\n');
         return print(&text);
     }
+    // As wide as the longest list of profiles, so that the columns stay aligned.
+    let width = rows.iter().map(|r| shown(r).len()).fold(24, usize::max);
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{:<24} {:<13} {:<22} {:<10} ROLE / MFA DEVICE",
+        "{:<width$} {:<13} {:<22} {:<10} ROLE / MFA DEVICE",
         "PROFILE", "KIND", "EXPIRES", "LEFT"
     );
     for row in &rows {
@@ -81,9 +240,28 @@ fn list(store: &Store, json: bool) -> Result<ExitCode, Error> {
         let target = row.role_arn.or(row.mfa_serial).unwrap_or("-");
         let _ = writeln!(
             text,
-            "{:<24} {:<13} {:<22} {:<10} {target}",
-            row.profile, row.kind, row.expiration, left
+            "{:<width$} {:<13} {:<22} {:<10} {target}",
+            shown(row),
+            row.kind,
+            row.expiration,
+            left
         );
     }
-    print(&text)
+    let printed = print(&text);
+    if rows.iter().any(|r| r.serves.is_empty()) {
+        // A note for people, so on stderr: the table on stdout keeps its shape.
+        eprintln!(
+            "assume-role: `*`: no profile as configured now uses this session (it was made with flags such as `--duration`, or before its profile changed); the name is the profile whose run made it"
+        );
+    }
+    printed
+}
+
+/// The table's PROFILE column: the profiles a session serves, or its creator marked `*`.
+fn shown(row: &Row) -> String {
+    if row.serves.is_empty() {
+        format!("{}*", row.profile)
+    } else {
+        row.serves.join(",")
+    }
 }

@@ -331,3 +331,185 @@ fn a_cache_others_can_write_to_is_not_used() {
     assert_eq!(count_assume_roles("cache-open"), 2);
     assert!(!root.join("sessions").exists());
 }
+
+/// Two names for one chain: the same role, external ID and session name from the same keys.
+fn shared_chain(env: &TestEnv, names: &[&str], session_name: &str) {
+    for name in names {
+        env.append_config(&format!(
+            "\n[profile {name}]\nrole_arn = {}\nsource_profile = contractor\nexternal_id = x1\nrole_session_name = {session_name}\n",
+            moto().client_role_arn
+        ));
+    }
+}
+
+fn list_json(env: &TestEnv, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["cache", "list", "--json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&env.run(&args).ok()).unwrap()
+}
+
+#[test]
+fn a_session_belongs_to_every_profile_with_its_chain() {
+    let env = TestEnv::with_moto();
+    shared_chain(&env, &["shared-first", "shared-other"], "cache-shared");
+    cache_profile(&env, "cache-unrelated", "");
+    let first = env_json(&env, "shared-first", &[]);
+    env_json(&env, "cache-unrelated", &[]);
+    let other = env_json(&env, "shared-other", &[]);
+    assert_eq!(other["AWS_ACCESS_KEY_ID"], first["AWS_ACCESS_KEY_ID"]);
+    assert_eq!(count_assume_roles("cache-shared"), 1);
+
+    // Listed under the name that did not create it, with every profile it serves.
+    let run = env.run(&["cache", "list", "shared-other"]);
+    let table = run.ok();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(lines[0].starts_with("PROFILE "), "{table}");
+    assert!(
+        lines[1].starts_with("shared-first,shared-other ") && lines[1].contains("role session"),
+        "{table}"
+    );
+    assert!(
+        !table.contains(&first["AWS_SECRET_ACCESS_KEY"])
+            && !table.contains(&first["AWS_SESSION_TOKEN"])
+    );
+    let rows = list_json(&env, &["shared-other"]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["profile"], "shared-first");
+    assert_eq!(
+        rows[0]["serves"],
+        serde_json::json!(["shared-first", "shared-other"])
+    );
+    let all = list_json(&env, &[]);
+    assert_eq!(all.len(), 2);
+    assert!(
+        all.iter()
+            .any(|r| r["serves"] == serde_json::json!(["cache-unrelated"]))
+    );
+
+    // Cleared through the other name; the unrelated session stays.
+    let run = env.run(&["cache", "clear", "shared-other"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("removed 1 cached session serving profile `shared-other`: 1 role session"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(list_json(&env, &[]).len(), 1);
+    env_json(&env, "shared-first", &[]);
+    assert_eq!(count_assume_roles("cache-shared"), 2);
+}
+
+#[test]
+fn sessions_made_with_flags_are_found_by_the_profile_that_made_them() {
+    let env = TestEnv::with_moto();
+    shared_chain(&env, &["flags-first", "flags-other"], "cache-flags");
+    env_json(&env, "flags-first", &[]);
+    env_json(&env, "flags-first", &["--duration", "2h"]);
+    let run = env.run(&["cache", "list"]);
+    let table = run.ok();
+    assert!(
+        table.lines().any(|l| l.starts_with("flags-first* ")),
+        "{table}"
+    );
+    assert!(run.stderr().contains("`--duration`"), "{}", run.stderr());
+    let rows = list_json(&env, &[]);
+    let made_with_flags: Vec<_> = rows
+        .iter()
+        .filter(|r| r["serves"] == serde_json::json!([]))
+        .collect();
+    assert_eq!(made_with_flags.len(), 1, "{rows:#?}");
+    assert_eq!(made_with_flags[0]["profile"], "flags-first");
+    // The other name shares the chain, not the flags.
+    assert_eq!(list_json(&env, &["flags-other"]).len(), 1);
+    let run = env.run(&["cache", "clear", "flags-first"]);
+    assert!(
+        run.stderr()
+            .contains("removed 2 cached sessions serving profile `flags-first`: 2 role sessions"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(env.run(&["cache", "list", "--json"]).ok().trim(), "[]");
+}
+
+#[test]
+fn cache_of_an_unknown_profile_is_an_error_with_a_suggestion() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-known", "");
+    env_json(&env, "cache-known", &[]);
+    for command in ["clear", "list"] {
+        let run = env.run(&["cache", command, "cache-knwon"]);
+        assert_eq!(run.code(), Some(3), "{}", run.stderr());
+        assert_eq!(run.stdout(), "");
+        assert!(
+            run.stderr().contains("profile `cache-knwon` is not in")
+                && run.stderr().contains("did you mean `cache-known`?"),
+            "{}",
+            run.stderr()
+        );
+    }
+    assert_eq!(list_json(&env, &[]).len(), 1);
+}
+
+#[test]
+fn a_broken_chain_still_clears_what_its_profile_made() {
+    let env = TestEnv::with_moto();
+    cache_profile(&env, "cache-broken", "");
+    env_json(&env, "cache-broken", &[]);
+    let config = std::fs::read_to_string(env.config_path()).unwrap().replace(
+        "source_profile = contractor\nexternal_id = x1\nrole_session_name = cache-broken",
+        "source_profile = contracter\nexternal_id = x1\nrole_session_name = cache-broken",
+    );
+    env.write_config(&config);
+    let run = env.run(&["cache", "clear", "cache-broken"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("warning: cannot follow the chain of profile `cache-broken`, so only the sessions created by runs of `cache-broken` are cleared")
+            && stderr.contains("`contracter`")
+            && stderr.contains("removed 1 cached session serving profile `cache-broken`"),
+        "{stderr}"
+    );
+    assert_eq!(env.run(&["cache", "list", "--json"]).ok().trim(), "[]");
+}
+
+#[test]
+fn clearing_a_profile_removes_the_mfa_session_it_uses() {
+    let fx = support::moto_checks_off();
+    let env = TestEnv::with_fixture(fx);
+    let serial = "arn:aws:iam::111111111111:mfa/cache-clear-test";
+    for (name, role) in [
+        ("mfa-clear-one", &fx.client_role_arn),
+        ("mfa-clear-two", &fx.second_role_arn),
+    ] {
+        env.append_config(&format!(
+            "\n[profile {name}]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nrole_session_name = {name}\n"
+        ));
+    }
+    env_json(&env, "mfa-clear-one", &["--mfa-token", "314159"]);
+    let rows = list_json(&env, &[]);
+    let mfa: Vec<_> = rows.iter().filter(|r| r["kind"] == "MFA session").collect();
+    assert_eq!(mfa.len(), 1, "{rows:#?}");
+    assert_eq!(mfa[0]["mfa_serial"], serial);
+    assert_eq!(
+        mfa[0]["serves"],
+        serde_json::json!(["mfa-clear-one", "mfa-clear-two"])
+    );
+    // `mfa-clear-two` never ran, yet the MFA session made for `mfa-clear-one` is one of its.
+    assert_eq!(list_json(&env, &["mfa-clear-two"]).len(), 1);
+    let run = env.run(&["cache", "clear", "mfa-clear-two"]);
+    assert!(
+        run.stderr()
+            .contains("removed 1 cached session serving profile `mfa-clear-two`: 1 MFA session"),
+        "{}",
+        run.stderr()
+    );
+    let rows = list_json(&env, &[]);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0]["kind"], "role session");
+    assert_eq!(rows[0]["serves"], serde_json::json!(["mfa-clear-one"]));
+    // Without the MFA session, a new role needs a code again.
+    let run = env.run(&["env", "mfa-clear-two", "--format", "json"]);
+    assert_eq!(run.code(), Some(4), "{}", run.stderr());
+}
