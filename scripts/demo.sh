@@ -67,7 +67,8 @@ py="$venv/bin/python"
 if [ -n "${ASSUME_ROLE_BIN:-}" ]; then
     binary="$(cd "$(dirname "$ASSUME_ROLE_BIN")" && pwd)/$(basename "$ASSUME_ROLE_BIN")"
 else
-    cargo build --locked --quiet
+    # A first build takes a minute or two: cargo shows its progress on stderr.
+    cargo build --locked
     target_dir="$(cargo metadata --format-version 1 --no-deps |
         "$py" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
     binary="$target_dir/debug/assume-role"

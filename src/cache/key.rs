@@ -49,17 +49,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The AWS partition of a region: credentials are valid across the regions of one partition.
 pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
-    }
+    crate::rules::partition_of_region(region).name
 }
 
 /// Which STS answers: credentials from an emulator must never be served for the real thing.
@@ -156,6 +146,7 @@ mod tests {
         assert_eq!(partition("eu-west-1"), "aws");
         assert_eq!(partition("cn-north-1"), "aws-cn");
         assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition("eusc-de-east-1"), "aws-eusc");
     }
 
     #[test]
