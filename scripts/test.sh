@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The one command that runs the whole test suite: formatting, lints, unit and
 # integration tests. Works from any directory on a machine that has the Rust
-# toolchain and python3; everything else (moto, boto3, AWS CLI v1) is installed
-# into a local virtualenv by scripts/venv.sh.
+# toolchain and python3; moto, boto3 and the AWS CLI v1 are installed into a
+# local virtualenv by scripts/venv.sh. The tests also run the shells that read
+# what `env` prints (sh, bash, dash, zsh, fish): one that is missing is skipped
+# with a note, except under CI=true, where it fails (.ci/run installs them).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -54,7 +54,7 @@ fn cache_files_are_private_and_hold_no_long_term_secret() {
     cache_profile(&env, "cache-private", "");
     env_json(&env, "cache-private", &[]);
     env.run(&["list"]).ok();
-    let root = env.dir.path().join("xdg/cache/assume-role");
+    let root = env.cache_dir();
     let mut files = 0;
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
@@ -105,7 +105,7 @@ fn a_corrupt_entry_is_ignored_and_replaced() {
     let env = TestEnv::with_moto();
     cache_profile(&env, "cache-corrupt", "");
     env_json(&env, "cache-corrupt", &[]);
-    let sessions = env.dir.path().join("xdg/cache/assume-role/sessions");
+    let sessions = env.cache_dir().join("sessions");
     for entry in std::fs::read_dir(&sessions).unwrap() {
         std::fs::write(entry.unwrap().path(), "{\"version\": 1, \"kind\": tru").unwrap();
     }
@@ -222,7 +222,7 @@ fn a_run_killed_while_holding_a_lock_blocks_nothing() {
     let env = TestEnv::with_moto();
     cache_profile(&env, "cache-killed", "");
     env_json(&env, "cache-killed", &[]);
-    let locks = env.dir.path().join("xdg/cache/assume-role/locks");
+    let locks = env.cache_dir().join("locks");
     // Another process takes every lock (flock, as std's File::lock does), then dies by SIGKILL
     // after a moment; a run in between waits for it, and then proceeds.
     let holder = "import fcntl, glob, os, sys, time\nfs = [open(p, 'w') for p in glob.glob(sys.argv[1] + '/*.lock')]\n[fcntl.flock(f, fcntl.LOCK_EX) for f in fs]\nprint(len(fs), flush=True)\ntime.sleep(1.5)\nos.kill(os.getpid(), 9)\n";
@@ -317,7 +317,7 @@ fn a_cache_others_can_write_to_is_not_used() {
     use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::with_moto();
     cache_profile(&env, "cache-open", "");
-    let root = env.dir.path().join("xdg/cache/assume-role");
+    let root = env.cache_dir();
     std::fs::create_dir_all(&root).unwrap();
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
     env_json(&env, "cache-open", &[]);

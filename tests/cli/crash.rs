@@ -1,10 +1,11 @@
 //! Runs killed at any moment, a cache full of garbage, and an STS that is down or silent: none
 //! of them may block, poison or stall a later run.
 
-use super::fuzz::{Rng, closed_port, run_bounded};
+use super::fuzz::{Rng, closed_port};
 use super::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use support::run_bounded;
 
 /// A moto env whose cache is in a directory of its own, named explicitly.
 fn env_with_own_cache() -> (TestEnv, PathBuf) {

@@ -10,7 +10,7 @@
 use super::support::{self, Fixture, Keys, TestEnv};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -426,29 +426,6 @@ impl Failure {
     }
 }
 
-/// Runs a command with a time limit; `None` if it had to be killed.
-pub(super) fn run_bounded(mut cmd: Command, limit: Duration) -> Option<Output> {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    if let Ok(output) = rx.recv_timeout(limit) {
-        return Some(output.expect("wait"));
-    }
-    // The harness starts every run in its own session, so its pid is its process group.
-    // SAFETY: plain syscall on a process group we started.
-    unsafe {
-        libc::kill(-i32::try_from(id).unwrap(), libc::SIGKILL);
-    }
-    None
-}
-
 fn check(case: &Case, args: &[&str], output: Option<Output>) -> Option<Failure> {
     let failure = |class, exit: String, stderr: &str| Failure {
         seed: case.seed,
@@ -565,7 +542,8 @@ fn mutated_config_and_credentials_never_panic_hang_fail_silently_or_leak() {
                         vec!["credential-process", case.profile.as_str()],
                     ] {
                         runs.fetch_add(1, Ordering::SeqCst);
-                        let output = run_bounded(env.bin(&args), RUN_LIMIT);
+                        // Unchecked by the harness: `check` below holds the run to the fuzz test's own rules.
+                        let output = support::run_bounded_unchecked(env.bin(&args), RUN_LIMIT);
                         if let Some(failure) = check(&case, &args, output) {
                             if let Some(dir) = &repro_dir
                                 && saved.lock().unwrap().insert(failure.kind())

@@ -18,6 +18,7 @@ mod profile_add;
 mod profiles;
 mod secrets;
 mod sts;
+mod transcripts;
 
 use std::collections::BTreeMap;
 use support::{TestEnv, moto, parse_env0, recorded_assume_roles, venv_bin};

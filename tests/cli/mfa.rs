@@ -88,7 +88,7 @@ fn the_mfa_prompt_goes_to_the_terminal_not_stdout() {
         seen.extend_from_slice(&buf[..n]);
     }
     terminal.write_all(b"975310\n").unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = env.wait_checked(child);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

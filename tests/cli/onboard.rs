@@ -226,7 +226,7 @@ fn cfn_lint_accepts_the_templates() {
         std::fs::write(&path, &yaml).unwrap();
         let mut lint = env.command(venv_bin("cfn-lint"));
         lint.arg(&path);
-        let out = support::run_with_timeout(lint);
+        let out = env.run_command(lint);
         // cfn-lint's exit code is a bit set: 2 means errors, 4 warnings, 8 informational, and
         // anything else (1, 32: a crash or bad usage) is no verdict at all.
         let code = out.code().unwrap();
@@ -306,7 +306,7 @@ fn publish_uploads_the_template_and_prints_the_launch_link() {
         "import sys, boto3; s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3]); sys.stdout.write(s3.get_object(Bucket=sys.argv[4], Key=sys.argv[5])['Body'].read().decode())",
         &fx.endpoint, &fx.contractor.access_key_id, &fx.contractor.secret_access_key, &fx.contractor_bucket, "assume-role/acme-access.yaml",
     ]);
-    let template = support::run_with_timeout(fetch).ok();
+    let template = env.run_command(fetch).ok();
     assert!(
         template.contains("AWS::IAM::Role") && template.contains("aws:MultiFactorAuthPresent"),
         "{template}"

@@ -39,7 +39,10 @@ fn assert_no_dump(text: &str) {
 /// The processes whose command line mentions `marker`.
 #[cfg(unix)]
 fn processes_with(marker: &Path) -> String {
-    let out = std::process::Command::new("pgrep")
+    let Some(pgrep) = support::require_tool("pgrep") else {
+        return String::new();
+    };
+    let out = std::process::Command::new(pgrep)
         .arg("-fl")
         .arg(marker)
         .output()
@@ -313,7 +316,7 @@ fn the_prompt_asks_again_on_a_malformed_code_and_takes_spaces() {
     terminal.write_all(b"abc\n").unwrap();
     screen.expect("that is not a 6-digit code; try again (2 tries left)");
     terminal.write_all(b"864 209\n").unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = env.wait_checked(child);
     assert!(
         output.status.success(),
         "{}",
@@ -343,7 +346,7 @@ fn the_prompt_gives_up_after_three_malformed_codes() {
     terminal.write_all(b"12345\n").unwrap();
     screen.expect("(1 try left)");
     terminal.write_all(b"1234567\n").unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = env.wait_checked(child);
     assert_eq!(output.status.code(), Some(4));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -372,7 +375,7 @@ fn an_mfa_process_can_ask_on_the_terminal() {
     let mut screen = Screen::new(&terminal);
     screen.expect("unlock: ");
     terminal.write_all(b"246 802\n").unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = env.wait_checked(child);
     assert!(
         output.status.success(),
         "{}",

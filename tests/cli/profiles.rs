@@ -73,10 +73,7 @@ fn with_no_aws_files_at_all_commands_explain_instead_of_crashing() {
 fn list_keeps_a_private_index_that_follows_every_edit() {
     let env = TestEnv::with_moto();
     let first = env.run(&["list"]).ok();
-    let index = env
-        .dir
-        .path()
-        .join("xdg/cache/assume-role/profiles-list.json");
+    let index = env.cache_dir().join("profiles-list.json");
     assert!(index.exists());
     #[cfg(unix)]
     {

@@ -61,3 +61,58 @@ fn no_secret_reaches_stderr_on_failures_either() {
         }
     }
 }
+
+/// The harness's own check (every run's stderr, `support::leaks`) catches what it should, and
+/// its report never quotes the secret it found.
+#[cfg(unix)]
+#[test]
+fn the_harness_fails_a_run_that_leaks_and_masks_the_secret_in_its_report() {
+    let secret = "hArNeSsSeCrEt0123456789abcdefghijklmnopq";
+    let key = "AKIAHARNESSTEST00001";
+    let report = |script: &str| {
+        let mut env = TestEnv::new();
+        env.set("AWS_SECRET_ACCESS_KEY", secret)
+            .set("AWS_ACCESS_KEY_ID", key);
+        let mut cmd = env.command("sh");
+        cmd.args(["-c", script]);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            env.run_command(cmd);
+        }));
+        let payload = caught.expect_err("the harness let a leak through");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    };
+    // The whole secret, a slice of it, and a key ID: each fails the run.
+    for (script, kind) in [
+        (
+            "echo \"oops: $AWS_SECRET_ACCESS_KEY\" >&2",
+            "`AWS_SECRET_ACCESS_KEY` in the run's environment",
+        ),
+        (
+            "echo \"cut: ${AWS_SECRET_ACCESS_KEY#?????}\" >&2",
+            "`AWS_SECRET_ACCESS_KEY` in the run's environment",
+        ),
+        (
+            "echo \"key $AWS_ACCESS_KEY_ID\" >&2",
+            "`AWS_ACCESS_KEY_ID` in the run's environment",
+        ),
+    ] {
+        let report = report(script);
+        assert!(report.contains(kind), "{report}");
+        assert!(
+            !report.contains(&secret[..20])
+                && !report.contains(&secret[20..])
+                && !report.contains(key),
+            "{report}"
+        );
+    }
+    // A key ID nobody told the harness about is caught by its shape; a masked one passes.
+    let report = report("echo 'ASIAUNKNOWNTOHARNESS' >&2");
+    assert!(report.contains("an access key ID, unmasked"), "{report}");
+    let env = TestEnv::new();
+    let mut cmd = env.command("sh");
+    cmd.args(["-c", "echo 'AKIA************0001' >&2"]);
+    env.run_command(cmd);
+}

@@ -69,7 +69,7 @@ fn a_two_hop_chain_works() {
         "--output",
         "text",
     ]);
-    let out = support::run_with_timeout(cmd);
+    let out = env.run_command(cmd);
     assert_eq!(
         out.ok().trim(),
         "arn:aws:sts::222222222222:assumed-role/client-second/tester"

@@ -4,12 +4,14 @@
 
 #![allow(dead_code)]
 
+pub mod leaks;
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_assume-role");
@@ -68,19 +70,30 @@ pub fn venv_bin(name: &str) -> PathBuf {
         .join(name)
 }
 
+static MOTO: OnceLock<Moto> = OnceLock::new();
+static MOTO_CHECKS_OFF: OnceLock<Moto> = OnceLock::new();
+
 /// The shared moto with signature and policy checks on, started on first use.
 pub fn moto() -> &'static Fixture {
-    static MOTO: OnceLock<Moto> = OnceLock::new();
     &MOTO.get_or_init(|| start_fixture(&[])).fixture
 }
 
 /// A second moto with checks off, for MFA sessions: moto's `GetSessionToken` returns fixed
 /// keys that its own checks reject.
 pub fn moto_checks_off() -> &'static Fixture {
-    static MOTO: OnceLock<Moto> = OnceLock::new();
-    &MOTO
+    &MOTO_CHECKS_OFF
         .get_or_init(|| start_fixture(&["--checks-off"]))
         .fixture
+}
+
+/// The fixtures started so far. Never starts one: a test that did not need moto must not pay
+/// for it just to have its stderr checked.
+fn started_fixtures() -> Vec<&'static Fixture> {
+    [MOTO.get(), MOTO_CHECKS_OFF.get()]
+        .into_iter()
+        .flatten()
+        .map(|m| &m.fixture)
+        .collect()
 }
 
 fn start_fixture(args: &[&str]) -> Moto {
@@ -143,6 +156,11 @@ pub fn recorded_assume_roles(session_name: &str) -> Vec<Recorded> {
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub vars: BTreeMap<String, String>,
+    /// Values a test has the binary print to stderr on purpose (see [`TestEnv::allow_on_stderr`]).
+    allowed: Vec<String>,
+    /// Credentials earlier runs handed over: a later run of the same env must not show them on
+    /// stderr either (a cached session is the usual way one comes back).
+    seen: Mutex<Vec<leaks::Known>>,
 }
 
 impl TestEnv {
@@ -150,6 +168,7 @@ impl TestEnv {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let home = root.join("home");
+        // No `cache` here: the binary creates its cache directory itself, private.
         for sub in [
             "home/.aws",
             "xdg/cache",
@@ -169,6 +188,9 @@ impl TestEnv {
         vars.insert("XDG_CONFIG_HOME".into(), path(root.join("xdg/config")));
         vars.insert("XDG_DATA_HOME".into(), path(root.join("xdg/data")));
         vars.insert("XDG_STATE_HOME".into(), path(root.join("xdg/state")));
+        // Named explicitly: `dirs::cache_dir` ignores `XDG_CACHE_HOME` on macOS and Windows,
+        // where the cache would otherwise land in the developer's own.
+        vars.insert("ASSUME_ROLE_CACHE_DIR".into(), path(root.join("cache")));
         vars.insert("AWS_CONFIG_FILE".into(), path(home.join(".aws/config")));
         vars.insert(
             "AWS_SHARED_CREDENTIALS_FILE".into(),
@@ -176,7 +198,12 @@ impl TestEnv {
         );
         // Belt and braces: nothing in a test may reach instance metadata.
         vars.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
-        Self { dir, vars }
+        Self {
+            dir,
+            vars,
+            allowed: Vec::new(),
+            seen: Mutex::default(),
+        }
     }
 
     /// A test env whose STS is moto (through the recording proxy), with the contractor's keys
@@ -203,6 +230,18 @@ impl TestEnv {
 
     pub fn work_dir(&self) -> PathBuf {
         self.dir.path().join("work")
+    }
+
+    /// The binary's cache directory (`ASSUME_ROLE_CACHE_DIR`), wherever the test set it.
+    pub fn cache_dir(&self) -> PathBuf {
+        PathBuf::from(&self.vars["ASSUME_ROLE_CACHE_DIR"])
+    }
+
+    /// Lets `value` appear on the stderr of this env's runs, for a test that has the binary
+    /// print it on purpose (say why at the call site). Everything else is still checked.
+    pub fn allow_on_stderr(&mut self, value: &str) -> &mut Self {
+        self.allowed.push(value.to_owned());
+        self
     }
 
     pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
@@ -252,8 +291,55 @@ impl TestEnv {
     }
 
     /// Runs the binary; a run may take at most 30 s, so a hang fails instead of stalling CI.
+    /// Its stderr is checked for secrets (see [`leaks`]).
+    #[track_caller]
     pub fn run(&self, args: &[&str]) -> Run {
-        run_with_timeout(self.bin(args))
+        self.run_command(self.bin(args))
+    }
+
+    /// Runs any command in this env (a shell that runs the binary, say) as [`TestEnv::run`]
+    /// does, with this env's allowances and the credentials its earlier runs handed over.
+    #[track_caller]
+    pub fn run_command(&self, cmd: Command) -> Run {
+        let (run, vars) = spawn_with_timeout(cmd);
+        let mut known = leaks::known(&started_fixtures(), &vars, &run.stdout());
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let new = leaks::in_stdout(&run.stdout());
+        known.extend(seen.iter().cloned());
+        seen.extend(new);
+        drop(seen);
+        leaks::assert_none_on_stderr(&known, &self.allowed, &run.stderr(), &run.what);
+        run
+    }
+
+    /// Waits for a child the test spawned itself (on a pseudo-terminal, say) and checks its
+    /// stderr as [`TestEnv::run`] would.
+    #[track_caller]
+    pub fn wait_checked(&self, child: std::process::Child) -> Output {
+        let output = child.wait_with_output().expect("wait");
+        self.check_stderr(
+            &String::from_utf8_lossy(&output.stdout),
+            &String::from_utf8_lossy(&output.stderr),
+        );
+        output
+    }
+
+    /// Checks a run the harness did not spawn (on a pseudo-terminal, say) as
+    /// [`TestEnv::run`] checks its own.
+    #[track_caller]
+    pub fn check_stderr(&self, stdout: &str, stderr: &str) {
+        let mut known = leaks::known(&started_fixtures(), &self.vars, stdout);
+        known.extend(
+            self.seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .cloned(),
+        );
+        leaks::assert_none_on_stderr(&known, &self.allowed, stderr, "a run on a terminal");
     }
 }
 
@@ -336,6 +422,8 @@ fn detach(_cmd: &mut Command) {}
 pub struct Run {
     pub output: Output,
     pub elapsed: Duration,
+    /// The program and its arguments, secrets masked, for reports.
+    pub what: String,
 }
 
 impl Run {
@@ -362,8 +450,33 @@ impl Run {
     }
 }
 
-pub fn run_with_timeout(mut cmd: Command) -> Run {
-    let start = Instant::now();
+/// Runs `cmd` for at most 30 s, so a hang fails instead of stalling CI, and checks its stderr
+/// for secrets (see [`leaks`]). Prefer [`TestEnv::run_command`], which also knows what the
+/// env's earlier runs handed over.
+#[track_caller]
+pub fn run_with_timeout(cmd: Command) -> Run {
+    let (run, vars) = spawn_with_timeout(cmd);
+    let known = leaks::known(&started_fixtures(), &vars, &run.stdout());
+    leaks::assert_none_on_stderr(&known, &[], &run.stderr(), &run.what);
+    run
+}
+
+/// Runs `cmd` with a time limit and checks its stderr for secrets; `None` if it had to be
+/// killed.
+#[track_caller]
+pub fn run_bounded(cmd: Command, limit: Duration) -> Option<Output> {
+    let vars = command_vars(&cmd);
+    let what = describe(&cmd, &vars);
+    let output = run_bounded_unchecked(cmd, limit)?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let known = leaks::known(&started_fixtures(), &vars, &stdout);
+    leaks::assert_none_on_stderr(&known, &[], &String::from_utf8_lossy(&output.stderr), &what);
+    Some(output)
+}
+
+/// [`run_bounded`] without the secret check, for the fuzz test only: its mutated files put
+/// arbitrary text where keys go, and it holds its runs to its own, stricter check.
+pub fn run_bounded_unchecked(mut cmd: Command, limit: Duration) -> Option<Output> {
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -374,18 +487,101 @@ pub fn run_with_timeout(mut cmd: Command) -> Run {
     std::thread::spawn(move || {
         let _ = tx.send(child.wait_with_output());
     });
-    let Ok(output) = rx.recv_timeout(Duration::from_secs(30)) else {
-        #[cfg(unix)]
-        // SAFETY: plain syscall on a pid we spawned.
-        unsafe {
-            libc::kill(i32::try_from(id).unwrap(), libc::SIGKILL);
-        }
-        panic!("{cmd:?} did not finish within 30 s");
-    };
-    Run {
-        output: output.expect("wait"),
-        elapsed: start.elapsed(),
+    if let Ok(output) = rx.recv_timeout(limit) {
+        return Some(output.expect("wait"));
     }
+    #[cfg(unix)]
+    // SAFETY: plain syscalls on a process (group) we started. `TestEnv::command` starts every
+    // run in its own session, so its pid is its process group and helpers it started go too;
+    // the plain pid is for commands started otherwise.
+    unsafe {
+        let pid = i32::try_from(id).unwrap();
+        libc::kill(-pid, libc::SIGKILL);
+        libc::kill(pid, libc::SIGKILL);
+    }
+    #[cfg(not(unix))]
+    let _ = id;
+    None
+}
+
+#[track_caller]
+fn spawn_with_timeout(cmd: Command) -> (Run, BTreeMap<String, String>) {
+    let vars = command_vars(&cmd);
+    let what = describe(&cmd, &vars);
+    let start = Instant::now();
+    let Some(output) = run_bounded_unchecked(cmd, Duration::from_secs(30)) else {
+        panic!("{what} did not finish within 30 s");
+    };
+    let run = Run {
+        output,
+        elapsed: start.elapsed(),
+        what,
+    };
+    (run, vars)
+}
+
+/// The environment a command was given (all of it, for commands from [`TestEnv::command`],
+/// which clears the rest).
+fn command_vars(cmd: &Command) -> BTreeMap<String, String> {
+    cmd.get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v?.to_str()?.to_owned())))
+        .collect()
+}
+
+/// `program args…` for a report, with the secrets the harness knows of masked: some tests pass
+/// keys as arguments (to boto3, say).
+fn describe(cmd: &Command, vars: &BTreeMap<String, String>) -> String {
+    let known = leaks::known(&started_fixtures(), vars, "");
+    let program = Path::new(cmd.get_program())
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| {
+            let a = a.to_string_lossy();
+            let a = leaks::redact(&a, &known);
+            if a.len() > 120 {
+                format!("{}…", a.chars().take(120).collect::<String>())
+            } else {
+                a
+            }
+        })
+        .collect();
+    format!("`{program} {}`", args.join(" "))
+}
+
+/// A tool a test needs from the machine (a shell, say), if it is there. A missing one is a
+/// note on a developer's machine and a failure under CI (`CI=true`), where a quiet skip would
+/// turn a whole test into a pass that proves nothing.
+pub fn require_tool(name: &str) -> Option<PathBuf> {
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(&file))
+            .find(|p| is_executable(p))
+    });
+    if found.is_none() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "`{name}` is not installed; CI must have it (see .ci/run)"
+        );
+        eprintln!(
+            "note: `{name}` is not installed, so the part of this test that needs it is skipped (under CI=true it fails)"
+        );
+    }
+    found
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    path.is_file()
 }
 
 /// Parses `env -0` output into a map.
