@@ -515,7 +515,12 @@ fn check_min_valid_possible(
         (CHAINED_MAX, MinValidCap::MfaSession)
     } else {
         let asked = hop.duration.unwrap_or(CHAINED_MAX);
-        (asked, MinValidCap::Requested)
+        (
+            asked,
+            MinValidCap::Requested {
+                defaulted: hop.duration.is_none(),
+            },
+        )
     };
     if available < wanted {
         return Err(Error::MinValid {

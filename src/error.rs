@@ -75,8 +75,9 @@ pub enum MinValidCap {
     Chained,
     /// Assumed from an MFA session: AWS counts that as chaining too.
     MfaSession,
-    /// What the profile or `--duration` asks for (an hour when neither says).
-    Requested,
+    /// What the profile or `--duration` asks for; `defaulted` when neither says, and STS gives
+    /// its default of an hour.
+    Requested { defaulted: bool },
     /// What STS actually issued.
     Issued,
 }
@@ -112,6 +113,14 @@ pub enum PublishFailure {
 pub enum Error {
     #[error("{0}")]
     ConfigParse(String),
+
+    #[error("line {line} of `{}` {what}", .path.display())]
+    ConfigSyntax {
+        path: PathBuf,
+        line: usize,
+        what: String,
+        fix: String,
+    },
 
     #[error("`{}` is not UTF-8 text: byte {offset} (line {line}, column {column}) is not valid UTF-8", .path.display())]
     ConfigNotUtf8 {
@@ -235,7 +244,7 @@ pub enum Error {
     },
 
     #[error(
-        "cannot reach STS at {endpoint} to assume `{role_arn}` for profile `{profile}`: {detail}"
+        "cannot reach STS at `{endpoint}` to assume `{role_arn}` for profile `{profile}`: {detail}"
     )]
     Unreachable {
         endpoint: String,
@@ -351,7 +360,12 @@ fn min_valid_reason(profile: &str, available: std::time::Duration, cap: MinValid
         MinValidCap::MfaSession => format!(
             "profile `{profile}` is assumed from an MFA session, and AWS caps such a session at {available}"
         ),
-        MinValidCap::Requested => format!("profile `{profile}` asks STS for a {available} session"),
+        MinValidCap::Requested { defaulted: false } => {
+            format!("profile `{profile}` asks STS for a {available} session")
+        }
+        MinValidCap::Requested { defaulted: true } => format!(
+            "profile `{profile}` sets no `duration_seconds`, so STS gives its default {available} session"
+        ),
         MinValidCap::Issued => {
             format!("STS issued profile `{profile}` a session with {available} left")
         }
@@ -453,6 +467,7 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::ConfigParse(_)
+            | Error::ConfigSyntax { .. }
             | Error::ConfigRead { .. }
             | Error::ConfigNotUtf8 { .. }
             | Error::UnknownProfile { .. }
@@ -570,6 +585,7 @@ impl Error {
     pub fn hints(&self) -> Vec<String> {
         match self {
             Error::ConfigParse(_) => vec!["fix the line named above; the file uses the AWS CLI's INI format".into()],
+            Error::ConfigSyntax { fix, .. } => vec![fix.clone()],
             Error::ConfigNotUtf8 { path, line, .. } => vec![
                 format!("the AWS CLI and SDKs read these files as UTF-8 only: retype the character on line {line}, or convert the file (`iconv -f latin1 -t utf-8 {0} > {0}.utf8`, check it, then move it into place)", path.display()),
             ],
@@ -631,9 +647,10 @@ impl Error {
                 "ask for at most 45m with `--min-valid` (a cached session is refreshed 15 minutes before it expires)".into(),
                 "or, for longer sessions, assume the role from long-term keys with `--duration` (an MFA code then goes to AssumeRole directly)".into(),
             ],
-            Error::MinValid { .. } => vec![
-                "ask for a longer session with `--duration` (up to the role's MaxSessionDuration, at most 12h), or for less with `--min-valid`".into(),
-            ],
+            Error::MinValid { wanted, .. } => vec![format!(
+                "ask for a longer session, e.g. `--duration {}` (up to the role's MaxSessionDuration, at most 12h), or for less with `--min-valid`",
+                crate::duration::display(*wanted + std::time::Duration::from_mins(30))
+            )],
             Error::LockTimeout { .. } => vec!["finish or stop the other run (it may be waiting for an MFA code in another terminal)".into()],
             Error::Cache { .. } => vec!["check the permissions of the cache directory, or point `ASSUME_ROLE_CACHE_DIR` elsewhere".into()],
             Error::ProfileExists { .. } => vec!["choose another name, or pass `--force` to replace it (the old file is kept as `.bak`)".into()],

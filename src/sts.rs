@@ -391,12 +391,27 @@ fn default_endpoint(region: &str) -> String {
 
 /// The innermost error's text: for a refused connection that is "Connection refused", not the
 /// SDK's layers of wrapping.
-fn root_cause(err: &dyn std::error::Error) -> String {
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut current = err;
     while let Some(next) = current.source() {
         current = next;
     }
-    current.to_string()
+    match current
+        .downcast_ref::<std::io::Error>()
+        .map(std::io::Error::kind)
+    {
+        Some(std::io::ErrorKind::ConnectionRefused) => "the connection was refused".to_owned(),
+        Some(std::io::ErrorKind::ConnectionReset) => "the connection was reset".to_owned(),
+        Some(std::io::ErrorKind::TimedOut) => "the connection timed out".to_owned(),
+        // "(os error 111)" means nothing to a person; the words before it do.
+        _ => {
+            let text = current.to_string();
+            match text.rfind(" (os error ") {
+                Some(at) if text.ends_with(')') => text[..at].to_owned(),
+                _ => text,
+            }
+        }
+    }
 }
 
 /// The text of the first `<name>` element at any depth, with XML's five entities decoded. Error

@@ -51,7 +51,26 @@ impl Profiles {
             // The SDK's builder refuses an empty file set; no files means no profiles.
             builder = builder.with_contents(EnvConfigFileKind::Config, "");
         }
-        Self::parse(&Fs::from_raw_map(texts), &builder.build(), FilesRead(read))
+        let lines = |path: &Path| {
+            texts
+                .get(path.as_os_str())
+                .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+        };
+        let config_text = lines(&files.config);
+        let credentials_text = lines(&files.credentials);
+        Self::parse(&Fs::from_raw_map(texts), &builder.build(), FilesRead(read)).map_err(|err| {
+            match err {
+                Error::ConfigParse(message) => syntax_error(
+                    &message,
+                    &[
+                        (&files.config, config_text.as_deref()),
+                        (&files.credentials, credentials_text.as_deref()),
+                    ],
+                )
+                .unwrap_or(Error::ConfigParse(message)),
+                other => other,
+            }
+        })
     }
 
     /// Profiles from text, as if read from files; for tests and tools.
@@ -250,6 +269,69 @@ fn read_text(path: &Path) -> Result<Option<String>, Error> {
             })
         }
     }
+}
+
+/// The SDK parser's error (`error parsing <path> on line <n>:\n  <message>`) as ours: the file
+/// and line, what is wrong with the line in plain words, and the fix. Where the AWS CLI accepts
+/// the line (`key: value`, an indented first key), it says so: the file is shared with it. The
+/// line itself is never quoted, only a key name: the line may carry a secret.
+fn syntax_error(message: &str, files: &[(&PathBuf, Option<&str>)]) -> Option<Error> {
+    let rest = message.strip_prefix("error parsing ")?;
+    let (path, rest) = rest.rsplit_once(" on line ")?;
+    let (line, problem) = rest.split_once(":\n")?;
+    let line: usize = line.trim().parse().ok()?;
+    let problem = problem.trim();
+    let (file, text) = files
+        .iter()
+        .find(|(file, _)| file.as_os_str() == std::ffi::OsStr::new(path))?;
+    let content = (*text)?.lines().nth(line.checked_sub(1)?)?;
+    let key_before_colon = content
+        .split_once(':')
+        .map(|(key, _)| key.trim())
+        .filter(|key| {
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        });
+    let (what, fix) = match problem {
+        "Expected an '=' sign defining a property" => match key_before_colon {
+            Some(key) => (
+                format!("sets `{key}` with `:`; the AWS CLI accepts that, but the AWS SDKs' parser, which this tool uses, reads only `=`"),
+                format!("write `{key} = …` on line {line}: replace the `:` with `=`"),
+            ),
+            None => (
+                "is not a `[section]` header, a `key = value` setting or a comment".to_owned(),
+                format!("fix or remove line {line}; the file uses the AWS CLI's INI format"),
+            ),
+        },
+        "Expected a property definition, found continuation" => (
+            "is indented, so it reads as the continuation of a setting above it, and there is none in its section; the AWS CLI accepts this, but the AWS SDKs' parser, which this tool uses, does not".to_owned(),
+            format!("remove the spaces at the start of line {line}"),
+        ),
+        "Expected a profile definition" => (
+            "comes before any `[section]` header".to_owned(),
+            format!("put a header such as `[default]` or `[profile NAME]` above line {line}, or remove the line"),
+        ),
+        "Profile definition must end with ']'" => (
+            "starts a section header but does not end with `]`".to_owned(),
+            format!("close the bracket on line {line}, e.g. `[profile NAME]`"),
+        ),
+        "Property did not have a name" => (
+            "has an `=` with no key before it".to_owned(),
+            format!("put the key before the `=` on line {line}, or remove the line"),
+        ),
+        other => (
+            format!("cannot be read: {other}"),
+            format!("fix line {line}; the file uses the AWS CLI's INI format"),
+        ),
+    };
+    Some(Error::ConfigSyntax {
+        path: (*file).clone(),
+        line,
+        what,
+        fix,
+    })
 }
 
 /// Warns about two sections with the same name in one file. The SDK merges them silently (as

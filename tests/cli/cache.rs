@@ -202,7 +202,7 @@ fn min_valid_refreshes_or_explains() {
     assert_eq!(run.code(), Some(3), "{}", run.stderr());
     assert!(
         run.stderr().contains(
-            "`--min-valid 2h` cannot be met: profile `cache-min` asks STS for a 1h session"
+            "`--min-valid 2h` cannot be met: profile `cache-min` sets no `duration_seconds`, so STS gives its default 1h session"
         ) && run.stderr().contains("--duration"),
         "{}",
         run.stderr()

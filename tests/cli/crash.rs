@@ -313,7 +313,7 @@ fn sts_down_or_silent_fails_clearly_within_40_seconds() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(6), "STS {what}: {stderr}");
         assert!(
-            stderr.contains(&format!("cannot reach STS at {url}")),
+            stderr.contains(&format!("cannot reach STS at `{url}`")),
             "STS {what}: {stderr}"
         );
         assert!(output.stdout.is_empty());

@@ -27,7 +27,7 @@ fn a_malformed_config_names_file_and_line() {
     assert_eq!(run.code(), Some(3));
     assert!(
         run.stderr()
-            .contains(&format!("{} on line 3", env.config_path().display())),
+            .contains(&format!("line 3 of `{}`", env.config_path().display())),
         "{}",
         run.stderr()
     );

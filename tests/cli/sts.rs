@@ -149,7 +149,7 @@ fn an_unreachable_endpoint_is_named() {
     assert_eq!(run.code(), Some(6));
     assert!(
         run.stderr()
-            .contains("cannot reach STS at http://127.0.0.1:9"),
+            .contains("cannot reach STS at `http://127.0.0.1:9`"),
         "{}",
         run.stderr()
     );
@@ -177,7 +177,7 @@ fn an_unreachable_service_specific_endpoint_is_the_one_named() {
     assert_eq!(run.code(), Some(6));
     assert!(
         run.stderr()
-            .contains("cannot reach STS at http://127.0.0.1:9"),
+            .contains("cannot reach STS at `http://127.0.0.1:9`"),
         "{}",
         run.stderr()
     );
@@ -250,7 +250,7 @@ fn a_silent_endpoint_fails_in_bounded_time() {
     assert_eq!(run.code(), Some(6), "{}", run.stderr());
     assert!(
         run.stderr()
-            .contains(&format!("cannot reach STS at {}", stub.url)),
+            .contains(&format!("cannot reach STS at `{}`", stub.url)),
         "{}",
         run.stderr()
     );
