@@ -361,27 +361,8 @@ fn the_library_example_lists_the_clients_buckets() {
 #[cfg(unix)]
 fn run_on_a_terminal(env: &TestEnv, args: &[&str]) -> (String, String, Option<i32>) {
     use std::io::Read;
-    use std::os::fd::FromRawFd;
 
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: openpty fills two fds we own from here on.
-    let rc = unsafe {
-        libc::openpty(
-            &raw mut master,
-            &raw mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0);
-    // SAFETY: both are open fds owned by nothing else.
-    let (mut terminal, slave) = unsafe {
-        (
-            std::fs::File::from_raw_fd(master),
-            std::fs::File::from_raw_fd(slave),
-        )
-    };
+    let (mut terminal, slave) = support::pty::open();
     let mut cmd = env.bin(args);
     cmd.stdout(slave).stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();

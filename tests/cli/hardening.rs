@@ -4,7 +4,7 @@
 
 use super::*;
 use std::collections::BTreeMap as Map;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -29,7 +29,7 @@ impl Sts {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let request = read_request(&mut stream);
+                let request = support::read_request(&mut stream);
                 let action = form_value(&request, "Action").unwrap_or_default();
                 let key = request
                     .split("Credential=")
@@ -62,32 +62,6 @@ impl Sts {
             .filter(|(a, _)| a == action)
             .count()
     }
-}
-
-fn read_request(stream: &mut std::net::TcpStream) -> String {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = stream.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&data);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            if data.len() >= end + 4 + length {
-                break;
-            }
-        }
-    }
-    String::from_utf8_lossy(&data).into_owned()
 }
 
 fn form_value(request: &str, name: &str) -> Option<String> {

@@ -35,9 +35,7 @@ fn without_a_terminal_an_mfa_profile_fails_fast_and_says_how_to_give_the_code() 
 #[cfg(unix)]
 #[test]
 fn the_mfa_prompt_goes_to_the_terminal_not_stdout() {
-    use std::io::{Read, Write};
-    use std::os::fd::FromRawFd;
-    use std::os::unix::process::CommandExt;
+    use std::io::Write;
 
     let env = TestEnv::with_moto();
     let fx = moto();
@@ -45,48 +43,9 @@ fn the_mfa_prompt_goes_to_the_terminal_not_stdout() {
         "\n[profile prompt]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = prompted\n",
         fx.client_role_arn, fx.mfa_serial
     ));
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: openpty fills two fds we own from here on.
-    let rc = unsafe {
-        libc::openpty(
-            &raw mut master,
-            &raw mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0);
-    let mut cmd = std::process::Command::new(support::BIN);
-    cmd.args(["env", "prompt"])
-        .env_clear()
-        .envs(&env.vars)
-        .stdin(std::process::Stdio::null());
-    // SAFETY: setsid and TIOCSCTTY are async-signal-safe; they make the pty our controlling
-    // terminal, so /dev/tty is the pty while stdout stays a pipe.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::setsid();
-            libc::ioctl(slave, libc::TIOCSCTTY, 0);
-            Ok(())
-        });
-    }
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // SAFETY: the child has its own copy; the parent closes its slave end.
-    unsafe { libc::close(slave) };
-    // SAFETY: master is an open fd owned by nothing else.
-    let mut terminal = unsafe { std::fs::File::from_raw_fd(master) };
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("MFA code") {
-        let n = terminal.read(&mut buf).expect("read the terminal");
-        assert!(n > 0, "terminal closed before the prompt");
-        seen.extend_from_slice(&buf[..n]);
-    }
+    let (child, mut terminal) = support::pty::controlling_terminal(&env, &["env", "prompt"]);
+    let mut screen = support::pty::Screen::new(&terminal);
+    screen.expect("MFA code");
     terminal.write_all(b"975310\n").unwrap();
     let output = env.wait_checked(child);
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -102,7 +61,7 @@ fn the_mfa_prompt_goes_to_the_terminal_not_stdout() {
     assert!(
         !stdout.contains("MFA") && !String::from_utf8_lossy(&output.stderr).contains("MFA code")
     );
-    assert!(String::from_utf8_lossy(&seen).contains(&fx.mfa_serial));
+    screen.expect(&fx.mfa_serial);
     assert_eq!(
         recorded_assume_roles("prompted")[0].params["TokenCode"],
         "975310"

@@ -203,103 +203,6 @@ fn sso_without_a_token_and_web_identity_without_a_file_say_so_in_one_sentence() 
     }
 }
 
-/// The binary on a new pseudo-terminal as its controlling terminal (so `/dev/tty` is the pty
-/// while stdout and stderr stay pipes), and the terminal's master side.
-#[cfg(unix)]
-fn on_a_terminal(env: &TestEnv, args: &[&str]) -> (std::process::Child, std::fs::File) {
-    use std::os::fd::FromRawFd;
-    use std::os::unix::process::CommandExt;
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: openpty fills two fds we own from here on.
-    let rc = unsafe {
-        libc::openpty(
-            &raw mut master,
-            &raw mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0);
-    let mut cmd = std::process::Command::new(support::BIN);
-    cmd.args(args)
-        .env_clear()
-        .envs(&env.vars)
-        .stdin(std::process::Stdio::null());
-    // SAFETY: setsid and TIOCSCTTY are async-signal-safe; they make the pty our controlling
-    // terminal, with the binary in its foreground process group.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::setsid();
-            libc::ioctl(slave, libc::TIOCSCTTY, 0);
-            Ok(())
-        });
-    }
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // SAFETY: the child has its own copy; the parent closes its slave end.
-    unsafe { libc::close(slave) };
-    // SAFETY: master is an open fd owned by nothing else.
-    (child, unsafe { std::fs::File::from_raw_fd(master) })
-}
-
-/// What a terminal's master side has shown, read on a thread.
-#[cfg(unix)]
-struct Screen {
-    chunks: std::sync::mpsc::Receiver<Vec<u8>>,
-    seen: Vec<u8>,
-    /// Where the next [`Screen::expect`] starts looking.
-    at: usize,
-}
-
-#[cfg(unix)]
-impl Screen {
-    fn new(terminal: &std::fs::File) -> Self {
-        use std::io::Read;
-        let (tx, chunks) = std::sync::mpsc::channel();
-        let mut reader = terminal.try_clone().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 256];
-            while let Ok(n @ 1..) = reader.read(&mut buf) {
-                if tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            chunks,
-            seen: Vec::new(),
-            at: 0,
-        }
-    }
-
-    /// Waits until `text` is shown, for at most 20 s, so that a stopped helper fails the test
-    /// instead of stalling it.
-    #[track_caller]
-    fn expect(&mut self, text: &str) {
-        loop {
-            let shown = String::from_utf8_lossy(&self.seen[self.at..]).into_owned();
-            if let Some(i) = shown.find(text) {
-                self.at += shown[..i + text.len()].len();
-                return;
-            }
-            let chunk = self
-                .chunks
-                .recv_timeout(Duration::from_secs(20))
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "`{text}` not shown ({e}); the terminal shows:\n{}",
-                        String::from_utf8_lossy(&self.seen)
-                    )
-                });
-            self.seen.extend_from_slice(&chunk);
-        }
-    }
-}
-
 #[cfg(unix)]
 #[test]
 fn the_prompt_asks_again_on_a_malformed_code_and_takes_spaces() {
@@ -310,8 +213,8 @@ fn the_prompt_asks_again_on_a_malformed_code_and_takes_spaces() {
         "\n[profile prompt-again]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = prompt-again\n",
         fx.client_role_arn, fx.mfa_serial
     ));
-    let (child, mut terminal) = on_a_terminal(&env, &["env", "prompt-again"]);
-    let mut screen = Screen::new(&terminal);
+    let (child, mut terminal) = support::pty::controlling_terminal(&env, &["env", "prompt-again"]);
+    let mut screen = support::pty::Screen::new(&terminal);
     screen.expect("MFA code");
     terminal.write_all(b"abc\n").unwrap();
     screen.expect("that is not a 6-digit code; try again (2 tries left)");
@@ -338,8 +241,9 @@ fn the_prompt_gives_up_after_three_malformed_codes() {
         "\n[profile prompt-give-up]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = prompt-give-up\n",
         fx.client_role_arn, fx.mfa_serial
     ));
-    let (child, mut terminal) = on_a_terminal(&env, &["env", "prompt-give-up"]);
-    let mut screen = Screen::new(&terminal);
+    let (child, mut terminal) =
+        support::pty::controlling_terminal(&env, &["env", "prompt-give-up"]);
+    let mut screen = support::pty::Screen::new(&terminal);
     screen.expect("MFA code");
     terminal.write_all(b"abc\n").unwrap();
     screen.expect("(2 tries left)");
@@ -371,8 +275,8 @@ fn an_mfa_process_can_ask_on_the_terminal() {
         "printf 'unlock: ' > /dev/tty\nread answer < /dev/tty\necho \"$answer\"\n",
     );
     mfa_profile(&env, "mfa-unlock", &format!("sh {ask}"));
-    let (child, mut terminal) = on_a_terminal(&env, &["env", "mfa-unlock"]);
-    let mut screen = Screen::new(&terminal);
+    let (child, mut terminal) = support::pty::controlling_terminal(&env, &["env", "mfa-unlock"]);
+    let mut screen = support::pty::Screen::new(&terminal);
     screen.expect("unlock: ");
     terminal.write_all(b"246 802\n").unwrap();
     let output = env.wait_checked(child);

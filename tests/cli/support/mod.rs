@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod leaks;
+#[cfg(unix)]
+pub mod pty;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -607,7 +609,7 @@ pub struct Stub {
 
 impl Stub {
     pub fn start(status: u16, body: &'static str) -> Self {
-        use std::io::{Read, Write};
+        use std::io::Write;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -616,29 +618,7 @@ impl Stub {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                // Read the head and the body the request announces, then answer.
-                let mut data = Vec::new();
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    data.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&data);
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if data.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                }
+                read_request(&mut stream);
                 if status == 0 {
                     // Silence: hold the connection open without answering.
                     std::thread::spawn(move || {
@@ -661,4 +641,33 @@ impl Stub {
     pub fn count(&self) -> usize {
         self.requests.load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// Reads one HTTP request from `stream`: the head, then the body its `Content-Length`
+/// announces. For the loopback stubs, which answer once the request is in.
+pub fn read_request(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&data).into_owned()
 }
