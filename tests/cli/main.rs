@@ -8,6 +8,7 @@ mod support;
 
 mod cache;
 mod crash;
+mod differential;
 mod fuzz;
 mod handover;
 mod hardening;
