@@ -214,7 +214,12 @@ impl Run<'_> {
 
         // Every code this run needs, asked for and checked before the first request, under the
         // locks: parallel runs ask once, and a chain never stops half-way for a prompt.
-        let mut flag_code = opts.mfa_token.clone();
+        let mut codes = Codes {
+            flag: opts.mfa_token.clone(),
+            flag_taken_by: None,
+            taken: Vec::new(),
+            timeout: ctx.process_timeout()?,
+        };
         let mut steps = Vec::with_capacity(last + 1 - first);
         for index in first..=last {
             let hop = &plan.hops[index];
@@ -238,14 +243,7 @@ impl Run<'_> {
                     }
                 }
                 if step.mfa_session.is_none() {
-                    step.code = Some(match flag_code.take() {
-                        Some(value) => mfa::Code {
-                            value,
-                            origin: "`--mfa-token`".into(),
-                        },
-                        None => mfa::code_for(hop, m, ctx.process_timeout()?)?,
-                    });
-                    self.refuse_reused_code(m, step.code.as_ref())?;
+                    step.code = Some(codes.next(self, hop, m)?);
                 }
             }
             steps.push(step);
@@ -377,17 +375,12 @@ impl Run<'_> {
         Ok((locks, 0, None))
     }
 
-    /// Refuses, before any network call, a code just used for the same device.
-    fn refuse_reused_code(&self, mfa: &Mfa, code: Option<&mfa::Code>) -> Result<(), Error> {
-        if let (Some(store), Some(code)) = (self.cache.store, code)
-            && codes::recently_used(store.root(), &mfa.serial, code.value.expose())
-        {
-            return Err(Error::MfaCodeReused {
-                origin: code.origin.clone(),
-                serial: mfa.serial.clone(),
-            });
-        }
-        Ok(())
+    /// Whether `code` was accepted for `mfa`'s device moments ago (by any run): AWS would
+    /// refuse it, so it is refused before any network call.
+    fn recently_used(&self, mfa: &Mfa, code: &OneTimeCode) -> bool {
+        self.cache
+            .store
+            .is_some_and(|store| codes::recently_used(store.root(), &mfa.serial, code.expose()))
     }
 
     /// A new MFA session of the base keys for `mfa`'s device, made with `code` and cached.
@@ -426,6 +419,54 @@ impl Run<'_> {
             }
         }
         Ok(session)
+    }
+}
+
+/// The codes one run sends: `--mfa-token` to the first hop that needs a code, then each other
+/// hop's own source (`mfa_process`, the terminal). A second code from one device must be its
+/// next one, since AWS refuses a code twice.
+struct Codes<'p> {
+    flag: Option<OneTimeCode>,
+    /// The hop that took `--mfa-token`, for the message when a second code cannot be had.
+    flag_taken_by: Option<&'p str>,
+    taken: Vec<(&'p str, OneTimeCode)>,
+    timeout: Duration,
+}
+
+impl<'p> Codes<'p> {
+    fn next(&mut self, run: &Run<'_>, hop: &'p Hop, mfa: &'p Mfa) -> Result<mfa::Code, Error> {
+        let code = if let Some(value) = self.flag.take() {
+            self.flag_taken_by = Some(&hop.profile);
+            mfa::Code {
+                value,
+                origin: "`--mfa-token`".into(),
+            }
+        } else {
+            let taken = &self.taken;
+            let spent = |code: &OneTimeCode| {
+                taken.iter().any(|(s, c)| *s == mfa.serial && c == code)
+                    || run.recently_used(mfa, code)
+            };
+            mfa::code_for(hop, mfa, self.timeout, &spent).map_err(|err| {
+                match (err, self.flag_taken_by) {
+                    (Error::MfaUnavailable { .. }, Some(first)) => Error::MfaSecondCode {
+                        profile: run.plan.profile.clone(),
+                        first: first.to_owned(),
+                        hop: hop.profile.clone(),
+                        serial: mfa.serial.clone(),
+                    },
+                    (err, _) => err,
+                }
+            })?
+        };
+        if run.recently_used(mfa, &code.value) {
+            return Err(Error::MfaCodeReused {
+                origin: code.origin,
+                serial: mfa.serial.clone(),
+            });
+        }
+        self.taken.push((&mfa.serial, code.value.clone()));
+        Ok(code)
     }
 }
 

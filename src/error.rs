@@ -200,6 +200,16 @@ pub enum Error {
     )]
     MfaUnavailable { profile: String, serial: String },
 
+    #[error(
+        "the chain of profile `{profile}` needs a second MFA code, for `{hop}` (`{serial}`), and `--mfa-token` gave one, used for `{first}`"
+    )]
+    MfaSecondCode {
+        profile: String,
+        first: String,
+        hop: String,
+        serial: String,
+    },
+
     #[error("the MFA code from {origin} is not 6 digits")]
     MfaMalformed { origin: String },
 
@@ -487,6 +497,7 @@ impl Error {
             | Error::OuterSessionAsSource { .. }
             | Error::NoPermissions => Exit::Config,
             Error::MfaUnavailable { .. }
+            | Error::MfaSecondCode { .. }
             | Error::MfaMalformed { .. }
             | Error::MfaProcess { .. }
             | Error::MfaCodeReused { .. }
@@ -634,6 +645,10 @@ impl Error {
             Error::DurationOutOfRange { chained: false, .. } => vec!["ask for 15m to 12h, e.g. `--duration 1h`; the role's own MaxSessionDuration may be lower".into()],
             Error::EnvironmentCredentialsMissing { .. } => vec!["export `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, or use `source_profile` instead".into()],
             Error::OuterSessionAsSource { .. } => vec!["run it outside that session, or give the profile a `source_profile` with long-term keys".into()],
+            Error::MfaSecondCode { hop, .. } => vec![
+                "run it from a terminal: it asks for each code in turn (a second code from the same device means waiting for its next one, up to 30 seconds)".into(),
+                format!("or set `mfa_process` in profile `{hop}`: it is asked again until it shows the next code"),
+            ],
             Error::MfaUnavailable { .. } => vec![
                 "pass the code with `--mfa-token 123456`".into(),
                 "or set `mfa_process` in the profile to a command that prints the code".into(),

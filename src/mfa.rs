@@ -19,14 +19,49 @@ pub struct Code {
 /// How many times the terminal prompt asks before giving up on a malformed code.
 const PROMPT_TRIES: usize = 3;
 
+/// How long to wait for an authenticator's next code when the current one is spent: a TOTP
+/// window is 30 seconds, plus a margin for clocks.
+const NEXT_CODE_WITHIN: Duration = Duration::from_secs(40);
+
 /// The code for `mfa`, checked to be 6 digits (spaces allowed): `mfa_process` (given at most
 /// `timeout`), else a prompt. `--mfa-token` is the caller's: it goes to the first hop that
 /// needs a code.
-pub fn code_for(hop: &Hop, mfa: &Mfa, timeout: Duration) -> Result<Code, Error> {
+///
+/// `spent` says whether a code was already used for this device: AWS refuses a code twice, so
+/// when a chain needs a second code from one device, the prompt asks for the next one and
+/// `mfa_process` is asked again until it shows the next one.
+pub fn code_for(
+    hop: &Hop,
+    mfa: &Mfa,
+    timeout: Duration,
+    spent: &dyn Fn(&OneTimeCode) -> bool,
+) -> Result<Code, Error> {
     if let Some(command) = &mfa.process {
         let origin = format!("`mfa_process` of profile `{}`", hop.profile);
-        let value = check_mfa_code(&run_mfa_process(&hop.profile, command, timeout)?, &origin)?;
-        return Ok(Code { value, origin });
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            let value = check_mfa_code(&run_mfa_process(&hop.profile, command, timeout)?, &origin)?;
+            if !spent(&value) {
+                return Ok(Code { value, origin });
+            }
+            if started.elapsed() > NEXT_CODE_WITHIN {
+                return Err(Error::MfaCodeReused {
+                    origin,
+                    serial: mfa.serial.clone(),
+                });
+            }
+            if !told {
+                told = true;
+                eprintln!(
+                    "assume-role: `{}` needs another code from `{}`, and AWS refuses one used twice: waiting for the next code from `mfa_process` (up to {})",
+                    hop.profile,
+                    mfa.serial,
+                    crate::duration::display(NEXT_CODE_WITHIN)
+                );
+            }
+            std::thread::sleep(Duration::from_secs(2));
+        }
     }
     let mut terminal = Terminal::open().map_err(|_| Error::MfaUnavailable {
         profile: hop.profile.clone(),
@@ -34,19 +69,26 @@ pub fn code_for(hop: &Hop, mfa: &Mfa, timeout: Duration) -> Result<Code, Error> 
     })?;
     let origin = "the terminal".to_owned();
     let mut prompt = format!("MFA code for {} (profile {}): ", mfa.serial, hop.profile);
-    for tries_left in (0..PROMPT_TRIES).rev() {
+    let mut tries_left = PROMPT_TRIES;
+    loop {
         let typed = terminal.ask(&prompt).map_err(Error::Prompt)?;
+        tries_left -= 1;
+        let tries = if tries_left == 1 { "try" } else { "tries" };
         match check_mfa_code(&typed, &origin) {
-            Ok(value) => return Ok(Code { value, origin }),
+            Ok(value) if !spent(&value) => return Ok(Code { value, origin }),
+            // Waiting for the next code is not the person's mistake: it costs no try.
+            Ok(_) => {
+                tries_left += 1;
+                "that code was just used, and AWS refuses it twice; wait for the next one: "
+                    .clone_into(&mut prompt);
+            }
             Err(err) if tries_left == 0 => return Err(err),
             Err(_) => {
-                let tries = if tries_left == 1 { "try" } else { "tries" };
                 prompt =
                     format!("that is not a 6-digit code; try again ({tries_left} {tries} left): ");
             }
         }
     }
-    Err(Error::MfaMalformed { origin })
 }
 
 /// Runs `mfa_process` through the platform's shell (not a hard-coded `/bin/sh`, which breaks

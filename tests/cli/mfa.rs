@@ -261,3 +261,75 @@ fn a_wrong_mfa_code_says_so() {
     // A request carrying a one-time code is never retried.
     assert_eq!(stub.count(), 1);
 }
+
+/// Prints a fresh code on every run (nanoseconds), like an authenticator a moment later.
+const TICKING_CODE: &str = "printf '%06d' $(( $(date +%s%N) % 1000000 ))";
+
+#[test]
+fn a_chain_with_two_mfa_hops_gets_a_code_for_each() {
+    let env = TestEnv::with_moto();
+    let fx = moto();
+    env.append_config(&format!(
+        "
+[profile mfa-first]
+role_arn = {client}
+source_profile = contractor
+external_id = {ext}
+mfa_serial = {serial}
+mfa_process = {TICKING_CODE}
+duration_seconds = 7200
+role_session_name = two-mfa-first
+
+[profile mfa-second]
+role_arn = {second}
+source_profile = mfa-first
+mfa_serial = {serial}
+mfa_process = {TICKING_CODE}
+role_session_name = two-mfa-second
+",
+        client = fx.client_role_arn,
+        ext = fx.client_external_id,
+        serial = fx.mfa_serial,
+        second = fx.second_role_arn,
+    ));
+    env.run(&["env", "mfa-second"]).ok();
+    let first = &recorded_assume_roles("two-mfa-first")[0].params;
+    let second = &recorded_assume_roles("two-mfa-second")[0].params;
+    assert_eq!(second["SerialNumber"], fx.mfa_serial);
+    // Two codes from one device: the second is a new one, since AWS refuses a code twice.
+    assert_ne!(first["TokenCode"], second["TokenCode"]);
+
+    // With one `--mfa-token` and no other way to get the second code, it says so before any
+    // call, naming both hops.
+    env.append_config(&format!(
+        "
+[profile flag-first]
+role_arn = {client}
+source_profile = contractor
+external_id = {ext}
+mfa_serial = {serial}
+duration_seconds = 7200
+role_session_name = flag-first
+
+[profile flag-second]
+role_arn = {second}
+source_profile = flag-first
+mfa_serial = {serial}
+",
+        client = fx.client_role_arn,
+        ext = fx.client_external_id,
+        serial = fx.mfa_serial,
+        second = fx.second_role_arn,
+    ));
+    let run = env.run(&["env", "flag-second", "--mfa-token", "123456"]);
+    assert_eq!(run.code(), Some(4), "{}", run.stderr());
+    assert!(
+        run.stderr().starts_with(&format!(
+            "assume-role: the chain of profile `flag-second` needs a second MFA code, for `flag-second` (`{}`), and `--mfa-token` gave one, used for `flag-first`",
+            fx.mfa_serial
+        )),
+        "{}",
+        run.stderr()
+    );
+    assert!(recorded_assume_roles("flag-first").is_empty());
+}
