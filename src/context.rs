@@ -39,7 +39,8 @@ pub struct Context {
     pub process_timeout: Option<String>,
     /// The profiles whose `credential_process` runs in the processes above this one.
     pub process_stack: Vec<String>,
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`: used only for
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (or the legacy
+    /// `AWS_SECURITY_TOKEN`): used only for
     /// `credential_source = Environment`. The cache keys use the access key ID, never this.
     #[serde(skip)]
     pub env_credentials: Option<Credentials>,
@@ -73,7 +74,11 @@ impl Context {
             (Some(access_key_id), Some(secret)) => Some(Credentials {
                 access_key_id,
                 secret_access_key: Secret::new(secret),
-                session_token: text(env_vars::AWS_SESSION_TOKEN).map(Secret::new),
+                // The legacy name counts when the current one is absent; botocore reads it
+                // first, which lets a stale one win (README, "Differences from the AWS CLI").
+                session_token: text(env_vars::AWS_SESSION_TOKEN)
+                    .or_else(|| text(env_vars::AWS_SECURITY_TOKEN))
+                    .map(Secret::new),
                 expiration: None,
                 account_id: None,
             }),

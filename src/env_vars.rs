@@ -29,6 +29,8 @@ pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
 pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+/// The legacy name of `AWS_SESSION_TOKEN`; read only when that is absent.
+pub const AWS_SECURITY_TOKEN: &str = "AWS_SECURITY_TOKEN";
 /// RFC 3339 UTC; botocore and the AWS CLI read it to know when to stop trusting the keys.
 pub const AWS_CREDENTIAL_EXPIRATION: &str = "AWS_CREDENTIAL_EXPIRATION";
 /// botocore reads it; it saves the child a `GetCallerIdentity` call.

@@ -107,7 +107,7 @@ fn looks_like_a_name(text: &str) -> bool {
     text.len() <= 64
         && text
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./@%:+[]* ".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "_-./@%:+[]*\" ".contains(c))
         && mask_base64_runs(text) == text
 }
 

@@ -42,7 +42,7 @@ impl Profiles {
             let text = read_text(path)?;
             read.push((path.clone(), text.is_some()));
             if let Some(text) = text {
-                warn_duplicate_sections(path, &text);
+                warn_about_layout(path, &text);
                 texts.insert(path.as_os_str().to_owned(), text.into_bytes());
                 builder = builder.with_file(kind, path);
             }
@@ -334,28 +334,71 @@ fn syntax_error(message: &str, files: &[(&PathBuf, Option<&str>)]) -> Option<Err
     })
 }
 
-/// Warns about two sections with the same name in one file. The SDK merges them silently (as
-/// the AWS CLI does), which hides a pasted profile that overrides half of an older one.
-fn warn_duplicate_sections(path: &Path, text: &str) {
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+/// Warns about what the SDK's parser takes silently, or ignores with a vague message, and the
+/// AWS CLI reads otherwise: two sections with the same name (merged, the later key winning; the
+/// AWS CLI refuses the file), a key set twice in one section (the later wins; the AWS CLI
+/// refuses the file), and a quoted name (`[profile "x"]`: the AWS CLI reads `x`, the SDK
+/// ignores the section). Each warning names the lines and the fix. Values are never quoted.
+fn warn_about_layout(path: &Path, text: &str) {
+    use std::collections::HashMap;
+    let mut sections: HashMap<String, usize> = HashMap::new();
+    let mut keys: HashMap<(String, String), usize> = HashMap::new();
+    let mut current: Option<String> = None;
     for (index, line) in text.lines().enumerate() {
-        let Some(inner) = line
-            .trim()
+        let number = index + 1;
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if let Some(inner) = trimmed
             .strip_prefix('[')
             .and_then(|rest| rest.split_once(']'))
             .map(|(inner, _)| inner)
-        else {
+        {
+            let header = inner.split_whitespace().collect::<Vec<_>>().join(" ");
+            if let Some(quoted) = header
+                .rsplit(' ')
+                .next()
+                .filter(|name| name.len() >= 2 && name.starts_with('"') && name.ends_with('"'))
+            {
+                let unquoted = header.replace(quoted, quoted.trim_matches('"'));
+                tracing::warn!(
+                    "`{}` line {number}: `[{header}]` is read as `[{unquoted}]` by the AWS CLI but ignored by the AWS SDKs' parser, which this tool uses; write `[{unquoted}]`",
+                    path.display()
+                );
+            }
+            if let Some(first) = sections.get(&header) {
+                tracing::warn!(
+                    "`{}` has two `[{header}]` sections, on lines {first} and {number}: they are merged, a key set in both taking the later value (the AWS CLI refuses the file); keep one",
+                    path.display(),
+                );
+            } else {
+                sections.insert(header.clone(), number);
+            }
+            current = Some(header);
+            continue;
+        }
+        // Indented lines continue the setting above; they set no key of their own.
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let (Some(section), Some((key, _))) = (&current, trimmed.split_once('=')) else {
             continue;
         };
-        let header = inner.split_whitespace().collect::<Vec<_>>().join(" ");
-        if let Some(first) = seen.get(&header) {
-            tracing::warn!(
-                "`{}` has two `[{header}]` sections, on lines {first} and {}: they are merged, a key set in both taking the later value; keep one",
-                path.display(),
-                index + 1
-            );
-        } else {
-            seen.insert(header, index + 1);
+        let key = key.trim().to_ascii_lowercase();
+        if key.is_empty() {
+            continue;
+        }
+        match keys.get(&(section.clone(), key.clone())) {
+            Some(first) => {
+                tracing::warn!(
+                    "`{}` sets `{key}` twice in `[{section}]`, on lines {first} and {number}: the later one is used (the AWS CLI refuses the file); keep one",
+                    path.display(),
+                );
+            }
+            _ => {
+                keys.insert((section.clone(), key), number);
+            }
         }
     }
 }

@@ -258,7 +258,12 @@ fn static_keys(profile: &Profile) -> Result<Base, Error> {
             profile: profile.name().to_owned(),
             access_key_id: id.to_owned(),
             secret_access_key: Secret::new(secret),
-            session_token: profile.get(keys::AWS_SESSION_TOKEN).map(Secret::new),
+            // botocore takes the legacy `aws_security_token` first for a profile's own keys; here
+            // the current name wins when both are set (README, "Differences from the AWS CLI").
+            session_token: profile
+                .get(keys::AWS_SESSION_TOKEN)
+                .or_else(|| profile.get(keys::AWS_SECURITY_TOKEN))
+                .map(Secret::new),
         }),
         (Some(_), None) => Err(incomplete(
             keys::AWS_ACCESS_KEY_ID,

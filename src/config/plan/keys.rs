@@ -22,6 +22,8 @@ pub const WEB_IDENTITY_TOKEN_FILE: &str = "web_identity_token_file";
 pub const AWS_ACCESS_KEY_ID: &str = "aws_access_key_id";
 pub const AWS_SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
 pub const AWS_SESSION_TOKEN: &str = "aws_session_token";
+/// The legacy name, which older tools still write; read when `aws_session_token` is absent.
+pub const AWS_SECURITY_TOKEN: &str = "aws_security_token";
 /// Keys the SDK's config loader reads from a profile to configure an STS client.
 pub const SDK_CLIENT: &[&str] = &[
     "endpoint_url",

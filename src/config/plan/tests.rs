@@ -530,3 +530,19 @@ fn debug_masks_access_keys() {
     let debug = format!("{:?}", resolve("client").unwrap());
     assert!(!debug.contains("AKIACONTRACTOR"), "{debug}");
 }
+
+#[test]
+fn the_legacy_aws_security_token_counts_when_aws_session_token_is_absent() {
+    let config = "[profile r]\nrole_arn = arn:aws:iam::222222222222:role/x\nsource_profile = legacy\n[profile both]\nrole_arn = arn:aws:iam::222222222222:role/x\nsource_profile = both-keys\n";
+    let credentials = "[legacy]\naws_access_key_id = AKIALEGACY\naws_secret_access_key = s\naws_security_token = old-name\n[both-keys]\naws_access_key_id = AKIABOTH\naws_secret_access_key = s\naws_security_token = old-name\naws_session_token = new-name\n";
+    let profiles = Profiles::from_texts(config, credentials).unwrap();
+    let token = |name: &str| match Plan::resolve(&profiles, name, &Overrides::default(), &ctx())
+        .unwrap()
+        .base
+    {
+        Base::StaticKeys { session_token, .. } => session_token.map(|t| t.expose().to_owned()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(token("r").as_deref(), Some("old-name"));
+    assert_eq!(token("both").as_deref(), Some("new-name"));
+}
