@@ -99,12 +99,13 @@ pub(super) fn hop_for(
     ) {
         (Some(d), _) => Some((d, None)),
         (None, Some(text)) => Some((
-            duration::parse(text).map_err(|e| Error::InvalidValue {
+            duration::parse(text).map_err(|_| Error::InvalidValue {
                 profile: Some(name.to_owned()),
                 key: keys::DURATION_SECONDS.into(),
                 what: "duration",
                 value: text.to_owned(),
-                reason: e.to_string(),
+                // The parser's own message repeats the value, which this one already names.
+                reason: "write seconds (`3600`) or hours and minutes (`2h`, `90m`, `1h30m`)".into(),
             })?,
             Some(name),
         )),

@@ -242,7 +242,9 @@ def generate(case: int, seed: int) -> dict[str, Any]:
         if h in mfa_hops:
             body.append(["mfa_serial", MFA_SERIAL])
             if mfa_via == "process":
-                body.append(["mfa_process", f"echo {CODE}"])
+                # A new code on every run, like an authenticator a moment later: a chain that
+                # needs two codes from one device gets its next one (AWS refuses a code twice).
+                body.append(["mfa_process", "printf '%06d' $(( $(date +%s%N) % 1000000 ))"])
         if rng.random() < 0.2:
             body.append(["region", rng.choice(["eu-west-1", "us-east-1", "ap-southeast-2"])])
     if len(mfa_hops) > 1:
