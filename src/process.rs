@@ -78,8 +78,6 @@ pub fn process_timeout(value: Option<&str>) -> Result<Duration, Error> {
     }
 }
 
-/// [`process_timeout`] of the process environment.
-///
 fn invalid_timeout(value: &str, reason: &'static str) -> Error {
     Error::InvalidEnvVar {
         name: crate::env_vars::ASSUME_ROLE_PROCESS_TIMEOUT,
