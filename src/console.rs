@@ -202,12 +202,13 @@ fn is_loopback(host: &str) -> bool {
 /// The console page to land on: a service's home (`s3`, `ec2/v2`) or the console's, in
 /// `region`.
 pub fn destination(
+    profile: &str,
     partition: &Partition,
     region: &str,
     service: Option<&str>,
 ) -> Result<String, Error> {
     let host = rules::console_host(partition, region).ok_or_else(|| Error::ConsoleUnavailable {
-        profile: String::new(),
+        profile: profile.to_owned(),
         partition: partition.name,
         region: region.to_owned(),
     })?;
@@ -783,15 +784,18 @@ mod tests {
     fn destinations_and_login_urls() {
         let aws = rules::partition("aws").unwrap();
         assert_eq!(
-            destination(aws, "eu-west-1", Some("s3")).unwrap(),
+            destination("p", aws, "eu-west-1", Some("s3")).unwrap(),
             "https://eu-west-1.console.aws.amazon.com/s3/home?region=eu-west-1"
         );
         assert_eq!(
-            destination(aws, "us-east-1", None).unwrap(),
+            destination("p", aws, "us-east-1", None).unwrap(),
             "https://console.aws.amazon.com/console/home?region=us-east-1"
         );
         for bad in ["S3", "s3?x=1", "/s3", "s3 x", "a//b", ""] {
-            assert!(destination(aws, "eu-west-1", Some(bad)).is_err(), "{bad}");
+            assert!(
+                destination("p", aws, "eu-west-1", Some(bad)).is_err(),
+                "{bad}"
+            );
         }
         let url = login_url(
             "https://s/federation",

@@ -60,7 +60,7 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
     };
     let partition = rules::partition_of_region(&region);
     let endpoint = console::federation_endpoint(profile, partition, &region, ctx)?;
-    let destination = console::destination(partition, &region, args.service.as_deref())?;
+    let destination = console::destination(profile, partition, &region, args.service.as_deref())?;
     let (sent, lifetime) = console::session_duration(profile, origin, args.duration)?;
 
     let options = CredentialOptions {

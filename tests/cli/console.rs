@@ -366,11 +366,58 @@ fn console_print_warm_is_one_federation_round_trip() {
     let console = median(&["console", "client-nomfa", "--print"]);
     let plain = median(&["env", "client-nomfa"]);
     eprintln!(
-        "warm, debug build, loopback stub: `console --print` median {} us, `env` median {} us",
-        console, plain
+        "warm, debug build, loopback stub: `console --print` median {console} us, `env` median {plain} us"
     );
     // Warm: the cached session and one federation call, no STS call; generous for a debug
     // build on a busy machine.
     assert!(console < 2_000_000, "{console} us");
     assert_eq!(fed.requests().len(), 8);
+}
+
+#[test]
+fn a_refusing_or_absent_sign_in_endpoint_is_named_with_its_exit_code() {
+    // AWS answers 400 to credentials it will not take.
+    let refusing = support::Stub::start(400, "<html>Bad Request</html>");
+    let mut env = TestEnv::with_moto();
+    env.set(
+        "ASSUME_ROLE_FEDERATION_ENDPOINT",
+        &format!("{}/federation", refusing.url),
+    );
+    let run = env.run(&["console", "client-nomfa", "--print", "--duration", "1h"]);
+    assert_eq!(run.code(), Some(5), "{}", run.stderr());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("refused for profile `client-nomfa`: HTTP 400"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("try without `--duration`"), "{stderr}");
+    assert!(!stderr.contains("Session="), "{stderr}");
+    assert!(run.stdout().is_empty());
+
+    // Nothing listening: unreachable, at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.set(
+        "ASSUME_ROLE_FEDERATION_ENDPOINT",
+        &format!("http://127.0.0.1:{port}/federation"),
+    );
+    let run = env.run(&["console", "client-nomfa", "--print"]);
+    assert_eq!(run.code(), Some(6), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("the connection was refused"),
+        "{}",
+        run.stderr()
+    );
+
+    // Plain http to another machine would carry the keys in the clear.
+    env.set(
+        "ASSUME_ROLE_FEDERATION_ENDPOINT",
+        "http://example.com/federation",
+    );
+    let run = env.run(&["console", "client-nomfa", "--print"]);
+    assert_eq!(run.code(), Some(2), "{}", run.stderr());
+    assert!(run.stderr().contains("in the clear"), "{}", run.stderr());
 }
