@@ -90,6 +90,64 @@ pub enum Command {
     /// Change profiles in the AWS config file.
     #[command(subcommand)]
     Profile(ProfileCommand),
+
+    /// Open the client's AWS console as the role, in a browser identity of the profile's own.
+    ///
+    /// The role's credentials are exchanged for a sign-in link at the partition's federation
+    /// endpoint. The link is a credential for 15 minutes: it is never logged.
+    #[command(
+        after_help = "Examples:\n  assume-role console client-prod\n  assume-role console client-prod --service s3 --region eu-west-1\n  assume-role console client-prod --browser firefox      # one container per profile\n  assume-role console client-prod --print                # the link, on stdout"
+    )]
+    Console(ConsoleArgs),
+
+    /// Show whose credentials a profile (or this session) has: account, ARN, session name,
+    /// expiry and time left.
+    #[command(
+        after_help = "Examples:\n  assume-role whoami client-prod\n  assume-role whoami --json client-prod\n  assume-role exec client-prod -- assume-role whoami     # inside a session"
+    )]
+    Whoami {
+        /// The profile to ask about (default: the session this shell is in).
+        profile: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The 6-digit MFA code, if the profile's credentials need a fresh one.
+        #[arg(long, value_name = "CODE")]
+        mfa_token: Option<String>,
+        /// Ask STS for a fresh session even if a cached one is still good.
+        #[arg(long)]
+        no_cache: bool,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ConsoleArgs {
+    /// The profile to assume, from ~/.aws/config.
+    pub profile: String,
+    /// The console page to open: a service such as `s3`, `ec2`, `iam` (default: the home page).
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// The console's region (default: the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Print the sign-in link to stdout instead of opening a browser.
+    #[arg(long)]
+    pub print: bool,
+    /// How long the console session lasts, 15m to 12h. AWS allows it only for a role assumed
+    /// from long-term keys; otherwise the console lasts 1h.
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    pub duration: Option<Duration>,
+    /// The browser: `chrome`, `chromium`, `brave`, `edge` (a user-data directory per profile),
+    /// `firefox` (a container per profile) or `default` (default: `ASSUME_ROLE_BROWSER`, else
+    /// `default`).
+    #[arg(long, value_enum, value_name = "BROWSER")]
+    pub browser: Option<crate::console::BrowserKind>,
+    /// The 6-digit MFA code (otherwise `mfa_process`, otherwise a prompt on the terminal).
+    #[arg(long, value_name = "CODE")]
+    pub mfa_token: Option<String>,
+    /// Ask STS for a fresh session even if a cached one is still good.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -50,6 +50,27 @@ pub struct Context {
     /// Names of every variable in the environment, for prefix-based scrubbing.
     #[serde(skip)]
     pub var_names: Vec<String>,
+    /// `ASSUME_ROLE_FEDERATION_ENDPOINT`, for `console`.
+    #[serde(skip)]
+    pub federation_endpoint: Option<String>,
+    /// `ASSUME_ROLE_BROWSER` and `ASSUME_ROLE_BROWSER_PATH`, for `console`.
+    #[serde(skip)]
+    pub browser: Option<String>,
+    #[serde(skip)]
+    pub browser_path: Option<PathBuf>,
+    /// `BROWSER`: the user's URL opener, for `console` with the default browser.
+    #[serde(skip)]
+    pub browser_command: Option<String>,
+    /// Where per-profile browser identities live: the platform's data directory
+    /// (`XDG_DATA_HOME`) plus `assume-role`.
+    #[serde(skip)]
+    pub data_dir: Option<PathBuf>,
+    /// `AWS_REGION` (else `AWS_DEFAULT_REGION`) even inside a session, and
+    /// `AWS_CREDENTIAL_EXPIRATION`: what `whoami` reports of the session it runs in.
+    #[serde(skip)]
+    pub session_region: Option<String>,
+    #[serde(skip)]
+    pub session_expiration: Option<String>,
 }
 
 impl Context {
@@ -125,6 +146,14 @@ impl Context {
             // Kept even when empty: `exec` says so, rather than "not set".
             shell: vars.get(std::ffi::OsStr::new(shell_var)).cloned(),
             var_names,
+            federation_endpoint: text(env_vars::ASSUME_ROLE_FEDERATION_ENDPOINT),
+            browser: text(env_vars::ASSUME_ROLE_BROWSER),
+            browser_path: os(env_vars::ASSUME_ROLE_BROWSER_PATH).map(PathBuf::from),
+            browser_command: text(env_vars::BROWSER),
+            data_dir: dirs::data_dir().map(|d| d.join("assume-role")),
+            session_region: text(env_vars::AWS_REGION)
+                .or_else(|| text(env_vars::AWS_DEFAULT_REGION)),
+            session_expiration: text(env_vars::AWS_CREDENTIAL_EXPIRATION),
         }
     }
 

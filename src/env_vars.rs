@@ -66,3 +66,15 @@ pub const USERNAME: &str = "USERNAME";
 /// The shell `exec` runs when no command is given.
 pub const SHELL: &str = "SHELL";
 pub const COMSPEC: &str = "COMSPEC";
+
+/// `console`: where `getSigninToken` and `login` go instead of the partition's sign-in host
+/// (`https://…/federation`), for tests and private partitions. Plain `http://` only to loopback.
+pub const ASSUME_ROLE_FEDERATION_ENDPOINT: &str = "ASSUME_ROLE_FEDERATION_ENDPOINT";
+/// `console`: which browser, when `--browser` is not given: `chrome`, `chromium`, `brave`,
+/// `edge` (one user-data directory per profile), `firefox` (one container per profile) or
+/// `default` (`$BROWSER`, else the platform's opener).
+pub const ASSUME_ROLE_BROWSER: &str = "ASSUME_ROLE_BROWSER";
+/// `console`: the browser's executable, when it is not found on `PATH` under its usual name.
+pub const ASSUME_ROLE_BROWSER_PATH: &str = "ASSUME_ROLE_BROWSER_PATH";
+/// `console` with the default browser: the command that opens a URL, as other tools read it.
+pub const BROWSER: &str = "BROWSER";

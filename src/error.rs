@@ -99,6 +99,18 @@ pub enum StsFailure {
     Other,
 }
 
+/// How a service other than STS's credential calls failed (`console`'s federation endpoint,
+/// `whoami`'s `GetCallerIdentity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteFailure {
+    /// It answered, and said no to the credentials.
+    Refused,
+    /// No connection, or no answer in time.
+    Unreachable,
+    /// It answered with a server error, or with something that cannot be read.
+    BadAnswer,
+}
+
 /// Why `onboard publish` could not put the template in the bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PublishFailure {
@@ -354,11 +366,65 @@ pub enum Error {
     )]
     NoPermissions,
 
+    #[error("the sign-in endpoint `{endpoint}` {} for profile `{profile}`: {detail}", remote_verb(*.failure))]
+    Federation {
+        profile: String,
+        /// Without the query: the request carries the credentials.
+        endpoint: String,
+        detail: String,
+        failure: RemoteFailure,
+        /// Whether `SessionDuration` was sent, for the hint.
+        sent_duration: bool,
+    },
+
+    #[error(
+        "profile `{profile}` is in partition `{partition}` (region `{region}`), which has no console sign-in endpoint"
+    )]
+    ConsoleUnavailable {
+        profile: String,
+        partition: &'static str,
+        region: String,
+    },
+
+    #[error(
+        "profile `{profile}` hands over long-term keys, and the console signs in only with a role's temporary credentials"
+    )]
+    ConsoleNeedsRole { profile: String },
+
+    #[error("cannot open the console in {setting}: {reason}")]
+    Browser {
+        /// Where the browser was chosen: `--browser chrome`, `ASSUME_ROLE_BROWSER=firefox`…
+        setting: String,
+        reason: String,
+    },
+
+    #[error(
+        "`whoami` was given no profile, and this shell is not inside a session (neither `ASSUME_ROLE_PROFILE` nor `AWS_ACCESS_KEY_ID` is set)"
+    )]
+    NoSession,
+
+    #[error("STS at `{endpoint}` {} the credentials of {who}: {detail}", remote_verb(*.failure))]
+    Identity {
+        /// `profile `x`` or `this session`.
+        who: String,
+        endpoint: String,
+        detail: String,
+        failure: RemoteFailure,
+    },
+
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
 
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+}
+
+fn remote_verb(failure: RemoteFailure) -> &'static str {
+    match failure {
+        RemoteFailure::Refused => "refused",
+        RemoteFailure::Unreachable => "could not be reached",
+        RemoteFailure::BadAnswer => "failed",
+    }
 }
 
 fn min_valid_reason(profile: &str, available: std::time::Duration, cap: MinValidCap) -> String {
@@ -495,7 +561,14 @@ impl Error {
             | Error::DurationOutOfRange { .. }
             | Error::EnvironmentCredentialsMissing { .. }
             | Error::OuterSessionAsSource { .. }
+            | Error::ConsoleUnavailable { .. }
+            | Error::ConsoleNeedsRole { .. }
+            | Error::Browser { .. }
             | Error::NoPermissions => Exit::Config,
+            Error::Federation { failure, .. } | Error::Identity { failure, .. } => match failure {
+                RemoteFailure::Refused => Exit::Denied,
+                RemoteFailure::Unreachable | RemoteFailure::BadAnswer => Exit::Network,
+            },
             Error::MfaUnavailable { .. }
             | Error::MfaSecondCode { .. }
             | Error::MfaMalformed { .. }
@@ -521,7 +594,7 @@ impl Error {
                 kind: crate::process::HelperKind::CredentialProcess,
                 ..
             } => Exit::Network,
-            Error::InvalidEnvVar { .. } => Exit::Usage,
+            Error::InvalidEnvVar { .. } | Error::NoSession => Exit::Usage,
             Error::Sts { .. }
             | Error::SourceCredentials {
                 unreachable: false, ..
@@ -700,6 +773,43 @@ impl Error {
                 } else {
                     format!("or set `{var}` to your shell's full path")
                 },
+            ],
+            Error::Federation { failure: RemoteFailure::Refused, profile, sent_duration, .. } => {
+                let mut hints = Vec::new();
+                if *sent_duration {
+                    hints.push("AWS takes `SessionDuration` only for a role assumed from long-term keys: try without `--duration`".into());
+                }
+                hints.push(format!("the role's session may have been revoked: get a fresh one with `assume-role console {profile} --no-cache`"));
+                hints
+            }
+            Error::Federation { failure: RemoteFailure::Unreachable, .. } => vec![
+                "check the network: the sign-in endpoint is reached directly, not through `HTTPS_PROXY`".into(),
+                format!("or point `{}` at a sign-in endpoint you can reach", crate::env_vars::ASSUME_ROLE_FEDERATION_ENDPOINT),
+            ],
+            Error::Federation { failure: RemoteFailure::BadAnswer, .. } => vec![
+                format!("try again shortly; if `{}` is set, check that it names an AWS sign-in endpoint (`https://signin.aws.amazon.com/federation`)", crate::env_vars::ASSUME_ROLE_FEDERATION_ENDPOINT),
+            ],
+            Error::ConsoleUnavailable { profile, .. } => vec![
+                format!("AWS offers console sign-in by federation in `aws`, `aws-cn` and `aws-us-gov` only; give a region there with `--region`, or sign in to this partition's console as its own documentation says (profile `{profile}`)"),
+            ],
+            Error::ConsoleNeedsRole { profile } => vec![
+                format!("use a profile that assumes a role (`role_arn` with `source_profile`), e.g. one that has profile `{profile}` as its `source_profile`"),
+                "an IAM user signs in to its own console with its password, not its keys".into(),
+            ],
+            Error::Browser { .. } => vec![
+                format!("install the browser, or point `{}` at its executable", crate::env_vars::ASSUME_ROLE_BROWSER_PATH),
+                "or choose another with `--browser` (`default` uses `$BROWSER`, else the system's opener)".into(),
+                "or pass `--print` and open the URL yourself (it works for 15 minutes, and it is a credential: do not paste it anywhere else)".into(),
+            ],
+            Error::NoSession => vec![
+                "name a profile: `assume-role whoami PROFILE`".into(),
+                "or ask inside a session: `assume-role exec PROFILE -- assume-role whoami`".into(),
+            ],
+            Error::Identity { failure: RemoteFailure::Refused, .. } => vec![
+                "the credentials have expired or were revoked: get fresh ones, e.g. `assume-role whoami PROFILE --no-cache`, or start a new session".into(),
+            ],
+            Error::Identity { .. } => vec![
+                "check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`)".into(),
             ],
             Error::InvalidValue { .. }
             | Error::CommandNotExecutable { .. }

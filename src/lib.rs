@@ -9,6 +9,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod context;
 pub mod credentials;
 pub mod duration;

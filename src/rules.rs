@@ -303,6 +303,34 @@ pub fn partition_of_region(region: &str) -> &'static Partition {
         .unwrap_or(&PARTITIONS[0])
 }
 
+/// The console sign-in host of a partition (`getSigninToken` and `login` go there), or `None`
+/// where there is no public one: the ISO partitions have none, and the European Sovereign
+/// Cloud's is not verified yet, so a console there is refused rather than guessed.
+pub fn signin_host(partition: &Partition) -> Option<&'static str> {
+    match partition.name {
+        "aws" => Some("signin.aws.amazon.com"),
+        "aws-cn" => Some("signin.amazonaws.cn"),
+        "aws-us-gov" => Some("signin.amazonaws-us-gov.com"),
+        _ => None,
+    }
+}
+
+/// The console's own host in a partition that has a sign-in host; a region other than the
+/// partition's first gets its regional host (`eu-west-1.console.aws.amazon.com`).
+pub fn console_host(partition: &Partition, region: &str) -> Option<String> {
+    let (domain, home_region) = match partition.name {
+        "aws" => ("console.aws.amazon.com", "us-east-1"),
+        "aws-cn" => ("console.amazonaws.cn", "cn-north-1"),
+        "aws-us-gov" => ("console.amazonaws-us-gov.com", "us-gov-west-1"),
+        _ => return None,
+    };
+    Some(if region == home_region {
+        domain.to_owned()
+    } else {
+        format!("{region}.{domain}")
+    })
+}
+
 /// A region becomes part of a host name (`sts.<region>.amazonaws.com`), so it must at least be
 /// a DNS label. This is the rule for a region read from a profile or the environment, which may
 /// name a private or future region.
@@ -436,6 +464,26 @@ mod tests {
         principal_arn("arn:aws:iam::111111111111:role/path/ci").unwrap();
         assert!(principal_arn("arn:aws:iam::111111111111:group/devs").is_err());
         assert!(principal_arn("arn:aws:iam::aws:root").is_err());
+    }
+
+    #[test]
+    fn signin_hosts_only_where_there_is_a_public_console() {
+        let host = |name| signin_host(partition(name).unwrap());
+        assert_eq!(host("aws"), Some("signin.aws.amazon.com"));
+        assert_eq!(host("aws-cn"), Some("signin.amazonaws.cn"));
+        assert_eq!(host("aws-us-gov"), Some("signin.amazonaws-us-gov.com"));
+        for none in ["aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"] {
+            assert_eq!(host(none), None, "{none}");
+        }
+        let aws = partition("aws").unwrap();
+        assert_eq!(
+            console_host(aws, "eu-west-1").as_deref(),
+            Some("eu-west-1.console.aws.amazon.com")
+        );
+        assert_eq!(
+            console_host(aws, "us-east-1").as_deref(),
+            Some("console.aws.amazon.com")
+        );
     }
 
     #[test]

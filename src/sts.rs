@@ -286,6 +286,105 @@ impl Sts {
     }
 }
 
+/// What `GetCallerIdentity` says of a set of credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+impl Sts {
+    /// Where the calls go, for messages.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// `GetCallerIdentity`, for `whoami`. It needs no permission, so a refusal means the
+    /// credentials themselves are bad (expired, revoked, wrong). `who` names them in messages.
+    pub async fn get_caller_identity(
+        &self,
+        creds: &Credentials,
+        who: &str,
+    ) -> Result<CallerIdentity, Error> {
+        use crate::error::RemoteFailure;
+        tracing::info!(
+            access_key = %mask_access_key(&creds.access_key_id),
+            endpoint = %self.endpoint,
+            "GetCallerIdentity"
+        );
+        let output = self
+            .client(creds, false)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|err| {
+                // Only the causes: the SDK's Debug dump holds the raw request.
+                tracing::debug!(error = %crate::error::causes(&err), "GetCallerIdentity failed");
+                let (failure, detail) = match &err {
+                    SdkError::DispatchFailure(f) if f.is_timeout() => (
+                        RemoteFailure::Unreachable,
+                        "the connection timed out".into(),
+                    ),
+                    SdkError::DispatchFailure(_) => (RemoteFailure::Unreachable, root_cause(&err)),
+                    SdkError::TimeoutError(_) => {
+                        (RemoteFailure::Unreachable, "no answer in time".into())
+                    }
+                    SdkError::ConstructionFailure(_) => (
+                        RemoteFailure::Unreachable,
+                        format!("the request could not be made ({})", root_cause(&err)),
+                    ),
+                    _ => {
+                        let status = err.raw_response().map(|r| r.status().as_u16());
+                        let body = err
+                            .raw_response()
+                            .and_then(|r| r.body().bytes())
+                            .map(|b| String::from_utf8_lossy(b).into_owned())
+                            .unwrap_or_default();
+                        let code = err
+                            .as_service_error()
+                            .and_then(ProvideErrorMetadata::code)
+                            .map(str::to_owned)
+                            .or_else(|| xml_element(&body, "Code"));
+                        let message = err
+                            .as_service_error()
+                            .and_then(ProvideErrorMetadata::message)
+                            .map(str::to_owned)
+                            .or_else(|| xml_element(&body, "Message"))
+                            .unwrap_or_default();
+                        match (code, status) {
+                            (_, Some(status @ 500..)) => {
+                                (RemoteFailure::BadAnswer, format!("HTTP {status}"))
+                            }
+                            (Some(code), _) if message.is_empty() => (RemoteFailure::Refused, code),
+                            (Some(code), _) => {
+                                (RemoteFailure::Refused, format!("{code} ({message})"))
+                            }
+                            (None, status) => (
+                                RemoteFailure::BadAnswer,
+                                format!(
+                                    "the answer{} could not be read as an STS response",
+                                    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+                                ),
+                            ),
+                        }
+                    }
+                };
+                Error::Identity {
+                    who: who.to_owned(),
+                    endpoint: self.endpoint.clone(),
+                    detail,
+                    failure,
+                }
+            })?;
+        Ok(CallerIdentity {
+            account: output.account().unwrap_or_default().to_owned(),
+            arn: output.arn().unwrap_or_default().to_owned(),
+            user_id: output.user_id().unwrap_or_default().to_owned(),
+        })
+    }
+}
+
 fn classify(code: &str, message: &str) -> StsFailure {
     match code {
         "AccessDenied" | "AccessDeniedException" => StsFailure::AccessDenied,

@@ -2,12 +2,14 @@
 //! code. Everything below takes what it needs as arguments.
 
 mod cache;
+mod console;
 mod credential_process;
 mod env;
 mod exec;
 mod list;
 mod onboard;
 mod profile;
+mod whoami;
 
 use crate::assume;
 use crate::cli::{Cli, Command, CredentialOptions};
@@ -39,6 +41,20 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Cache(command) => cache::run(command, &ctx),
         Command::Onboard(command) => onboard::run(command, &ctx),
         Command::Profile(command) => profile::run(command, &ctx),
+        Command::Console(args) => console::run(&args, &ctx),
+        Command::Whoami {
+            profile,
+            json,
+            mfa_token,
+            no_cache,
+        } => {
+            let options = CredentialOptions {
+                mfa_token,
+                no_cache,
+                ..CredentialOptions::default()
+            };
+            whoami::run(profile.as_deref(), json, &options, &ctx)
+        }
     }
 }
 

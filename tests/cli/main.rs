@@ -7,6 +7,7 @@
 mod support;
 
 mod cache;
+mod console;
 mod crash;
 mod differential;
 mod fuzz;
@@ -20,6 +21,7 @@ mod profiles;
 mod secrets;
 mod sts;
 mod transcripts;
+mod whoami;
 
 use std::collections::BTreeMap;
 use support::{TestEnv, moto, parse_env0, recorded_assume_roles, venv_bin};

@@ -1,0 +1,112 @@
+//! `assume-role console`: the client's web console, signed in as the role, in a browser
+//! identity of the profile's own (or the sign-in link on stdout with `--print`).
+
+use super::{print, session_for};
+use crate::cli::{ConsoleArgs, CredentialOptions};
+use crate::config::{ConfigFiles, Overrides, Plan, Profiles, check_mfa_code};
+use crate::console::{self, Origin};
+use crate::context::Context;
+use crate::error::Error;
+use crate::rules;
+use std::process::ExitCode;
+
+pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
+    let profile = args.profile.as_str();
+    // Everything that can be wrong with the command line or the environment is found before any
+    // credentials are obtained, so that a typo costs no MFA code.
+    let choice = (!args.print)
+        .then(|| console::choose(args.browser, ctx))
+        .transpose()?;
+    let mfa_token = args
+        .mfa_token
+        .as_deref()
+        .map(|code| check_mfa_code(code, "`--mfa-token`"))
+        .transpose()?;
+    let overrides = Overrides {
+        mfa_token,
+        ..Overrides::default()
+    };
+    let plan = Plan::resolve(
+        &Profiles::load_from(&ConfigFiles::locate(ctx))?,
+        profile,
+        &overrides,
+        ctx,
+    )?;
+    let origin = console::origin(&plan, ctx);
+    if origin == Origin::NoRole && is_long_term(&plan) {
+        return Err(Error::ConsoleNeedsRole {
+            profile: profile.to_owned(),
+        });
+    }
+    let region = match &args.region {
+        Some(region) => {
+            rules::region(region).map_err(|b| b.at(None, "--region", region))?;
+            // The credentials are valid in their own partition only.
+            rules::region_in_partition(region, rules::partition_of_region(&plan.region)).map_err(
+                |b| {
+                    let mut err = b.at(None, "--region", region);
+                    if let Error::InvalidValue { reason, .. } = &mut err {
+                        *reason = format!(
+                            "profile `{profile}` has credentials for partition `{}`, and `{region}` is not in it",
+                            rules::partition_of_region(&plan.region).name
+                        );
+                    }
+                    err
+                },
+            )?;
+            region.clone()
+        }
+        None => plan.region.clone(),
+    };
+    let partition = rules::partition_of_region(&region);
+    let endpoint = console::federation_endpoint(profile, partition, &region, ctx)?;
+    let destination = console::destination(profile, partition, &region, args.service.as_deref())?;
+    let (sent, lifetime) = console::session_duration(profile, origin, args.duration)?;
+
+    let options = CredentialOptions {
+        mfa_token: args.mfa_token.clone(),
+        no_cache: args.no_cache,
+        ..CredentialOptions::default()
+    };
+    let session = session_for(profile, &options, ctx)?;
+    if session.credentials.session_token.is_none() {
+        return Err(Error::ConsoleNeedsRole {
+            profile: profile.to_owned(),
+        });
+    }
+    let token = crate::assume::runtime()?.block_on(console::signin_token(
+        &endpoint,
+        &session.credentials,
+        sent,
+        profile,
+    ))?;
+    let url = console::login_url(&endpoint, &destination, &token);
+    eprintln!("assume-role: {lifetime}");
+    match choice {
+        None => {
+            let mut line = url.expose().to_owned();
+            line.push('\n');
+            print(&line)
+        }
+        Some(choice) => {
+            let launches = console::launches(&choice, profile, &url, ctx)?;
+            console::open(&choice, &launches)?;
+            eprintln!(
+                "assume-role: opened the console of profile `{profile}` with {}",
+                choice.setting
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Whether a profile without a role holds long-term keys (which the console cannot take).
+fn is_long_term(plan: &Plan) -> bool {
+    matches!(
+        plan.base,
+        crate::config::Base::StaticKeys {
+            session_token: None,
+            ..
+        }
+    )
+}
