@@ -341,6 +341,14 @@ pub enum Error {
     #[error("cannot get random bytes from the operating system: {0}")]
     Random(String),
 
+    #[error("cannot start the credential endpoint of `exec --server` on `127.0.0.1`: {0}")]
+    ServerStart(std::io::Error),
+
+    #[error(
+        "profile `{profile}` hands over credentials that never expire, so `exec --server` has nothing to refresh"
+    )]
+    ServerWithoutSession { profile: String },
+
     #[error("cannot publish the template to bucket `{bucket}`: {detail}")]
     Publish {
         bucket: String,
@@ -521,7 +529,7 @@ impl Error {
                 kind: crate::process::HelperKind::CredentialProcess,
                 ..
             } => Exit::Network,
-            Error::InvalidEnvVar { .. } => Exit::Usage,
+            Error::InvalidEnvVar { .. } | Error::ServerWithoutSession { .. } => Exit::Usage,
             Error::Sts { .. }
             | Error::SourceCredentials {
                 unreachable: false, ..
@@ -543,7 +551,8 @@ impl Error {
             | Error::LockTimeout { .. }
             | Error::Cache { .. }
             | Error::ConfigWrite { .. }
-            | Error::Random(_) => Exit::Failure,
+            | Error::Random(_)
+            | Error::ServerStart(_) => Exit::Failure,
         }
     }
 
@@ -700,6 +709,11 @@ impl Error {
                 } else {
                     format!("or set `{var}` to your shell's full path")
                 },
+            ],
+            Error::ServerStart(_) => vec!["the loopback interface must be up, and the process allowed to open a listening socket (a sandbox may forbid it); plain `exec` needs neither".into()],
+            Error::ServerWithoutSession { profile } => vec![
+                format!("run it without `--server`: `assume-role exec {profile} -- …` hands the keys over as they are"),
+                format!("or give profile `{profile}` a `role_arn`: a role's sessions expire, and `--server` renews them"),
             ],
             Error::InvalidValue { .. }
             | Error::CommandNotExecutable { .. }
