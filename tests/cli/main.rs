@@ -18,6 +18,7 @@ mod processes;
 mod profile_add;
 mod profiles;
 mod secrets;
+mod server;
 mod sts;
 mod transcripts;
 
