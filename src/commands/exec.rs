@@ -82,8 +82,11 @@ fn serve(
         child.env(assignment.name, assignment.value());
     }
     tracing::info!(program = %launch.program, "exec with a credential endpoint");
+    // Hooked before the child exists: a SIGTERM in between would otherwise kill this process
+    // and its endpoint, and leave the child running without credentials.
+    let signals = catch_signals().map_err(Error::ServerStart)?;
     let mut running = child.spawn().map_err(|e| spawn_error(e, launch))?;
-    let status = wait_forwarding_signals(&mut running).map_err(Error::ServerStart)?;
+    let status = wait_forwarding_signals(&mut running, signals).map_err(Error::ServerStart)?;
     pass_through(status)
 }
 
@@ -92,14 +95,31 @@ fn serve(
 /// process group: sending them again would deliver them twice, and a second Ctrl-C means
 /// "stop now, skip the clean-up" to terraform and many others.
 #[cfg(unix)]
-fn wait_forwarding_signals(child: &mut Child) -> std::io::Result<std::process::ExitStatus> {
-    use rustix::process::{Pid, Signal, kill_process};
+type Signals = signal_hook::iterator::SignalsInfo<signal_hook::iterator::exfiltrator::WithOrigin>;
+#[cfg(not(unix))]
+type Signals = ();
+
+#[cfg(unix)]
+fn catch_signals() -> std::io::Result<Signals> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    use signal_hook::iterator::SignalsInfo;
-    use signal_hook::iterator::exfiltrator::WithOrigin;
+    Signals::new([SIGINT, SIGTERM, SIGHUP])
+}
+
+#[cfg(not(unix))]
+#[allow(clippy::unnecessary_wraps)]
+fn catch_signals() -> std::io::Result<Signals> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn wait_forwarding_signals(
+    child: &mut Child,
+    mut signals: Signals,
+) -> std::io::Result<std::process::ExitStatus> {
+    use rustix::process::{Pid, Signal, kill_process};
+    use signal_hook::consts::{SIGINT, SIGTERM};
     use signal_hook::low_level::siginfo::Cause;
 
-    let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP])?;
     let handle = signals.handle();
     let pid = Pid::from_child(child);
     let forwarder = std::thread::spawn(move || {
@@ -125,7 +145,10 @@ fn wait_forwarding_signals(child: &mut Child) -> std::io::Result<std::process::E
 
 /// Windows has no signals to forward: Ctrl-C reaches every process on the console.
 #[cfg(not(unix))]
-fn wait_forwarding_signals(child: &mut Child) -> std::io::Result<std::process::ExitStatus> {
+fn wait_forwarding_signals(
+    child: &mut Child,
+    (): Signals,
+) -> std::io::Result<std::process::ExitStatus> {
     child.wait()
 }
 
