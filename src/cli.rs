@@ -31,13 +31,19 @@ pub enum Command {
     /// With no command, starts $SHELL. The command replaces assume-role, so its exit code and
     /// signals are its own.
     #[command(
-        after_help = "Examples:\n  assume-role exec client-prod -- terraform plan\n  assume-role exec client-prod --duration 2h -- aws s3 ls\n  assume-role exec client-prod"
+        after_help = "Examples:\n  assume-role exec client-prod -- terraform plan\n  assume-role exec client-prod --duration 2h -- aws s3 ls\n  assume-role exec client-prod --server -- terraform apply   # longer than a session\n  assume-role exec client-prod"
     )]
     Exec {
         /// The profile to assume, from ~/.aws/config.
         profile: String,
         #[command(flatten)]
         options: CredentialOptions,
+        /// Serve the credentials from a local endpoint that renews them before they expire,
+        /// instead of fixed keys: for runs longer than a session. The command gets
+        /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` and `AWS_CONTAINER_AUTHORIZATION_TOKEN`, and
+        /// assume-role stays as its parent until it exits.
+        #[arg(long)]
+        server: bool,
         /// The command and its arguments (default: $SHELL).
         #[arg(
             trailing_var_arg = true,

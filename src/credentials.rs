@@ -85,6 +85,24 @@ impl Assignment {
     pub fn value(&self) -> &str {
         &self.value
     }
+
+    /// A variable whose value `Debug` may show.
+    pub fn plain(name: &'static str, value: impl Into<String>) -> Self {
+        Self {
+            name,
+            value: value.into(),
+            exposure: Exposure::Plain,
+        }
+    }
+
+    /// A variable whose value `Debug` redacts.
+    pub fn secret(name: &'static str, value: &Secret) -> Self {
+        Self {
+            name,
+            value: value.expose().to_owned(),
+            exposure: Exposure::Secret,
+        }
+    }
 }
 
 impl fmt::Debug for Assignment {

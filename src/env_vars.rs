@@ -36,6 +36,11 @@ pub const AWS_CREDENTIAL_EXPIRATION: &str = "AWS_CREDENTIAL_EXPIRATION";
 /// botocore reads it; it saves the child a `GetCallerIdentity` call.
 pub const AWS_ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";
 
+/// `exec --server`: where the child's SDKs fetch credentials, and the `Authorization` header
+/// they send (the container-credentials contract every AWS SDK and the AWS CLI speak).
+pub const AWS_CONTAINER_CREDENTIALS_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+pub const AWS_CONTAINER_AUTHORIZATION_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+
 /// Variables that would override or confuse the credentials we hand over, so every session we
 /// create removes them. `AWS_SECURITY_TOKEN` matters most: botocore reads it *before*
 /// `AWS_SESSION_TOKEN`, so a stale legacy token would win.

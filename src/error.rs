@@ -353,6 +353,14 @@ pub enum Error {
     #[error("cannot get random bytes from the operating system: {0}")]
     Random(String),
 
+    #[error("cannot start the credential endpoint of `exec --server` on `127.0.0.1`: {0}")]
+    ServerStart(std::io::Error),
+
+    #[error(
+        "profile `{profile}` hands over credentials that never expire, so `exec --server` has nothing to refresh"
+    )]
+    ServerWithoutSession { profile: String },
+
     #[error("cannot publish the template to bucket `{bucket}`: {detail}")]
     Publish {
         bucket: String,
@@ -594,7 +602,9 @@ impl Error {
                 kind: crate::process::HelperKind::CredentialProcess,
                 ..
             } => Exit::Network,
-            Error::InvalidEnvVar { .. } | Error::NoSession => Exit::Usage,
+            Error::InvalidEnvVar { .. } | Error::NoSession | Error::ServerWithoutSession { .. } => {
+                Exit::Usage
+            }
             Error::Sts { .. }
             | Error::SourceCredentials {
                 unreachable: false, ..
@@ -616,7 +626,8 @@ impl Error {
             | Error::LockTimeout { .. }
             | Error::Cache { .. }
             | Error::ConfigWrite { .. }
-            | Error::Random(_) => Exit::Failure,
+            | Error::Random(_)
+            | Error::ServerStart(_) => Exit::Failure,
         }
     }
 
@@ -810,6 +821,11 @@ impl Error {
             ],
             Error::Identity { .. } => vec![
                 "check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`)".into(),
+            ],
+            Error::ServerStart(_) => vec!["the loopback interface must be up, and the process allowed to open a listening socket (a sandbox may forbid it); plain `exec` needs neither".into()],
+            Error::ServerWithoutSession { profile } => vec![
+                format!("run it without `--server`: `assume-role exec {profile} -- …` hands the keys over as they are"),
+                format!("or give profile `{profile}` a `role_arn`: a role's sessions expire, and `--server` renews them"),
             ],
             Error::InvalidValue { .. }
             | Error::CommandNotExecutable { .. }

@@ -22,6 +22,7 @@ pub mod output;
 pub mod process;
 pub mod rules;
 pub mod secret;
+pub mod server;
 pub mod session;
 pub mod source;
 pub mod sts;

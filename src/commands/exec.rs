@@ -3,14 +3,17 @@
 use super::session_for;
 use crate::cli::CredentialOptions;
 use crate::context::Context;
+use crate::credentials::Session;
 use crate::env_vars;
 use crate::error::Error;
+use crate::server;
 use std::ffi::OsString;
-use std::process::{Command, ExitCode};
+use std::process::{Child, Command, ExitCode};
 
 pub fn run(
     profile: &str,
     options: &CredentialOptions,
+    server: bool,
     command: Vec<OsString>,
     ctx: &Context,
 ) -> Result<ExitCode, Error> {
@@ -22,11 +25,18 @@ pub fn run(
         let (var, program) = default_shell(profile, ctx)?;
         (program, Some(var))
     };
+    // Every code the first credentials need is asked for here, before the child starts.
     let session = session_for(profile, options, ctx)?;
-    let changes = session.env_changes(ctx.var_names.iter().map(String::as_str));
-
+    let launch = Launch {
+        program: program.to_string_lossy().into_owned(),
+        shell: shell.map(|var| (var, profile)),
+    };
     let mut child = Command::new(&program);
     child.args(words);
+    if server {
+        return serve(profile, options, &session, child, &launch, ctx);
+    }
+    let changes = session.env_changes(ctx.var_names.iter().map(String::as_str));
     for name in &changes.unset {
         child.env_remove(name);
     }
@@ -34,11 +44,127 @@ pub fn run(
         child.env(assignment.name, assignment.value());
     }
     tracing::info!(program = %program.to_string_lossy(), "exec");
-    let launch = Launch {
-        program: program.to_string_lossy().into_owned(),
-        shell: shell.map(|var| (var, profile)),
-    };
     hand_over(child, &launch)
+}
+
+/// `--server`: the child gets a credential endpoint that renews its credentials, so this
+/// process stays as its parent (on every platform) and passes its exit through.
+fn serve(
+    profile: &str,
+    options: &CredentialOptions,
+    session: &Session,
+    mut child: Command,
+    launch: &Launch,
+    ctx: &Context,
+) -> Result<ExitCode, Error> {
+    let refresh = {
+        let (profile, options, ctx) = (profile.to_owned(), options.clone(), ctx.clone());
+        Box::new(move |min_valid| {
+            // The flag's code is spent, and `--no-cache` was for the first credentials: later
+            // ones come from the cache where another run refreshed it, else from STS, and
+            // `min_valid` (more than the current ones have left) keeps the current session
+            // itself from being served back from the cache.
+            let later = CredentialOptions {
+                mfa_token: None,
+                no_cache: false,
+                min_valid: Some(min_valid),
+                ..options.clone()
+            };
+            session_for(&profile, &later, &ctx).map(|s| s.credentials)
+        })
+    };
+    let endpoint = server::start(&session.profile, session.credentials.clone(), refresh)?;
+    let changes = server::env_changes(session, &endpoint, ctx.var_names.iter().map(String::as_str));
+    for name in &changes.unset {
+        child.env_remove(name);
+    }
+    for assignment in &changes.set {
+        child.env(assignment.name, assignment.value());
+    }
+    tracing::info!(program = %launch.program, "exec with a credential endpoint");
+    // Hooked before the child exists: a SIGTERM in between would otherwise kill this process
+    // and its endpoint, and leave the child running without credentials.
+    let signals = catch_signals().map_err(Error::ServerStart)?;
+    let mut running = child.spawn().map_err(|e| spawn_error(e, launch))?;
+    let status = wait_forwarding_signals(&mut running, signals).map_err(Error::ServerStart)?;
+    pass_through(status)
+}
+
+/// Waits for the child, forwarding SIGINT, SIGTERM and SIGHUP that other processes send us.
+/// Those the terminal sends (Ctrl-C, a hang-up) already reach the child, which shares our
+/// process group: sending them again would deliver them twice, and a second Ctrl-C means
+/// "stop now, skip the clean-up" to terraform and many others.
+#[cfg(unix)]
+type Signals = signal_hook::iterator::SignalsInfo<signal_hook::iterator::exfiltrator::WithOrigin>;
+#[cfg(not(unix))]
+type Signals = ();
+
+#[cfg(unix)]
+fn catch_signals() -> std::io::Result<Signals> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    Signals::new([SIGINT, SIGTERM, SIGHUP])
+}
+
+#[cfg(not(unix))]
+#[allow(clippy::unnecessary_wraps)]
+fn catch_signals() -> std::io::Result<Signals> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn wait_forwarding_signals(
+    child: &mut Child,
+    mut signals: Signals,
+) -> std::io::Result<std::process::ExitStatus> {
+    use rustix::process::{Pid, Signal, kill_process};
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::low_level::siginfo::Cause;
+
+    let handle = signals.handle();
+    let pid = Pid::from_child(child);
+    let forwarder = std::thread::spawn(move || {
+        for origin in signals.forever() {
+            if origin.cause == Cause::Kernel {
+                continue;
+            }
+            let signal = match origin.signal {
+                SIGINT => Signal::INT,
+                SIGTERM => Signal::TERM,
+                _ => Signal::HUP,
+            };
+            tracing::debug!(?signal, "forwarding a signal to the child");
+            // The child is not reaped before `handle.close()`, so the PID is still its own.
+            let _ = kill_process(pid, signal);
+        }
+    });
+    let status = child.wait();
+    handle.close();
+    let _ = forwarder.join();
+    status
+}
+
+/// Windows has no signals to forward: Ctrl-C reaches every process on the console.
+#[cfg(not(unix))]
+fn wait_forwarding_signals(
+    child: &mut Child,
+    (): Signals,
+) -> std::io::Result<std::process::ExitStatus> {
+    child.wait()
+}
+
+/// Ends this process as the child ended: with its code, or killed by its signal, so that the
+/// shell sees what plain `exec` would show (`$?` = 128 + N).
+fn pass_through(status: std::process::ExitStatus) -> ! {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            // Puts the default action back (ours forwards), then raises it on ourselves.
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        }
+    }
+    std::process::exit(status.code().unwrap_or(1))
 }
 
 /// The user's shell, and the variable it came from: `$SHELL` on Unix; on Windows `%COMSPEC%`,

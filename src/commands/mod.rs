@@ -27,8 +27,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Exec {
             profile,
             options,
+            server,
             command,
-        } => exec::run(&profile, &options, command, &ctx),
+        } => exec::run(&profile, &options, server, command, &ctx),
         Command::Env {
             profile,
             options,

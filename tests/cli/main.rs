@@ -19,6 +19,7 @@ mod processes;
 mod profile_add;
 mod profiles;
 mod secrets;
+mod server;
 mod sts;
 mod transcripts;
 mod whoami;
