@@ -359,6 +359,9 @@ pub enum Error {
 
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+
+    #[error(transparent)]
+    Keys(crate::keys::KeyError),
 }
 
 fn min_valid_reason(profile: &str, available: std::time::Duration, cap: MinValidCap) -> String {
@@ -544,6 +547,7 @@ impl Error {
             | Error::Cache { .. }
             | Error::ConfigWrite { .. }
             | Error::Random(_) => Exit::Failure,
+            Error::Keys(e) => e.exit(),
         }
     }
 
@@ -595,6 +599,7 @@ impl Error {
     #[allow(clippy::too_many_lines)]
     pub fn hints(&self) -> Vec<String> {
         match self {
+            Error::Keys(e) => e.hints(),
             Error::ConfigParse(_) => vec!["fix the line named above; the file uses the AWS CLI's INI format".into()],
             Error::ConfigSyntax { fix, .. } => vec![fix.clone()],
             Error::ConfigNotUtf8 { path, line, .. } => vec![
