@@ -83,7 +83,8 @@ fn own_credentials(plan: &Plan, ctx: &Context) -> Result<Credentials, Error> {
     if let Base::StaticKeys {
         session_token: None,
         ..
-    } = plan.base
+    }
+    | Base::StoredKeys { .. } = plan.base
     {
         tracing::warn!(
             "profile `{}` assumes no role: handing over its long-term keys as they are",

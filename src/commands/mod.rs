@@ -5,6 +5,7 @@ mod cache;
 mod credential_process;
 mod env;
 mod exec;
+mod keys;
 mod list;
 mod onboard;
 mod profile;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Cache(command) => cache::run(command, &ctx),
         Command::Onboard(command) => onboard::run(command, &ctx),
         Command::Profile(command) => profile::run(command, &ctx),
+        Command::Keys(command) => keys::run(command, &ctx),
     }
 }
 

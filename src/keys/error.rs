@@ -46,7 +46,9 @@ pub enum KeyError {
     #[error("no key is stored for profile `{profile}`")]
     NotStored { profile: String },
 
-    #[error("the key of profile `{profile}` is listed as stored in the {backend} backend, but that backend does not have it")]
+    #[error(
+        "the key of profile `{profile}` is listed as stored in the {backend} backend, but that backend does not have it"
+    )]
     MissingInBackend { profile: String, backend: String },
 
     #[error("{origin} is `{value}`, which is not a keys backend (`os` or `file`)")]
@@ -129,7 +131,6 @@ impl KeyError {
                 "unlock your keyring (log in to the desktop session, or `gnome-keyring-daemon --unlock`), then run the command again".into(),
                 format!("or {CHOOSE}"),
             ],
-            KeyError::OsStore { .. } => vec![CHOOSE.into()],
             KeyError::NoPassphrase { .. } => vec![
                 "run it on a terminal, or set `ASSUME_ROLE_FILE_PASSPHRASE` (for automation)".into(),
                 format!("or {CHOOSE}"),
@@ -146,7 +147,7 @@ impl KeyError {
             KeyError::NotStored { profile } => vec![
                 format!("store one with `assume-role keys add {profile}`; `assume-role keys list` shows what is stored"),
             ],
-            KeyError::BadBackend { .. } => vec![CHOOSE.into()],
+            KeyError::OsStore { .. } | KeyError::BadBackend { .. } => vec![CHOOSE.into()],
             KeyError::KeysInBothPlaces { profile, credentials_file, .. } => vec![
                 format!("to keep the stored key, delete the keys of `[{profile}]` from `{}` (`assume-role keys import {profile} --remove-plaintext` does it and stores the file's key instead)", credentials_file.display()),
                 format!("to keep the file's keys, `assume-role keys remove {profile}`"),

@@ -19,7 +19,11 @@ pub const WORK_FACTOR: u8 = 16;
 const MAX_WORK_FACTOR: u8 = 20;
 
 /// Profile names may hold `/`, `:` or dots; a file name must not.
-const FILE_NAME: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'@').remove(b'+');
+const FILE_NAME: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'@')
+    .remove(b'+');
 
 pub struct FileStore {
     dir: PathBuf,

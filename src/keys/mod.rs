@@ -8,8 +8,8 @@
 
 mod error;
 pub mod file;
-mod prompt;
 pub mod os;
+pub mod prompt;
 
 pub use error::KeyError;
 
@@ -194,7 +194,9 @@ pub fn choose(flag: Option<Backend>, ctx: &Context) -> Result<Backend, KeyError>
     match os::probe() {
         Ok(()) => Ok(Backend::Os),
         Err(err) => {
-            tracing::info!("the OS secret store is not available ({err}); using the encrypted file");
+            tracing::info!(
+                "the OS secret store is not available ({err}); using the encrypted file"
+            );
             Ok(Backend::File)
         }
     }
@@ -210,7 +212,12 @@ pub fn open(backend: Backend, ctx: &Context) -> Result<Box<dyn KeyStore>, KeyErr
 
 /// Stores `key` for `profile` in `backend` and records it in the index. A key stored before
 /// under another backend is removed from it.
-pub fn store(profile: &str, key: &StoredKey, backend: Backend, ctx: &Context) -> Result<(), KeyError> {
+pub fn store(
+    profile: &str,
+    key: &StoredKey,
+    backend: Backend,
+    ctx: &Context,
+) -> Result<(), KeyError> {
     let dir = keys_dir(ctx)?;
     open(backend, ctx)?.put(profile, key)?;
     let mut keys = index(ctx).clone();
@@ -249,12 +256,13 @@ pub fn load(profile: &str, ctx: &Context) -> Result<StoredKey, KeyError> {
         profile: profile.to_owned(),
     })?;
     let started = std::time::Instant::now();
-    let key = open(entry.backend, ctx)?
-        .get(profile)?
-        .ok_or_else(|| KeyError::MissingInBackend {
-            profile: profile.to_owned(),
-            backend: entry.backend.to_string(),
-        })?;
+    let key =
+        open(entry.backend, ctx)?
+            .get(profile)?
+            .ok_or_else(|| KeyError::MissingInBackend {
+                profile: profile.to_owned(),
+                backend: entry.backend.to_string(),
+            })?;
     tracing::info!(
         profile,
         backend = %entry.backend,

@@ -12,7 +12,7 @@ const SERVICE: &str = "assume-role";
 /// Connecting must be quick; a store that answers may still prompt to unlock, so reads and
 /// writes get longer.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
-const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+const CALL_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// What the OS store is called here, for messages.
 pub const STORE: &str = if cfg!(target_os = "macos") {
@@ -61,7 +61,9 @@ fn describe(err: &keyring::Error) -> String {
     match err {
         E::PlatformFailure(e) | E::NoStorageAccess(e) => e.to_string(),
         E::NoEntry => "no such entry".into(),
-        E::BadEncoding(_) | E::BadDataFormat(..) => "the stored entry is not in the expected format".into(),
+        E::BadEncoding(_) | E::BadDataFormat(..) => {
+            "the stored entry is not in the expected format".into()
+        }
         E::NoDefaultStore => match keyring::Entry::store_status() {
             Err(E::NoDefaultStore) | Ok(()) => "no credential store could be opened".into(),
             Err(e) => describe(e),

@@ -13,7 +13,10 @@ pub fn hidden(prompt: &str) -> std::io::Result<Secret> {
 pub fn visible(prompt: &str) -> std::io::Result<String> {
     use std::io::{BufRead, Write};
     foreground()?;
-    let tty = std::fs::OpenOptions::new().read(true).write(true).open(tty_path())?;
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(tty_path())?;
     let mut out = tty.try_clone()?;
     out.write_all(prompt.as_bytes())?;
     out.flush()?;

@@ -12,6 +12,7 @@ mod differential;
 mod fuzz;
 mod handover;
 mod hardening;
+mod keys;
 mod mfa;
 mod onboard;
 mod processes;

@@ -4,8 +4,8 @@
 use super::keys;
 use crate::config::Profiles;
 use crate::error::Error;
-use crate::secret::Secret;
 use crate::keys::{Index, KeyError};
+use crate::secret::Secret;
 use aws_config::profile::Profile;
 use serde::{Deserialize, Serialize};
 
@@ -247,7 +247,7 @@ fn own_keys(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Ba
     let in_file = profile.get(keys::AWS_ACCESS_KEY_ID).is_some()
         || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some();
     match (in_file, stored.get(profile.name())) {
-        (true, Some(entry)) => Err(KeyError::KeysInBothPlaces {
+        (true, Some(entry)) => Err(Error::Keys(KeyError::KeysInBothPlaces {
             profile: profile.name().to_owned(),
             credentials_file: profiles
                 .files()
@@ -256,8 +256,7 @@ fn own_keys(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Ba
                 .map(|(path, _)| path.clone())
                 .unwrap_or_default(),
             backend: entry.backend.to_string(),
-        })
-        .map_err(Error::Keys),
+        })),
         (false, Some(entry)) => Ok(Base::StoredKeys {
             profile: profile.name().to_owned(),
             backend: entry.backend,
