@@ -173,7 +173,7 @@ fn list(ctx: &Context) -> Result<ExitCode, Error> {
             text,
             "{profile:<24} {:<22} {:<8} {days}d{flag}",
             mask_access_key(&entry.access_key_id),
-            entry.backend
+            entry.backend.as_str()
         );
     }
     if index.is_empty() {
