@@ -83,7 +83,8 @@ fn own_credentials(plan: &Plan, ctx: &Context) -> Result<Credentials, Error> {
     if let Base::StaticKeys {
         session_token: None,
         ..
-    } = plan.base
+    }
+    | Base::StoredKeys { .. } = plan.base
     {
         tracing::warn!(
             "profile `{}` assumes no role: handing over its long-term keys as they are",
@@ -114,6 +115,7 @@ fn route(plan: &Plan, index: usize, ctx: &Context) -> Route {
     }
     let long_term = match &plan.base {
         Base::StaticKeys { session_token, .. } => session_token.is_none(),
+        Base::StoredKeys { .. } => true,
         Base::Environment { .. } => ctx
             .env_credentials
             .as_ref()
@@ -609,6 +611,9 @@ pub fn first_hop_mfa_session_key(plan: &Plan, ctx: &Context) -> Option<Key> {
 pub fn mfa_session_key(plan: &Plan, mfa: &Mfa, ctx: &Context) -> Option<Key> {
     let access_key_id = match &plan.base {
         Base::StaticKeys { access_key_id, .. } => access_key_id.as_str(),
+        Base::StoredKeys { profile, .. } => {
+            crate::keys::index(ctx).get(profile)?.access_key_id.as_str()
+        }
         Base::Environment { .. } => ctx.env_credentials.as_ref()?.access_key_id.as_str(),
         _ => return None,
     };

@@ -124,6 +124,10 @@ pub enum Command {
         #[arg(long)]
         no_cache: bool,
     },
+
+    /// Keep your own long-term keys out of plain text: in the OS secret store, or an encrypted file.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -154,6 +158,31 @@ pub struct ConsoleArgs {
     /// Ask STS for a fresh session even if a cached one is still good.
     #[arg(long)]
     pub no_cache: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Store an access key for PROFILE; a profile with no keys in ~/.aws/credentials uses it.
+    #[command(
+        after_help = "Examples:\n  assume-role keys add contractor\n  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… assume-role keys add contractor --from-env --backend file"
+    )]
+    Add {
+        profile: String,
+        /// Take the pair from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` instead of asking.
+        #[arg(long)]
+        from_env: bool,
+        /// Store without checking the pair with `GetCallerIdentity`.
+        #[arg(long)]
+        no_check: bool,
+        /// Where to keep it (default: `ASSUME_ROLE_KEYS_BACKEND`, else the OS store if it
+        /// answers, else the file).
+        #[arg(long, value_enum)]
+        backend: Option<crate::keys::Backend>,
+    },
+    /// List stored keys: profile, masked access key ID, backend, age.
+    List,
+    /// Remove the stored key of PROFILE.
+    Remove { profile: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -35,6 +35,17 @@ pub struct Context {
     pub home: Option<PathBuf>,
     /// Where the cache lives: `ASSUME_ROLE_CACHE_DIR`, else the platform's cache directory.
     pub cache_dir: Option<PathBuf>,
+    /// Where stored keys and their index, and per-profile browser identities, live: the
+    /// platform's data directory (`$XDG_DATA_HOME/assume-role` on Linux).
+    pub data_dir: Option<PathBuf>,
+    /// `ASSUME_ROLE_KEYS_BACKEND` as given; see [`crate::keys::choose`].
+    pub keys_backend: Option<String>,
+    /// `ASSUME_ROLE_FILE_PASSPHRASE`: the encrypted keys file's passphrase, for automation.
+    #[serde(skip)]
+    pub file_passphrase: Option<Secret>,
+    /// The index of stored keys, read on first use ([`crate::keys::index`]).
+    #[serde(skip)]
+    pub stored_keys: std::sync::OnceLock<crate::keys::Index>,
     /// `ASSUME_ROLE_PROCESS_TIMEOUT` as given; see [`crate::process`].
     pub process_timeout: Option<String>,
     /// The profiles whose `credential_process` runs in the processes above this one.
@@ -61,10 +72,6 @@ pub struct Context {
     /// `BROWSER`: the user's URL opener, for `console` with the default browser.
     #[serde(skip)]
     pub browser_command: Option<String>,
-    /// Where per-profile browser identities live: the platform's data directory
-    /// (`XDG_DATA_HOME`) plus `assume-role`.
-    #[serde(skip)]
-    pub data_dir: Option<PathBuf>,
     /// `AWS_REGION` (else `AWS_DEFAULT_REGION`) even inside a session, and
     /// `AWS_CREDENTIAL_EXPIRATION`: what `whoami` reports of the session it runs in.
     #[serde(skip)]
@@ -135,6 +142,10 @@ impl Context {
             credentials_file: os(env_vars::AWS_SHARED_CREDENTIALS_FILE).map(PathBuf::from),
             home,
             cache_dir,
+            data_dir: dirs::data_dir().map(|d| d.join("assume-role")),
+            keys_backend: text(env_vars::ASSUME_ROLE_KEYS_BACKEND),
+            file_passphrase: text(env_vars::ASSUME_ROLE_FILE_PASSPHRASE).map(Secret::new),
+            stored_keys: std::sync::OnceLock::new(),
             process_timeout: text(env_vars::ASSUME_ROLE_PROCESS_TIMEOUT),
             process_stack: text(env_vars::ASSUME_ROLE_PROCESS_STACK)
                 .unwrap_or_default()
@@ -150,7 +161,6 @@ impl Context {
             browser: text(env_vars::ASSUME_ROLE_BROWSER),
             browser_path: os(env_vars::ASSUME_ROLE_BROWSER_PATH).map(PathBuf::from),
             browser_command: text(env_vars::BROWSER),
-            data_dir: dirs::data_dir().map(|d| d.join("assume-role")),
             session_region: text(env_vars::AWS_REGION)
                 .or_else(|| text(env_vars::AWS_DEFAULT_REGION)),
             session_expiration: text(env_vars::AWS_CREDENTIAL_EXPIRATION),

@@ -10,6 +10,10 @@ pub const ASSUME_ROLE_PROCESS_TIMEOUT: &str = "ASSUME_ROLE_PROCESS_TIMEOUT";
 /// The profiles whose `credential_process` is running in the processes above us, so that
 /// `credential_process = assume-role credential-process <itself>` is a loop, not a fork bomb.
 pub const ASSUME_ROLE_PROCESS_STACK: &str = "ASSUME_ROLE_PROCESS_STACK";
+/// Where stored keys are kept when `--backend` does not say: `os` or `file`.
+pub const ASSUME_ROLE_KEYS_BACKEND: &str = "ASSUME_ROLE_KEYS_BACKEND";
+/// The passphrase of the encrypted keys file, for automation (else it is asked on the terminal).
+pub const ASSUME_ROLE_FILE_PASSPHRASE: &str = "ASSUME_ROLE_FILE_PASSPHRASE";
 
 /// The profile the AWS CLI would use; `onboard publish` defaults to it.
 pub const AWS_PROFILE: &str = "AWS_PROFILE";

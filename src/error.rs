@@ -425,6 +425,9 @@ pub enum Error {
 
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+
+    #[error(transparent)]
+    Keys(crate::keys::KeyError),
 }
 
 fn remote_verb(failure: RemoteFailure) -> &'static str {
@@ -628,6 +631,7 @@ impl Error {
             | Error::ConfigWrite { .. }
             | Error::Random(_)
             | Error::ServerStart(_) => Exit::Failure,
+            Error::Keys(e) => e.exit(),
         }
     }
 
@@ -679,6 +683,7 @@ impl Error {
     #[allow(clippy::too_many_lines)]
     pub fn hints(&self) -> Vec<String> {
         match self {
+            Error::Keys(e) => e.hints(),
             Error::ConfigParse(_) => vec!["fix the line named above; the file uses the AWS CLI's INI format".into()],
             Error::ConfigSyntax { fix, .. } => vec![fix.clone()],
             Error::ConfigNotUtf8 { path, line, .. } => vec![

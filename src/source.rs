@@ -54,6 +54,11 @@ pub async fn base_credentials(
                 account_id: None,
             });
         }
+        Base::StoredKeys { profile, .. } => {
+            return crate::keys::load(profile, ctx)
+                .map(|key| key.credentials())
+                .map_err(Error::Keys);
+        }
         Base::Environment { profile } => return environment(profile, ctx),
         Base::CredentialProcess { profile, command } => {
             return run_credential_process(

@@ -191,6 +191,48 @@ impl Sts {
         })
     }
 
+    /// `GetCallerIdentity` signed with `source`: its account and ARN. On failure, what went
+    /// wrong in words, and whether STS could not be reached at all.
+    pub async fn caller_identity(
+        &self,
+        source: &Credentials,
+    ) -> Result<(String, String), (String, bool)> {
+        tracing::info!(source = %mask_access_key(&source.access_key_id), endpoint = %self.endpoint, "GetCallerIdentity");
+        match self
+            .client(source, false)
+            .get_caller_identity()
+            .send()
+            .await
+        {
+            Ok(out) => Ok((
+                out.account().unwrap_or_default().to_owned(),
+                out.arn().unwrap_or_default().to_owned(),
+            )),
+            Err(SdkError::ServiceError(e)) => {
+                let err = e.err();
+                Err((
+                    format!(
+                        "STS answered `{}`{}",
+                        err.code().unwrap_or("an error"),
+                        err.message().map(|m| format!(" ({m})")).unwrap_or_default()
+                    ),
+                    false,
+                ))
+            }
+            Err(SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)) => Err((
+                format!("STS at {} could not be reached", self.endpoint),
+                true,
+            )),
+            Err(_) => Err((
+                format!(
+                    "STS at {} gave an answer that could not be read",
+                    self.endpoint
+                ),
+                false,
+            )),
+        }
+    }
+
     fn map_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         err: &SdkError<E, aws_smithy_runtime_api::http::Response>,

@@ -68,6 +68,13 @@ fn endpoint_scope(plan: &Plan, ctx: &Context) -> String {
 pub fn base_identity(base: &Base, ctx: &Context) -> Option<String> {
     Some(match base {
         Base::StaticKeys { access_key_id, .. } => format!("keys:{access_key_id}"),
+        // The same identity as the same key in the file: importing a key keeps its sessions.
+        Base::StoredKeys { profile, .. } => {
+            format!(
+                "keys:{}",
+                crate::keys::index(ctx).get(profile)?.access_key_id
+            )
+        }
         Base::Environment { .. } => {
             format!("env:{}", ctx.env_credentials.as_ref()?.access_key_id)
         }

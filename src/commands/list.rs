@@ -33,7 +33,7 @@ pub fn run(json: bool, ctx: &Context) -> Result<ExitCode, Error> {
         && index.version == cache::FORMAT_VERSION
         && index.fingerprint == fingerprint
     {
-        return render(&index.profiles, json, &files);
+        return render(&with_stored_keys(index.profiles, ctx), json, &files);
     }
     let profiles = Profiles::load_from(&files)?;
     let summaries = profiles.summaries();
@@ -47,7 +47,22 @@ pub fn run(json: bool, ctx: &Context) -> Result<ExitCode, Error> {
             },
         );
     }
-    render(&summaries, json, &files)
+    render(&with_stored_keys(summaries, ctx), json, &files)
+}
+
+/// Profiles with nothing of their own but a stored key are `stored-keys`. Applied after the
+/// cached index, which knows only the files.
+fn with_stored_keys<'a>(
+    mut summaries: Vec<ProfileSummary<'a>>,
+    ctx: &Context,
+) -> Vec<ProfileSummary<'a>> {
+    let stored = crate::keys::index(ctx);
+    for summary in &mut summaries {
+        if summary.kind == crate::config::ProfileKind::None && stored.contains_key(&*summary.name) {
+            summary.kind = crate::config::ProfileKind::StoredKeys;
+        }
+    }
+    summaries
 }
 
 /// The widest a column is padded to.

@@ -6,6 +6,7 @@ mod console;
 mod credential_process;
 mod env;
 mod exec;
+mod keys;
 mod list;
 mod onboard;
 mod profile;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             };
             whoami::run(profile.as_deref(), json, &options, &ctx)
         }
+        Command::Keys(command) => keys::run(command, &ctx),
     }
 }
 

@@ -15,6 +15,8 @@ pub enum ProfileKind {
     Sso,
     Process,
     StaticKeys,
+    /// A key kept by `assume-role keys` (set by `list`, which knows the stored keys).
+    StoredKeys,
     CredentialSource,
     /// Settings only (a region, say), or an incomplete profile.
     None,
@@ -28,6 +30,7 @@ impl ProfileKind {
             ProfileKind::Sso => "sso",
             ProfileKind::Process => "process",
             ProfileKind::StaticKeys => "static-keys",
+            ProfileKind::StoredKeys => "stored-keys",
             ProfileKind::CredentialSource => "credential-source",
             ProfileKind::None => "none",
         }

@@ -13,6 +13,7 @@ mod differential;
 mod fuzz;
 mod handover;
 mod hardening;
+mod keys;
 mod mfa;
 mod onboard;
 mod processes;

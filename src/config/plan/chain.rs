@@ -4,6 +4,7 @@
 use super::keys;
 use crate::config::Profiles;
 use crate::error::Error;
+use crate::keys::{Index, KeyError};
 use crate::secret::Secret;
 use aws_config::profile::Profile;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,12 @@ pub enum Base {
         secret_access_key: Secret,
         #[serde(skip)]
         session_token: Option<Secret>,
+    },
+    /// A key kept by `assume-role keys` for a profile with none in the credentials file. Only
+    /// its name is here: the access key ID comes from the index, the secret from the backend.
+    StoredKeys {
+        profile: String,
+        backend: crate::keys::Backend,
     },
     /// `credential_source = Environment`: the only case in which `AWS_*` variables are read.
     Environment {
@@ -79,6 +86,7 @@ impl Base {
     pub fn profile(&self) -> &str {
         match self {
             Base::StaticKeys { profile, .. }
+            | Base::StoredKeys { profile, .. }
             | Base::Environment { profile }
             | Base::Ec2InstanceMetadata { profile }
             | Base::EcsContainer { profile }
@@ -91,6 +99,7 @@ impl Base {
     pub fn describe(&self) -> &'static str {
         match self {
             Base::StaticKeys { .. } => "static keys",
+            Base::StoredKeys { .. } => "stored keys",
             Base::Environment { .. } => "environment variables",
             Base::Ec2InstanceMetadata { .. } => "EC2 instance metadata",
             Base::EcsContainer { .. } => "ECS container credentials",
@@ -119,6 +128,7 @@ impl Base {
 pub(super) fn walk_chain<'a>(
     profiles: &'a Profiles,
     name: &'a str,
+    stored: &Index,
 ) -> Result<(Base, Vec<&'a Profile>), Error> {
     let mut visited: Vec<&str> = Vec::new();
     let mut roles: Vec<&Profile> = Vec::new();
@@ -135,12 +145,12 @@ pub(super) fn walk_chain<'a>(
         visited.push(current);
         // Past the target, static keys end the chain even beside a `role_arn` (AWS CLI rule).
         if visited.len() > 1 && profile.get(keys::AWS_ACCESS_KEY_ID).is_some() {
-            break static_keys(profile)?;
+            break own_keys(profiles, profile, stored)?;
         }
         let is_hop = profile.get(keys::ROLE_ARN).is_some()
             && profile.get(keys::WEB_IDENTITY_TOKEN_FILE).is_none();
         if !is_hop {
-            break base_of(profile)?;
+            break base_of(profiles, profile, stored)?;
         }
         roles.push(profile);
         match (
@@ -161,7 +171,7 @@ pub(super) fn walk_chain<'a>(
             }
             // A role profile may hold the keys it is assumed with.
             (Some(source), None) if source == current => {
-                break static_keys(profile).map_err(|err| match err {
+                break own_keys(profiles, profile, stored).map_err(|err| match err {
                     Error::NoCredentialSource { profile } => Error::SelfSource { profile },
                     other => other,
                 })?;
@@ -174,7 +184,7 @@ pub(super) fn walk_chain<'a>(
 }
 
 /// The base credentials of a profile that assumes no role itself.
-fn base_of(profile: &Profile) -> Result<Base, Error> {
+fn base_of(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Base, Error> {
     let name = profile.name().to_owned();
     if let Some(source) = profile.get(keys::CREDENTIAL_SOURCE) {
         return named_source(profile, source);
@@ -228,12 +238,31 @@ fn base_of(profile: &Profile) -> Result<Base, Error> {
             command: command.to_owned(),
         });
     }
-    if profile.get(keys::AWS_ACCESS_KEY_ID).is_some()
-        || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some()
-    {
-        return static_keys(profile);
+    own_keys(profiles, profile, stored)
+}
+
+/// A profile's own long-term keys: in the credentials file, or stored by `assume-role keys`.
+/// Both at once is an error: which one is meant cannot be guessed.
+fn own_keys(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Base, Error> {
+    let in_file = profile.get(keys::AWS_ACCESS_KEY_ID).is_some()
+        || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some();
+    match (in_file, stored.get(profile.name())) {
+        (true, Some(entry)) => Err(Error::Keys(KeyError::KeysInBothPlaces {
+            profile: profile.name().to_owned(),
+            credentials_file: profiles
+                .files()
+                .0
+                .last()
+                .map(|(path, _)| path.clone())
+                .unwrap_or_default(),
+            backend: entry.backend.to_string(),
+        })),
+        (false, Some(entry)) => Ok(Base::StoredKeys {
+            profile: profile.name().to_owned(),
+            backend: entry.backend,
+        }),
+        (_, None) => static_keys(profile),
     }
-    Err(Error::NoCredentialSource { profile: name })
 }
 
 /// The values of `keys` in `profile`, as one string, for cache keys.

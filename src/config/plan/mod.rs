@@ -78,7 +78,7 @@ impl Plan {
         let target = profiles
             .get(name)
             .ok_or_else(|| profiles.unknown(name, None))?;
-        let (base, role_profiles) = walk_chain(profiles, name)?;
+        let (base, role_profiles) = walk_chain(profiles, name, crate::keys::index(ctx))?;
         if role_profiles.is_empty() {
             refuse_role_overrides(name, overrides)?;
         }

@@ -1,0 +1,282 @@
+//! The contractor's own long-term keys, kept out of plain text: in the OS secret store
+//! ([`os`]), or in a passphrase-encrypted file per key ([`file`]).
+//!
+//! Beside the secrets, a small index (`keys/index.json` in the data directory) records for each
+//! stored key its access key ID, backend and creation time. It holds nothing secret, and it is
+//! what the warm path reads: a cached session is keyed by the access key ID, so serving one
+//! never touches the secret store. Only a run that needs the long-term key reads it.
+
+mod error;
+pub mod file;
+pub mod os;
+pub mod prompt;
+
+pub use error::KeyError;
+
+use crate::context::Context;
+use crate::credentials::Credentials;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Where a key is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// The OS secret store: macOS Keychain, Windows Credential Manager, the Secret Service.
+    Os,
+    /// A passphrase-encrypted file per key (age, scrypt) under the data directory.
+    File,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Os => "os",
+            Backend::File => "file",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "os" => Some(Backend::Os),
+            "file" => Some(Backend::File),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One stored key, as the index knows it: nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub access_key_id: String,
+    pub backend: Backend,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+}
+
+impl IndexEntry {
+    /// Whole days since the key was stored.
+    pub fn age_days(&self, now: SystemTime) -> u64 {
+        let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        now.saturating_sub(self.created) / 86_400
+    }
+}
+
+/// Every stored key, by profile.
+pub type Index = BTreeMap<String, IndexEntry>;
+
+#[derive(Serialize, Deserialize)]
+struct IndexFile {
+    version: u32,
+    keys: Index,
+}
+
+/// A long-term key as a backend holds it.
+pub struct StoredKey {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub created: u64,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field(
+                "access_key_id",
+                &crate::secret::mask_access_key(&self.access_key_id),
+            )
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredKey {
+    /// What a backend keeps: one small JSON document.
+    fn to_bytes(&self) -> Vec<u8> {
+        serde_json::json!({
+            "access_key_id": self.access_key_id,
+            "secret_access_key": self.secret_access_key.expose(),
+            "created": self.created,
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        Some(Self {
+            access_key_id: value.get("access_key_id")?.as_str()?.to_owned(),
+            secret_access_key: Secret::new(value.get("secret_access_key")?.as_str()?),
+            created: value.get("created")?.as_u64()?,
+        })
+    }
+
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            session_token: None,
+            expiration: None,
+            account_id: None,
+        }
+    }
+}
+
+/// A place that keeps secrets, one per profile.
+pub trait KeyStore {
+    fn backend(&self) -> Backend;
+    fn put(&self, profile: &str, key: &StoredKey) -> Result<(), KeyError>;
+    /// `Ok(None)` when the store answers but has no key for `profile`.
+    fn get(&self, profile: &str) -> Result<Option<StoredKey>, KeyError>;
+    /// Removing a key that is not there is not an error.
+    fn remove(&self, profile: &str) -> Result<(), KeyError>;
+}
+
+/// `<data dir>/keys`: the index and the encrypted files.
+pub fn keys_dir(ctx: &Context) -> Result<PathBuf, KeyError> {
+    ctx.data_dir
+        .as_ref()
+        .map(|d| d.join("keys"))
+        .ok_or(KeyError::NoDataDir)
+}
+
+fn index_path(dir: &Path) -> PathBuf {
+    dir.join("index.json")
+}
+
+/// The index, read once per run (the warm path's only look at stored keys). A missing or
+/// unreadable index means no stored keys.
+pub fn index(ctx: &Context) -> &Index {
+    ctx.stored_keys.get_or_init(|| {
+        keys_dir(ctx)
+            .ok()
+            .and_then(|dir| crate::cache::read::<IndexFile>(&index_path(&dir)))
+            .map(|f| f.keys)
+            .unwrap_or_default()
+    })
+}
+
+fn write_index(dir: &Path, keys: &Index) -> Result<(), KeyError> {
+    let path = index_path(dir);
+    let bytes = serde_json::to_vec_pretty(&IndexFile {
+        version: 1,
+        keys: keys.clone(),
+    })
+    .expect("the index serializes");
+    crate::cache::write_private(&path, &bytes).map_err(|source| KeyError::Io {
+        what: "write",
+        path,
+        source,
+    })
+}
+
+/// The backend to use: `--backend`, else `ASSUME_ROLE_KEYS_BACKEND`, else the OS store if it
+/// answers, else the file. Never plain text.
+pub fn choose(flag: Option<Backend>, ctx: &Context) -> Result<Backend, KeyError> {
+    if let Some(backend) = flag {
+        return Ok(backend);
+    }
+    if let Some(value) = &ctx.keys_backend {
+        return Backend::parse(value).ok_or_else(|| KeyError::BadBackend {
+            origin: "`ASSUME_ROLE_KEYS_BACKEND`",
+            value: value.clone(),
+        });
+    }
+    match os::probe() {
+        Ok(()) => Ok(Backend::Os),
+        Err(err) => {
+            tracing::info!(
+                "the OS secret store is not available ({err}); using the encrypted file"
+            );
+            Ok(Backend::File)
+        }
+    }
+}
+
+/// The store behind `backend`.
+pub fn open(backend: Backend, ctx: &Context) -> Result<Box<dyn KeyStore>, KeyError> {
+    Ok(match backend {
+        Backend::Os => Box::new(os::OsStore),
+        Backend::File => Box::new(file::FileStore::new(keys_dir(ctx)?, ctx)),
+    })
+}
+
+/// Stores `key` for `profile` in `backend` and records it in the index. A key stored before
+/// under another backend is removed from it.
+pub fn store(
+    profile: &str,
+    key: &StoredKey,
+    backend: Backend,
+    ctx: &Context,
+) -> Result<(), KeyError> {
+    let dir = keys_dir(ctx)?;
+    open(backend, ctx)?.put(profile, key)?;
+    let mut keys = index(ctx).clone();
+    if let Some(old) = keys.get(profile)
+        && old.backend != backend
+    {
+        open(old.backend, ctx)?.remove(profile)?;
+    }
+    keys.insert(
+        profile.to_owned(),
+        IndexEntry {
+            access_key_id: key.access_key_id.clone(),
+            backend,
+            created: key.created,
+        },
+    );
+    write_index(&dir, &keys)
+}
+
+/// Removes the stored key of `profile`.
+pub fn remove(profile: &str, ctx: &Context) -> Result<IndexEntry, KeyError> {
+    let dir = keys_dir(ctx)?;
+    let mut keys = index(ctx).clone();
+    let entry = keys.remove(profile).ok_or_else(|| KeyError::NotStored {
+        profile: profile.to_owned(),
+    })?;
+    open(entry.backend, ctx)?.remove(profile)?;
+    write_index(&dir, &keys)?;
+    Ok(entry)
+}
+
+/// The long-term key of `profile`, read from its backend: the one read of a secret store, on
+/// the cold path only.
+pub fn load(profile: &str, ctx: &Context) -> Result<StoredKey, KeyError> {
+    let entry = index(ctx).get(profile).ok_or_else(|| KeyError::NotStored {
+        profile: profile.to_owned(),
+    })?;
+    let started = std::time::Instant::now();
+    let key =
+        open(entry.backend, ctx)?
+            .get(profile)?
+            .ok_or_else(|| KeyError::MissingInBackend {
+                profile: profile.to_owned(),
+                backend: entry.backend.to_string(),
+            })?;
+    tracing::info!(
+        profile,
+        backend = %entry.backend,
+        access_key = %crate::secret::mask_access_key(&key.access_key_id),
+        elapsed_ms = started.elapsed().as_millis(),
+        "read the stored key"
+    );
+    Ok(key)
+}
+
+/// Now, in seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}

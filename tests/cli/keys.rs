@@ -1,0 +1,185 @@
+//! `assume-role keys`: the contractor's own key kept out of plain text, end to end against moto.
+
+use super::*;
+use std::path::Path;
+use std::time::Duration;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A moto env with no credentials file, and the contractor's key stored in the file backend.
+fn stored_env() -> TestEnv {
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    std::fs::remove_file(&env.vars["AWS_SHARED_CREDENTIALS_FILE"]).unwrap();
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", PASSPHRASE);
+    let mut add = env.bin(&[
+        "keys",
+        "add",
+        "contractor",
+        "--from-env",
+        "--backend",
+        "file",
+    ]);
+    add.env("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    let run = env.run_command(add);
+    run.ok();
+    assert!(
+        run.stderr().contains(&fx.contractor.arn),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("file backend"), "{}", run.stderr());
+    env
+}
+
+/// Every file under `root` whose bytes contain `needle`.
+fn files_holding(root: &Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .unwrap()
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_stored_key_serves_env_and_exec_with_no_credentials_file_and_no_plain_copy() {
+    let fx = moto();
+    let env = stored_env();
+    let vars = env_json(&env, "client-nomfa", &[]);
+    assert!(vars["AWS_SESSION_TOKEN"].len() > 20);
+    assert_ne!(vars["AWS_ACCESS_KEY_ID"], fx.contractor.access_key_id);
+    // The second run is served from the cache, keyed by the stored key's ID.
+    let run = env.run(&["exec", "client-nomfa", "--", "env", "-0"]);
+    let exec_vars = parse_env0(&run.output.stdout);
+    assert_eq!(exec_vars["AWS_ACCESS_KEY_ID"], vars["AWS_ACCESS_KEY_ID"]);
+    assert!(!Path::new(&env.vars["AWS_SHARED_CREDENTIALS_FILE"]).exists());
+    assert_eq!(
+        files_holding(env.dir.path(), &fx.contractor.secret_access_key),
+        Vec::<std::path::PathBuf>::new()
+    );
+    let key_file = env
+        .dir
+        .path()
+        .join("xdg/data/assume-role/keys/contractor.age");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&key_file), 0o600);
+        assert_eq!(mode(key_file.parent().unwrap()), 0o700);
+    }
+    let list = env.run(&["keys", "list"]).ok();
+    assert!(list.contains("contractor"), "{list}");
+    assert!(list.contains("file"), "{list}");
+    assert!(!list.contains(&fx.contractor.access_key_id), "{list}");
+    // `list` shows what the profile's keys are.
+    let profiles = env.run(&["list"]).ok();
+    assert!(profiles.contains("stored-keys"), "{profiles}");
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_clearly() {
+    let mut env = stored_env();
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", "not it");
+    let run = env.run(&["env", "client-nomfa", "--no-cache"]);
+    assert_eq!(run.code(), Some(5), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("the passphrase does not open"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!run.stderr().contains("panicked"));
+}
+
+#[test]
+fn no_passphrase_and_no_terminal_says_how_to_give_one() {
+    let mut env = stored_env();
+    env.remove("ASSUME_ROLE_FILE_PASSPHRASE");
+    let run = env.run(&["env", "client-nomfa", "--no-cache"]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("ASSUME_ROLE_FILE_PASSPHRASE"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_missing_os_store_fails_fast_naming_it_and_the_other_backend() {
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    // No D-Bus session: the Secret Service cannot be reached.
+    env.set("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .set("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    let run = env.run(&[
+        "keys",
+        "add",
+        "someone",
+        "--from-env",
+        "--no-check",
+        "--backend",
+        "os",
+    ]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
+    assert!(run.stderr().contains("OS secret store"), "{}", run.stderr());
+    assert!(run.stderr().contains("--backend file"), "{}", run.stderr());
+    // Nothing was stored, in plain text or otherwise.
+    assert!(env.run(&["keys", "list"]).ok().is_empty());
+}
+
+#[test]
+fn a_bad_backend_name_and_a_bad_key_are_refused() {
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    env.set("ASSUME_ROLE_KEYS_BACKEND", "plaintext")
+        .set("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .set("AWS_SECRET_ACCESS_KEY", "wrong-secret-wrong-secret");
+    let run = env.run(&["keys", "add", "someone", "--from-env"]);
+    assert_eq!(run.code(), Some(2), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("ASSUME_ROLE_KEYS_BACKEND"),
+        "{}",
+        run.stderr()
+    );
+    env.set("ASSUME_ROLE_KEYS_BACKEND", "file")
+        .set("ASSUME_ROLE_FILE_PASSPHRASE", PASSPHRASE);
+    let run = env.run(&["keys", "add", "someone", "--from-env"]);
+    assert_eq!(run.code(), Some(5), "{}", run.stderr());
+    assert!(run.stderr().contains("did not work"), "{}", run.stderr());
+    assert!(env.run(&["keys", "list"]).ok().is_empty());
+}
+
+#[test]
+fn keys_in_both_places_are_an_error_naming_both() {
+    let fx = moto();
+    let env = stored_env();
+    env.write_credentials(&format!(
+        "[contractor]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        fx.contractor.access_key_id, fx.contractor.secret_access_key
+    ));
+    let run = env.run(&["env", "client-nomfa"]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(run.stderr().contains("credentials"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("keys remove contractor"),
+        "{}",
+        run.stderr()
+    );
+    // Removing the stored key resolves it.
+    env.run(&["keys", "remove", "contractor"]).ok();
+    env.run(&["env", "client-nomfa"]).ok();
+}
