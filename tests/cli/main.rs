@@ -20,6 +20,9 @@ mod profiles;
 mod secrets;
 mod sts;
 mod transcripts;
+// The Windows exe under Wine, driven from Linux; only in the Windows lane.
+#[cfg(unix)]
+mod windows;
 
 use std::collections::BTreeMap;
 use support::{TestEnv, moto, parse_env0, recorded_assume_roles, venv_bin};
