@@ -73,11 +73,13 @@ cleanup() {
 trap cleanup EXIT
 
 step "Wine prefix, with the bcryptprimitives.dll shim"
+# One Wine server for the whole lane, started first (it refuses to start beside one that
+# wineboot left running): each run then starts without waiting for a server.
+mkdir -p "$WINEPREFIX"
+wineserver -p
 wineboot -i >/dev/null 2>&1
 x86_64-w64-mingw32-gcc -shared -O2 -Wall -Werror -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
     scripts/windows/bcryptprimitives.c -lbcrypt
-# One Wine server for the whole lane: each run then starts in a fraction of a second.
-wineserver -p
 
 # A debug build: it cross-builds in a fraction of a release build's time and runs the same
 # code paths under Wine.
