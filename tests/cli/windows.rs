@@ -395,3 +395,60 @@ fn windows_errors_name_the_profile_and_the_fix() {
         ask.stderr()
     );
 }
+
+/// A child the test spawned itself, killed if the test fails before it exits.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn windows_mfa_prompt_reads_the_console() {
+    use std::io::Write;
+
+    let Some((wine, env)) = with_moto() else {
+        return;
+    };
+    let fx = moto();
+    env.append_config(&format!(
+        "\n[profile win-prompt]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = win-prompted\n",
+        fx.client_role_arn, fx.mfa_serial
+    ));
+    // Wine's console shows `CONOUT$` and reads `CONIN$` only when the exe's own stdin, stdout
+    // and stderr are a terminal; with stdout captured it shows nothing (real Windows shows
+    // the prompt in the console window either way, which is not checked here).
+    let (mut terminal, slave) = support::pty::open();
+    let mut cmd = wine.exe(&env, &["env", "win-prompt", "--format", "json"]);
+    cmd.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    let mut child = KillOnDrop(cmd.spawn().unwrap());
+    drop(cmd);
+    let mut screen = support::pty::Screen::new(&terminal);
+    screen.expect(&format!("MFA code for {}", fx.mfa_serial));
+    // Wine's console puts the terminal in raw mode just after the prompt shows; typed earlier,
+    // Enter arrives as a line feed, which it does not take for Enter.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    terminal.write_all(b"975310\r").unwrap();
+    screen.expect("AWS_ACCESS_KEY_ID");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() <= deadline,
+            "the Windows exe did not exit within 30 s of the code"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        recorded_assume_roles("win-prompted")[0].params["TokenCode"],
+        "975310"
+    );
+}
