@@ -208,9 +208,26 @@ fn hand_over(mut child: Command, launch: &Launch) -> Result<ExitCode, Error> {
 
 /// Without `exec`, wait and pass the code through whole: `ExitCode` holds only a byte, and
 /// 256 must not become 0.
+///
+/// Ctrl-C and Ctrl-Break go to every process on the console, the child included, and the
+/// child decides what they mean (an interactive shell ignores them, a long job stops). Left to
+/// the default, they would also end this process at once: the caller's shell would get its
+/// prompt back while the child still runs, orphaned, with its exit code lost. So while the
+/// child runs they do nothing here. A handler that returns "handled" is used rather than
+/// `SetConsoleCtrlHandler(NULL, TRUE)`, because that one is inherited by children started later
+/// and the child must keep Ctrl-C; it also needs no `unsafe` of ours.
 #[cfg(not(unix))]
 fn hand_over(mut child: Command, launch: &Launch) -> Result<ExitCode, Error> {
-    let status = child.status().map_err(|e| spawn_error(e, launch))?;
+    let mut running = child.spawn().map_err(|e| spawn_error(e, launch))?;
+    #[cfg(windows)]
+    if let Err(err) = ctrlc::set_handler(|| {}) {
+        // Not fatal: the child runs either way; only an interrupted wait would lose its code.
+        tracing::warn!(%err, "cannot ignore Ctrl-C while the command runs");
+    }
+    let status = running.wait().map_err(|e| Error::CommandNotExecutable {
+        program: launch.program.clone(),
+        source: e,
+    })?;
     std::process::exit(status.code().unwrap_or(1))
 }
 

@@ -154,6 +154,45 @@ fn env_output_sourced_in_fish_is_used_by_the_aws_cli() {
     );
 }
 
+/// Nushell raw string: no escapes inside, and enough `#` that the content cannot close it.
+fn nu_raw(value: &str) -> String {
+    let mut fence = "#".to_owned();
+    while value.contains(&format!("'{fence}")) {
+        fence.push('#');
+    }
+    format!("r{fence}'{value}'{fence}")
+}
+
+#[test]
+fn env_output_loaded_in_nushell_is_used_by_the_aws_cli() {
+    let Some(nu) = support::require_tool("nu") else {
+        return;
+    };
+    let env = TestEnv::with_moto();
+    let aws = format!(
+        "^{} sts get-caller-identity --query Arn --output text",
+        nu_raw(&venv_bin("aws").to_string_lossy())
+    );
+    let expected = "arn:aws:sts::222222222222:assumed-role/client-admin/tester\n";
+    // What the README tells nushell users to type: a record of variables, loaded.
+    let mut load = env.command(&nu);
+    load.args(["--no-config-file", "-c"]).arg(format!(
+        "^{bin} env client --format json | from json | load-env; {aws}",
+        bin = nu_raw(support::BIN),
+    ));
+    assert_eq!(env.run_command(load).ok(), expected);
+    // `--format nu`, saved and sourced: nushell resolves `source` before it runs anything, so
+    // it cannot read a pipe.
+    let script = env.dir.path().join("session.nu");
+    std::fs::write(&script, env.run(&["env", "client", "--format", "nu"]).ok()).unwrap();
+    let mut source = env.command(&nu);
+    source.args(["--no-config-file", "-c"]).arg(format!(
+        "source {}; {aws}",
+        nu_raw(&script.to_string_lossy())
+    ));
+    assert_eq!(env.run_command(source).ok(), expected);
+}
+
 #[test]
 fn credential_process_works_for_the_aws_cli_and_boto3() {
     let env = TestEnv::with_moto();
@@ -222,13 +261,17 @@ fn hostile_config_values_cannot_run_code_through_eval() {
         fx.client_role_arn, fx.client_role_arn
     ));
     let print = "printf '%s|%s' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\"";
-    let shells: [(&str, &str, &[&str]); 5] = [
+    // Nushell twice: the JSON record it loads, and `--format nu` saved and sourced.
+    let shells: [(&str, &str, &[&str]); 7] = [
         ("sh", "sh", &["-c"]),
         ("bash", "sh", &["-c"]),
         ("dash", "sh", &["-c"]),
         ("zsh", "sh", &["-c"]),
         ("fish", "fish", &["--no-config", "-c"]),
+        ("nu", "json", &["--no-config-file", "-c"]),
+        ("nu", "nu", &["--no-config-file", "-c"]),
     ];
+    let nu_print = "print -n $\"($env.AWS_ACCESS_KEY_ID? | default '')|($env.AWS_SECRET_ACCESS_KEY? | default '')\"";
     for (shell, format, args) in shells {
         let Some(program) = support::require_tool(shell) else {
             // sh and bash run everything else in this suite: they are never optional.
@@ -238,10 +281,32 @@ fn hostile_config_values_cannot_run_code_through_eval() {
         for profile in ["hostile-keys", "x'$(touch pwned)'", "hostile-region"] {
             let quoted = if format == "fish" {
                 format!("'{}'", profile.replace('\\', "\\\\").replace('\'', "\\'"))
+            } else if shell == "nu" {
+                nu_raw(profile)
             } else {
                 format!("'{}'", profile.replace('\'', "'\\''"))
             };
-            let script = if format == "fish" {
+            // Outside the work dir, which must stay empty.
+            let nu_script = env.dir.path().join("session.nu");
+            // With `--format nu` the binary runs before nushell does: its stderr is this run's.
+            let mut printed_stderr = None;
+            if format == "nu" {
+                let printed = env.run(&["env", profile, "--format", "nu"]);
+                std::fs::write(&nu_script, printed.stdout()).unwrap();
+                printed_stderr = Some(printed.stderr());
+            }
+            let script = if format == "json" {
+                // `try`: a profile that is refused prints nothing, and the print still runs.
+                format!(
+                    "try {{ ^{} env {quoted} --format json | from json | load-env }}; {nu_print}",
+                    nu_raw(support::BIN)
+                )
+            } else if format == "nu" {
+                format!(
+                    "source {}; {nu_print}",
+                    nu_raw(&nu_script.to_string_lossy())
+                )
+            } else if format == "fish" {
                 format!(
                     "{} env {quoted} --format fish | source; {print}",
                     support::BIN
@@ -280,10 +345,10 @@ fn hostile_config_values_cannot_run_code_through_eval() {
                 } else {
                     "letters, digits and"
                 };
+                let stderr = printed_stderr.unwrap_or_else(|| out.stderr());
                 assert!(
-                    out.stderr().contains(expected),
-                    "{shell} {profile}: {}",
-                    out.stderr()
+                    stderr.contains(expected),
+                    "{shell} {format} {profile}: {stderr}"
                 );
             }
         }

@@ -24,6 +24,9 @@ mod server;
 mod sts;
 mod transcripts;
 mod whoami;
+// The Windows exe under Wine, driven from Linux; only in the Windows lane.
+#[cfg(unix)]
+mod windows;
 
 use std::collections::BTreeMap;
 use support::{TestEnv, moto, parse_env0, recorded_assume_roles, venv_bin};
