@@ -191,48 +191,6 @@ impl Sts {
         })
     }
 
-    /// `GetCallerIdentity` signed with `source`: its account and ARN. On failure, what went
-    /// wrong in words, and whether STS could not be reached at all.
-    pub async fn caller_identity(
-        &self,
-        source: &Credentials,
-    ) -> Result<(String, String), (String, bool)> {
-        tracing::info!(source = %mask_access_key(&source.access_key_id), endpoint = %self.endpoint, "GetCallerIdentity");
-        match self
-            .client(source, false)
-            .get_caller_identity()
-            .send()
-            .await
-        {
-            Ok(out) => Ok((
-                out.account().unwrap_or_default().to_owned(),
-                out.arn().unwrap_or_default().to_owned(),
-            )),
-            Err(SdkError::ServiceError(e)) => {
-                let err = e.err();
-                Err((
-                    format!(
-                        "STS answered `{}`{}",
-                        err.code().unwrap_or("an error"),
-                        err.message().map(|m| format!(" ({m})")).unwrap_or_default()
-                    ),
-                    false,
-                ))
-            }
-            Err(SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)) => Err((
-                format!("STS at {} could not be reached", self.endpoint),
-                true,
-            )),
-            Err(_) => Err((
-                format!(
-                    "STS at {} gave an answer that could not be read",
-                    self.endpoint
-                ),
-                false,
-            )),
-        }
-    }
-
     fn map_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
@@ -270,25 +228,11 @@ impl Sts {
             }
             _ => {}
         }
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        // The SDK's parser misses the `<ErrorResponse><Errors><Error>` envelope some STS
-        // emulators use, so fall back to the raw body, where `Code` sits at any depth.
-        let body = err
-            .raw_response()
-            .and_then(|r| r.body().bytes())
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default();
-        let code = err
-            .as_service_error()
-            .and_then(ProvideErrorMetadata::code)
-            .map(str::to_owned)
-            .or_else(|| xml_element(&body, "Code"));
-        let message = err
-            .as_service_error()
-            .and_then(ProvideErrorMetadata::message)
-            .map(str::to_owned)
-            .or_else(|| xml_element(&body, "Message"))
-            .unwrap_or_default();
+        let Answer {
+            status,
+            code,
+            message,
+        } = Answer::of(err);
         // A server error is STS failing, not refusing, whatever its body says (or fails to).
         let code = match (code, status) {
             (None, Some(status @ 500..)) => Some(format!("HTTP {status}")),
@@ -377,23 +321,11 @@ impl Sts {
                         format!("the request could not be made ({})", root_cause(&err)),
                     ),
                     _ => {
-                        let status = err.raw_response().map(|r| r.status().as_u16());
-                        let body = err
-                            .raw_response()
-                            .and_then(|r| r.body().bytes())
-                            .map(|b| String::from_utf8_lossy(b).into_owned())
-                            .unwrap_or_default();
-                        let code = err
-                            .as_service_error()
-                            .and_then(ProvideErrorMetadata::code)
-                            .map(str::to_owned)
-                            .or_else(|| xml_element(&body, "Code"));
-                        let message = err
-                            .as_service_error()
-                            .and_then(ProvideErrorMetadata::message)
-                            .map(str::to_owned)
-                            .or_else(|| xml_element(&body, "Message"))
-                            .unwrap_or_default();
+                        let Answer {
+                            status,
+                            code,
+                            message,
+                        } = Answer::of(&err);
                         match (code, status) {
                             (_, Some(status @ 500..)) => {
                                 (RemoteFailure::BadAnswer, format!("HTTP {status}"))
@@ -424,6 +356,41 @@ impl Sts {
             arn: output.arn().unwrap_or_default().to_owned(),
             user_id: output.user_id().unwrap_or_default().to_owned(),
         })
+    }
+}
+
+/// What an STS error answer says: its HTTP status, and its code and message. The SDK's parser
+/// misses the `<ErrorResponse><Errors><Error>` envelope some STS emulators use, so the raw body
+/// is the fallback, where `Code` sits at any depth.
+struct Answer {
+    status: Option<u16>,
+    code: Option<String>,
+    message: String,
+}
+
+impl Answer {
+    fn of<E: ProvideErrorMetadata>(
+        err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+    ) -> Self {
+        let body = err
+            .raw_response()
+            .and_then(|r| r.body().bytes())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        Self {
+            status: err.raw_response().map(|r| r.status().as_u16()),
+            code: err
+                .as_service_error()
+                .and_then(ProvideErrorMetadata::code)
+                .map(str::to_owned)
+                .or_else(|| xml_element(&body, "Code")),
+            message: err
+                .as_service_error()
+                .and_then(ProvideErrorMetadata::message)
+                .map(str::to_owned)
+                .or_else(|| xml_element(&body, "Message"))
+                .unwrap_or_default(),
+        }
     }
 }
 

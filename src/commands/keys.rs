@@ -145,9 +145,16 @@ fn check(
         let sts = crate::sts::Sts::new(&plan, ctx)
             .await
             .map_err(|e| failed(e.to_string(), false))?;
-        sts.caller_identity(&source)
+        // The same call `whoami` makes; its error says what failed, and whether STS answered.
+        sts.get_caller_identity(&source, profile)
             .await
-            .map_err(|(detail, unreachable)| failed(detail, unreachable))
+            .map(|identity| (identity.account, identity.arn))
+            .map_err(|err| match err {
+                Error::Identity {
+                    detail, failure, ..
+                } => failed(detail, failure == crate::error::RemoteFailure::Unreachable),
+                other => failed(other.to_string(), false),
+            })
     })
 }
 
