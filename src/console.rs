@@ -366,7 +366,10 @@ async fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
             )
             .body(Empty::new())
             .map_err(|_| "the request could not be made".to_owned())?;
-        let response = client.request(request).await.map_err(|e| root_cause(&e))?;
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| crate::error::root_cause(&e))?;
         let status = response.status().as_u16();
         let body = Limited::new(response.into_body(), ANSWER_MAX)
             .collect()
@@ -390,28 +393,6 @@ async fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
         .enable_http1()
         .build();
     send(connector, uri).await
-}
-
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = err;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    match current
-        .downcast_ref::<std::io::Error>()
-        .map(std::io::Error::kind)
-    {
-        Some(std::io::ErrorKind::ConnectionRefused) => "the connection was refused".to_owned(),
-        Some(std::io::ErrorKind::ConnectionReset) => "the connection was reset".to_owned(),
-        Some(std::io::ErrorKind::TimedOut) => "the connection timed out".to_owned(),
-        _ => {
-            let text = current.to_string();
-            match text.rfind(" (os error ") {
-                Some(at) if text.ends_with(')') => text[..at].to_owned(),
-                _ => text,
-            }
-        }
-    }
 }
 
 /// Which browser opens the console.

@@ -906,3 +906,28 @@ pub fn causes(err: &dyn std::error::Error) -> String {
     }
     parts.join(": ")
 }
+
+/// The innermost error's text: for a refused connection that is "Connection refused", not the
+/// SDK's layers of wrapping (whose outer text may quote a whole request).
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    match current
+        .downcast_ref::<std::io::Error>()
+        .map(std::io::Error::kind)
+    {
+        Some(std::io::ErrorKind::ConnectionRefused) => "the connection was refused".to_owned(),
+        Some(std::io::ErrorKind::ConnectionReset) => "the connection was reset".to_owned(),
+        Some(std::io::ErrorKind::TimedOut) => "the connection timed out".to_owned(),
+        // "(os error 111)" means nothing to a person; the words before it do.
+        _ => {
+            let text = current.to_string();
+            match text.rfind(" (os error ") {
+                Some(at) if text.ends_with(')') => text[..at].to_owned(),
+                _ => text,
+            }
+        }
+    }
+}

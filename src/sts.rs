@@ -214,7 +214,7 @@ impl Sts {
                 } else {
                     // Only the innermost cause: the SDK's outer layers quote the whole request
                     // (`Request { body: SdkBody … }`).
-                    root_cause(err)
+                    crate::error::root_cause(err)
                 };
                 return unreachable(detail);
             }
@@ -223,7 +223,7 @@ impl Sts {
             SdkError::ConstructionFailure(_) => {
                 return unreachable(format!(
                     "the request could not be made ({})",
-                    root_cause(err)
+                    crate::error::root_cause(err)
                 ));
             }
             _ => {}
@@ -312,13 +312,18 @@ impl Sts {
                         RemoteFailure::Unreachable,
                         "the connection timed out".into(),
                     ),
-                    SdkError::DispatchFailure(_) => (RemoteFailure::Unreachable, root_cause(&err)),
+                    SdkError::DispatchFailure(_) => {
+                        (RemoteFailure::Unreachable, crate::error::root_cause(&err))
+                    }
                     SdkError::TimeoutError(_) => {
                         (RemoteFailure::Unreachable, "no answer in time".into())
                     }
                     SdkError::ConstructionFailure(_) => (
                         RemoteFailure::Unreachable,
-                        format!("the request could not be made ({})", root_cause(&err)),
+                        format!(
+                            "the request could not be made ({})",
+                            crate::error::root_cause(&err)
+                        ),
                     ),
                     _ => {
                         let Answer {
@@ -495,31 +500,6 @@ fn default_endpoint(region: &str) -> String {
         "amazonaws.com"
     };
     format!("https://sts.{region}.{domain}")
-}
-
-/// The innermost error's text: for a refused connection that is "Connection refused", not the
-/// SDK's layers of wrapping.
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = err;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    match current
-        .downcast_ref::<std::io::Error>()
-        .map(std::io::Error::kind)
-    {
-        Some(std::io::ErrorKind::ConnectionRefused) => "the connection was refused".to_owned(),
-        Some(std::io::ErrorKind::ConnectionReset) => "the connection was reset".to_owned(),
-        Some(std::io::ErrorKind::TimedOut) => "the connection timed out".to_owned(),
-        // "(os error 111)" means nothing to a person; the words before it do.
-        _ => {
-            let text = current.to_string();
-            match text.rfind(" (os error ") {
-                Some(at) if text.ends_with(')') => text[..at].to_owned(),
-                _ => text,
-            }
-        }
-    }
 }
 
 /// The text of the first `<name>` element at any depth, with XML's five entities decoded. Error
