@@ -14,7 +14,7 @@
 
 use crate::cache::sessions::{Entry, Kind, REUSE_MARGIN, Store};
 use crate::cache::{codes, key, key::Key};
-use crate::config::{Base, Hop, Mfa, Plan};
+use crate::config::{Base, Hop, Mfa, OwnSession, Plan};
 use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::duration::CHAINED_MAX;
@@ -43,7 +43,17 @@ pub fn credentials_for(
     ctx: &Context,
 ) -> Result<Credentials, Error> {
     if plan.hops.is_empty() {
-        return own_credentials(plan, ctx);
+        return match &plan.session {
+            Some(own) => {
+                if !opts.no_cache
+                    && let Some(credentials) = warm(plan, store, opts, ctx)
+                {
+                    return Ok(credentials);
+                }
+                runtime()?.block_on(own_session(plan, own, store, opts, ctx))
+            }
+            None => own_credentials(plan, ctx),
+        };
     }
     if !opts.no_cache
         && let Some(credentials) = warm(plan, store, opts, ctx)
@@ -72,30 +82,140 @@ pub fn warm(
     ctx: &Context,
 ) -> Option<Credentials> {
     let store = store?;
-    let keys = key::chain(plan, ctx)?;
-    let entry = store.get(keys.last()?, opts.min_valid)?;
+    let key = match &plan.session {
+        Some(own) if plan.hops.is_empty() => own_session_key(plan, own, ctx)?,
+        _ => key::chain(plan, ctx)?.last()?.clone(),
+    };
+    let entry = store.get(&key, opts.min_valid)?;
     tracing::info!(profile = %plan.profile, expires = %crate::credentials::rfc3339(entry.expires()), "served from the cache");
     Some(entry.credentials())
 }
 
-/// A profile without a role hands over what it has.
+/// A profile without a role hands over what it has (stored keys only with `--no-session`).
 fn own_credentials(plan: &Plan, ctx: &Context) -> Result<Credentials, Error> {
-    if let Base::StaticKeys {
-        session_token: None,
-        ..
-    }
-    | Base::StoredKeys { .. } = plan.base
-    {
-        tracing::warn!(
+    match plan.base {
+        Base::StaticKeys {
+            session_token: None,
+            ..
+        } => tracing::warn!(
             "profile `{}` assumes no role: handing over its long-term keys as they are",
             plan.profile
-        );
+        ),
+        Base::StoredKeys { .. } => tracing::warn!(
+            "`--no-session`: handing over the long-term key stored for profile `{}` itself; anything that reads it can use it until it is rotated",
+            plan.profile
+        ),
+        _ => {}
     }
     if let Base::StaticKeys { .. } = plan.base {
         // Keys in the file need no runtime, no TLS and no SDK.
         return pollster::block_on(source::base_credentials(&plan.base, &plan.region, ctx));
     }
     runtime()?.block_on(source::base_credentials(&plan.base, &plan.region, ctx))
+}
+
+/// The session a stored-key profile without a role hands over: `GetSessionToken` with the
+/// stored key (and a code when the profile names an MFA device), cached like an MFA session.
+/// With a device it is the very MFA session the profile's roles are assumed from, so one code a
+/// day serves both.
+async fn own_session(
+    plan: &Plan,
+    own: &OwnSession,
+    store: Option<&Store>,
+    opts: &Options,
+    ctx: &Context,
+) -> Result<Credentials, Error> {
+    let key = store.and(own_session_key(plan, own, ctx));
+    let _lock = match (store, &key) {
+        (Some(store), Some(k)) => {
+            lenient(store.lock(k, &format!("the session of profile `{}`", plan.profile)))?
+        }
+        _ => None,
+    };
+    // Another run may have made it while this one waited for the lock.
+    if !opts.no_cache
+        && let (Some(store), Some(k)) = (store, &key)
+        && let Some(entry) = store.get(k, opts.min_valid)
+    {
+        return Ok(entry.credentials());
+    }
+    // `GetSessionToken` has no role; errors name the profile through this description of it.
+    let call = Hop {
+        profile: plan.profile.clone(),
+        role_arn: String::new(),
+        session_name: String::new(),
+        external_id: None,
+        mfa: own.mfa.clone(),
+        duration: Some(own.duration),
+        source_identity: None,
+        chained: false,
+    };
+    let code = match &own.mfa {
+        Some(m) => {
+            let spent = |code: &OneTimeCode| {
+                store.is_some_and(|s| codes::recently_used(s.root(), &m.serial, code.expose()))
+            };
+            let code = match &opts.mfa_token {
+                Some(value) => mfa::Code {
+                    value: value.clone(),
+                    origin: "`--mfa-token`".into(),
+                },
+                None => mfa::code_for(&plan.profile, m, ctx.process_timeout()?, &spent)?,
+            };
+            if spent(&code.value) {
+                return Err(Error::MfaCodeReused {
+                    origin: code.origin,
+                    serial: m.serial.clone(),
+                });
+            }
+            Some(code)
+        }
+        None => None,
+    };
+    let sts = sts::Sts::new(plan, ctx).await?;
+    let base = source::base_credentials(&plan.base, &plan.region, ctx).await?;
+    let serial = own.mfa.as_ref().map(|m| m.serial.as_str());
+    let session = sts
+        .get_session_token(
+            &base,
+            plan.base.profile(),
+            &call,
+            serial.zip(code.as_ref().map(|c| &c.value)),
+            own.duration,
+        )
+        .await?;
+    if let Some(store) = store {
+        if let (Some(serial), Some(code)) = (serial, &code) {
+            codes::record(store.root(), serial, code.value.expose());
+        }
+        let kind = if serial.is_some() {
+            Kind::MfaSession
+        } else {
+            Kind::KeySession
+        };
+        if let (Some(k), Some(entry)) = (
+            &key,
+            Entry::new(kind, plan.base.profile(), None, serial, &session),
+        ) {
+            store.put(k, &entry);
+        }
+    }
+    check_min_valid(plan, &session, opts.min_valid)?;
+    Ok(session)
+}
+
+/// The cache key of the session a stored-key profile without a role hands over: with a
+/// device, the MFA session of that key and device.
+pub fn own_session_key(plan: &Plan, own: &OwnSession, ctx: &Context) -> Option<Key> {
+    match &own.mfa {
+        Some(m) => mfa_session_key(plan, m, ctx),
+        None => Some(key::mfa_session(
+            long_term_key_id(plan, ctx)?,
+            "",
+            plan,
+            ctx,
+        )),
+    }
 }
 
 /// How one hop is made.
@@ -400,8 +520,7 @@ impl Run<'_> {
                 base,
                 plan.base.profile(),
                 hop,
-                &mfa.serial,
-                &code.value,
+                Some((mfa.serial.as_str(), &code.value)),
                 mfa.session_duration,
             )
             .await?;
@@ -449,7 +568,7 @@ impl<'p> Codes<'p> {
                 taken.iter().any(|(s, c)| *s == mfa.serial && c == code)
                     || run.recently_used(mfa, code)
             };
-            mfa::code_for(hop, mfa, self.timeout, &spent).map_err(|err| {
+            mfa::code_for(&hop.profile, mfa, self.timeout, &spent).map_err(|err| {
                 match (err, self.flag_taken_by) {
                     (Error::MfaUnavailable { .. }, Some(first)) => Error::MfaSecondCode {
                         profile: run.plan.profile.clone(),
@@ -595,6 +714,9 @@ fn check_min_valid(plan: &Plan, creds: &Credentials, wanted: Duration) -> Result
 /// The cache key of the MFA session the plan's first hop is assumed from, if it takes that
 /// route (`cache list|clear` use it to find every session that serves a profile).
 pub fn first_hop_mfa_session_key(plan: &Plan, ctx: &Context) -> Option<Key> {
+    if let (Some(own), true) = (&plan.session, plan.hops.is_empty()) {
+        return own_session_key(plan, own, ctx);
+    }
     let hop = plan.hops.first()?;
     let mfa = hop.mfa.as_ref()?;
     // Checked before `route`, which logs its choice of the direct route for such a hop: asking
@@ -609,13 +731,22 @@ pub fn first_hop_mfa_session_key(plan: &Plan, ctx: &Context) -> Option<Key> {
 
 /// The cache key of the MFA session of the plan's long-term keys for `mfa`'s device.
 pub fn mfa_session_key(plan: &Plan, mfa: &Mfa, ctx: &Context) -> Option<Key> {
-    let access_key_id = match &plan.base {
+    Some(key::mfa_session(
+        long_term_key_id(plan, ctx)?,
+        &mfa.serial,
+        plan,
+        ctx,
+    ))
+}
+
+/// The access key ID of the plan's long-term keys, if it starts from some.
+fn long_term_key_id<'a>(plan: &'a Plan, ctx: &'a Context) -> Option<&'a str> {
+    Some(match &plan.base {
         Base::StaticKeys { access_key_id, .. } => access_key_id.as_str(),
         Base::StoredKeys { profile, .. } => {
             crate::keys::index(ctx).get(profile)?.access_key_id.as_str()
         }
         Base::Environment { .. } => ctx.env_credentials.as_ref()?.access_key_id.as_str(),
         _ => return None,
-    };
-    Some(key::mfa_session(access_key_id, &mfa.serial, plan, ctx))
+    })
 }

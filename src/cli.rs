@@ -385,4 +385,9 @@ pub struct CredentialOptions {
     /// (e.g. `--min-valid 2h` before a long terraform apply).
     #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
     pub min_valid: Option<Duration>,
+
+    /// For a profile with a stored key and no role: hand over the long-term key itself
+    /// instead of a GetSessionToken session (with a warning). Rarely what you want.
+    #[arg(long)]
+    pub no_session: bool,
 }

@@ -2,7 +2,7 @@
 //! on the terminal device. The prompt never touches stdout or stderr: `credential_process`
 //! consumers capture both, and `eval "$(assume-role env …)"` captures stdout.
 
-use crate::config::{Hop, Mfa, check_mfa_code};
+use crate::config::{Mfa, check_mfa_code};
 use crate::error::Error;
 use crate::process::{Helper, HelperKind};
 use crate::secret::OneTimeCode;
@@ -31,17 +31,17 @@ const NEXT_CODE_WITHIN: Duration = Duration::from_secs(40);
 /// when a chain needs a second code from one device, the prompt asks for the next one and
 /// `mfa_process` is asked again until it shows the next one.
 pub fn code_for(
-    hop: &Hop,
+    profile: &str,
     mfa: &Mfa,
     timeout: Duration,
     spent: &dyn Fn(&OneTimeCode) -> bool,
 ) -> Result<Code, Error> {
     if let Some(command) = &mfa.process {
-        let origin = format!("`mfa_process` of profile `{}`", hop.profile);
+        let origin = format!("`mfa_process` of profile `{}`", profile);
         let started = std::time::Instant::now();
         let mut told = false;
         loop {
-            let value = check_mfa_code(&run_mfa_process(&hop.profile, command, timeout)?, &origin)?;
+            let value = check_mfa_code(&run_mfa_process(&profile, command, timeout)?, &origin)?;
             if !spent(&value) {
                 return Ok(Code { value, origin });
             }
@@ -55,7 +55,7 @@ pub fn code_for(
                 told = true;
                 eprintln!(
                     "assume-role: `{}` needs another code from `{}`, and AWS refuses one used twice: waiting for the next code from `mfa_process` (up to {})",
-                    hop.profile,
+                    profile,
                     mfa.serial,
                     crate::duration::display(NEXT_CODE_WITHIN)
                 );
@@ -64,11 +64,11 @@ pub fn code_for(
         }
     }
     let mut terminal = Terminal::open().map_err(|_| Error::MfaUnavailable {
-        profile: hop.profile.clone(),
+        profile: profile.to_owned(),
         serial: mfa.serial.clone(),
     })?;
     let origin = "the terminal".to_owned();
-    let mut prompt = format!("MFA code for {} (profile {}): ", mfa.serial, hop.profile);
+    let mut prompt = format!("MFA code for {} (profile {}): ", mfa.serial, profile);
     let mut tries_left = PROMPT_TRIES;
     loop {
         let typed = terminal.ask(&prompt).map_err(Error::Prompt)?;

@@ -53,7 +53,7 @@ pub fn obtain(
     let plan = Plan::resolve(&profiles, profile, overrides, ctx)?;
     tracing::debug!(?plan, "resolved");
     if let Some(store) = &store
-        && !plan.hops.is_empty()
+        && (!plan.hops.is_empty() || plan.session.is_some())
     {
         store_plan(store.root(), &plan_key, &fingerprint, &plan);
     }

@@ -150,29 +150,29 @@ impl Sts {
         Ok(result)
     }
 
-    /// `GetSessionToken` with an MFA code: the MFA session that lets later role assumptions
-    /// skip the code.
+    /// `GetSessionToken`: with an MFA code, the MFA session that lets later role assumptions
+    /// skip the code; without one, the session a stored-key profile hands over in place of
+    /// its long-term key.
     pub async fn get_session_token(
         &self,
         source: &Credentials,
         source_profile: &str,
         hop: &Hop,
-        serial: &str,
-        code: &OneTimeCode,
+        mfa: Option<(&str, &OneTimeCode)>,
         duration: std::time::Duration,
     ) -> Result<Credentials, Error> {
         tracing::info!(
-            serial = %serial,
+            serial = %mfa.map_or("none", |(serial, _)| serial),
             source = %mask_access_key(&source.access_key_id),
             duration = duration.as_secs(),
             endpoint = %self.endpoint,
             "GetSessionToken"
         );
         let output = self
-            .client(source, true)
+            .client(source, mfa.is_some())
             .get_session_token()
-            .serial_number(serial)
-            .token_code(code.expose())
+            .set_serial_number(mfa.map(|(serial, _)| serial.to_owned()))
+            .set_token_code(mfa.map(|(_, code)| code.expose().to_owned()))
             .duration_seconds(i32::try_from(duration.as_secs()).unwrap_or(i32::MAX))
             .send()
             .await

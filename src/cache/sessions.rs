@@ -17,6 +17,9 @@ pub const REUSE_MARGIN: Duration = Duration::from_mins(15);
 pub enum Kind {
     RoleSession,
     MfaSession,
+    /// A `GetSessionToken` session without MFA: what a stored-key profile without a role and
+    /// without `mfa_serial` hands over.
+    KeySession,
 }
 
 impl Kind {
@@ -24,6 +27,7 @@ impl Kind {
         match self {
             Kind::RoleSession => "role session",
             Kind::MfaSession => "MFA session",
+            Kind::KeySession => "key session",
         }
     }
 }
@@ -225,7 +229,8 @@ impl Store {
                 other => other?,
             }
             match kind {
-                Kind::RoleSession => removed.role_sessions += 1,
+                // A key session is a profile's own hand-over, as a role session is.
+                Kind::RoleSession | Kind::KeySession => removed.role_sessions += 1,
                 Kind::MfaSession => removed.mfa_sessions += 1,
             }
         }

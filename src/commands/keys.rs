@@ -127,6 +127,7 @@ fn check(
         },
         hops: Vec::new(),
         sdk_settings: None,
+        session: None,
     };
     let source = StoredKey {
         access_key_id: access_key_id.to_owned(),

@@ -79,6 +79,7 @@ fn session_for(
         session_name: options.session_name.clone(),
         external_id: options.external_id.clone(),
         region: options.region.clone(),
+        no_session: options.no_session,
     };
     let opts = assume::Options {
         no_cache: options.no_cache,

@@ -104,6 +104,7 @@ fn environment_plan(label: &str, ctx: &Context) -> Plan {
         },
         hops: Vec::new(),
         sdk_settings: None,
+        session: None,
     }
 }
 

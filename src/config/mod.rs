@@ -6,7 +6,8 @@ mod plan;
 mod profile_kind;
 
 pub use plan::{
-    Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, Plan, RegionOrigin, check_mfa_code,
+    Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, OwnSession, Plan, RegionOrigin,
+    check_mfa_code,
 };
 pub use profile_kind::{ProfileKind, ProfileSummary};
 

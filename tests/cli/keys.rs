@@ -183,3 +183,83 @@ fn keys_in_both_places_are_an_error_naming_both() {
     env.run(&["keys", "remove", "contractor"]).ok();
     env.run(&["env", "client-nomfa"]).ok();
 }
+
+/// The `GetSessionToken` calls the proxy saw that asked for `seconds`: a duration no other
+/// test asks for picks out this test's calls.
+fn session_token_calls(seconds: u64) -> Vec<support::Recorded> {
+    support::recorded_all()
+        .into_iter()
+        .filter(|r| r.params.get("Action").map(String::as_str) == Some("GetSessionToken"))
+        .filter(|r| r.params.get("DurationSeconds") == Some(&seconds.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_stored_key_without_a_role_hands_over_a_session_never_the_key() {
+    let fx = moto();
+    let env = stored_env();
+    // `contractor` assumes no role: what it hands over is a GetSessionToken session.
+    let vars = env_json(&env, "contractor", &["--duration", "61m"]);
+    // (moto answers GetSessionToken with AWS's documentation example, an `AKIA…` ID.)
+    assert_ne!(vars["AWS_ACCESS_KEY_ID"], fx.contractor.access_key_id);
+    assert_ne!(
+        vars["AWS_SECRET_ACCESS_KEY"],
+        fx.contractor.secret_access_key
+    );
+    assert!(vars["AWS_SESSION_TOKEN"].len() > 20);
+    let calls = session_token_calls(3660);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(!calls[0].params.contains_key("SerialNumber"), "{calls:?}");
+    // The next run is served from the cache: no second call.
+    let again = env_json(&env, "contractor", &["--duration", "61m"]);
+    assert_eq!(again["AWS_ACCESS_KEY_ID"], vars["AWS_ACCESS_KEY_ID"]);
+    assert_eq!(session_token_calls(3660).len(), 1);
+    // `--no-session` is the explicit opt-out, and it warns.
+    let run = env.run(&["env", "contractor", "--format", "json", "--no-session"]);
+    let plain: BTreeMap<String, String> = serde_json::from_str(&run.ok()).unwrap();
+    assert_eq!(plain["AWS_ACCESS_KEY_ID"], fx.contractor.access_key_id);
+    assert!(!plain.contains_key("AWS_SESSION_TOKEN"), "{plain:?}");
+    assert!(run.stderr().contains("--no-session"), "{}", run.stderr());
+    assert!(run.stderr().contains("long-term key"), "{}", run.stderr());
+    // On a role profile it has no meaning, and says so.
+    let run = env.run(&["env", "client-nomfa", "--no-session"]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(run.stderr().contains("assumes a role"), "{}", run.stderr());
+}
+
+#[test]
+fn a_stored_key_with_mfa_serial_hands_over_an_mfa_session_made_once() {
+    let fx = moto();
+    let env = stored_env();
+    env.append_config(&format!(
+        "\n[profile contractor-mfa]\nsource_profile = contractor\nmfa_serial = {}\nmfa_session_duration = 62m\nregion = us-east-1\n",
+        fx.mfa_serial
+    ));
+    // The profile has no keys of its own: store the same key under its name.
+    let mut add = env.bin(&[
+        "keys",
+        "add",
+        "contractor-mfa",
+        "--from-env",
+        "--no-check",
+        "--backend",
+        "file",
+    ]);
+    add.env("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    env.run_command(add).ok();
+    let vars = env_json(&env, "contractor-mfa", &["--mfa-token", "481516"]);
+    assert_ne!(vars["AWS_ACCESS_KEY_ID"], fx.contractor.access_key_id);
+    assert!(vars["AWS_SESSION_TOKEN"].len() > 20);
+    let calls = session_token_calls(3720);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].params["SerialNumber"], fx.mfa_serial);
+    assert_eq!(calls[0].params["TokenCode"], "481516");
+    // One code a day: the next run asks for none (no terminal here, so a prompt would fail).
+    let again = env_json(&env, "contractor-mfa", &[]);
+    assert_eq!(again["AWS_ACCESS_KEY_ID"], vars["AWS_ACCESS_KEY_ID"]);
+    assert_eq!(session_token_calls(3720).len(), 1);
+    // `cache list` finds it as the profile's MFA session.
+    let list = env.run(&["cache", "list", "contractor-mfa"]).ok();
+    assert!(list.contains("MFA session"), "{list}");
+}

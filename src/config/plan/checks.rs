@@ -9,9 +9,22 @@ use crate::secret::OneTimeCode;
 
 /// A profile that assumes no role has nothing for role options to change; saying so beats
 /// silently ignoring `--external-id`.
-pub(super) fn refuse_role_overrides(name: &str, overrides: &Overrides) -> Result<(), Error> {
+/// Options that only a role (or, for `session`, the `GetSessionToken` session a stored-key
+/// profile hands over: its code and duration) has a use for.
+pub(super) fn refuse_role_overrides(
+    name: &str,
+    overrides: &Overrides,
+    session: bool,
+) -> Result<(), Error> {
     let given = [
-        ("mfa_token", overrides.mfa_token.as_ref().map(|_| "(code)")),
+        (
+            "mfa_token",
+            overrides
+                .mfa_token
+                .as_ref()
+                .filter(|_| !session)
+                .map(|_| "(code)"),
+        ),
         ("external_id", overrides.external_id.as_deref()),
         ("session_name", overrides.session_name.as_deref()),
     ]
@@ -20,6 +33,7 @@ pub(super) fn refuse_role_overrides(name: &str, overrides: &Overrides) -> Result
     .or_else(|| {
         overrides
             .duration
+            .filter(|_| !session)
             .map(|d| ("duration", duration::display(d)))
     });
     match given {

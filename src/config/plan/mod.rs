@@ -20,7 +20,7 @@ pub use hop::{Hop, Mfa};
 
 use chain::{settings_of, walk_chain};
 use checks::{check_region, refuse_role_overrides};
-use hop::{HopPosition, hop_for};
+use hop::{HopPosition, hop_for, mfa_for};
 
 use super::Profiles;
 pub use crate::context::Context;
@@ -40,6 +40,9 @@ pub struct Overrides {
     pub session_name: Option<String>,
     pub external_id: Option<String>,
     pub region: Option<String>,
+    /// `--no-session`: a stored-key profile without a role hands over the long-term key itself
+    /// instead of a `GetSessionToken` session.
+    pub no_session: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +66,18 @@ pub struct Plan {
     /// `services` section, retry settings), as `key=value` lines; `None` when it has none, and
     /// the client then need not read the config files at all.
     pub sdk_settings: Option<String>,
+    /// For a profile that assumes no role and starts from stored keys: the session it hands
+    /// over instead of the key.
+    pub session: Option<OwnSession>,
+}
+
+/// The `GetSessionToken` session a stored-key profile without a role hands over. The long-term
+/// key it is made from never leaves the process, and with `mfa_serial` the session carries the
+/// MFA that IAM policies ask for (and is the same cached MFA session its roles are assumed from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnSession {
+    pub mfa: Option<Mfa>,
+    pub duration: Duration,
 }
 
 /// The region used when nothing names one; STS needs some region to sign for.
@@ -79,8 +94,9 @@ impl Plan {
             .get(name)
             .ok_or_else(|| profiles.unknown(name, None))?;
         let (base, role_profiles) = walk_chain(profiles, name, crate::keys::index(ctx))?;
+        let session = own_session(target, &base, &role_profiles, overrides)?;
         if role_profiles.is_empty() {
-            refuse_role_overrides(name, overrides)?;
+            refuse_role_overrides(name, overrides, session.is_some())?;
         }
         let session_name = default_session_name(ctx.user_name.as_deref());
         let count = role_profiles.len();
@@ -125,8 +141,56 @@ impl Plan {
                 .iter()
                 .any(|k| target.get(k).is_some())
                 .then(|| settings_of(target, keys::SDK_CLIENT)),
+            session,
         })
     }
+}
+
+/// The session a stored-key profile without a role hands over, unless `--no-session`.
+fn own_session(
+    target: &aws_config::profile::Profile,
+    base: &Base,
+    role_profiles: &[&aws_config::profile::Profile],
+    overrides: &Overrides,
+) -> Result<Option<OwnSession>, Error> {
+    let name = target.name();
+    if overrides.no_session && !role_profiles.is_empty() {
+        return Err(Error::InvalidValue {
+            profile: None,
+            key: "no_session".into(),
+            what: "option here",
+            value: "true".into(),
+            reason: format!(
+                "profile `{name}` assumes a role, and a role's session is always what is handed over"
+            ),
+        });
+    }
+    if overrides.no_session || !role_profiles.is_empty() || !matches!(base, Base::StoredKeys { .. })
+    {
+        return Ok(None);
+    }
+    let mfa = mfa_for(target)?;
+    let duration = match overrides.duration {
+        Some(d)
+            if !(crate::duration::SESSION_TOKEN_MIN..=crate::duration::SESSION_TOKEN_MAX)
+                .contains(&d) =>
+        {
+            return Err(Error::InvalidValue {
+                profile: None,
+                key: "duration".into(),
+                what: "duration",
+                value: crate::duration::display(d),
+                reason: format!(
+                    "profile `{name}` hands over a GetSessionToken session, which lasts 15m to 36h"
+                ),
+            });
+        }
+        Some(d) => d,
+        None => mfa
+            .as_ref()
+            .map_or(crate::duration::MFA_SESSION_DEFAULT, |m| m.session_duration),
+    };
+    Ok(Some(OwnSession { mfa, duration }))
 }
 
 #[cfg(test)]

@@ -200,6 +200,7 @@ fn flags_win_over_the_profile_on_the_target_hop() {
         session_name: Some("from-flag".into()),
         external_id: Some("flag-ext".into()),
         region: Some("eu-north-1".into()),
+        no_session: false,
     };
     let plan = resolve_with("client", &overrides).unwrap();
     let hop = &plan.hops[0];
