@@ -37,11 +37,11 @@ pub fn code_for(
     spent: &dyn Fn(&OneTimeCode) -> bool,
 ) -> Result<Code, Error> {
     if let Some(command) = &mfa.process {
-        let origin = format!("`mfa_process` of profile `{}`", profile);
+        let origin = format!("`mfa_process` of profile `{profile}`");
         let started = std::time::Instant::now();
         let mut told = false;
         loop {
-            let value = check_mfa_code(&run_mfa_process(&profile, command, timeout)?, &origin)?;
+            let value = check_mfa_code(&run_mfa_process(profile, command, timeout)?, &origin)?;
             if !spent(&value) {
                 return Ok(Code { value, origin });
             }
