@@ -183,6 +183,31 @@ pub enum KeysCommand {
     List,
     /// Remove the stored key of PROFILE.
     Remove { profile: String },
+    /// Move keys from ~/.aws/credentials (or ~/.aws/config) into the store.
+    ///
+    /// With --remove-plaintext the files are then rewritten atomically without those keys
+    /// (a section left empty goes too), every other byte kept. No backup is made: it would be
+    /// a plain-text copy of the secret.
+    #[command(
+        after_help = "Examples:\n  assume-role keys import contractor --remove-plaintext\n  assume-role keys import --all --backend file"
+    )]
+    Import {
+        /// The profiles whose keys to move.
+        #[arg(required_unless_present = "all")]
+        profiles: Vec<String>,
+        /// Every profile with a long-term key in the files.
+        #[arg(long, conflicts_with = "profiles")]
+        all: bool,
+        /// Then delete the keys from the plain-text files.
+        #[arg(long)]
+        remove_plaintext: bool,
+        /// Store without checking each key with `GetCallerIdentity`.
+        #[arg(long)]
+        no_check: bool,
+        /// Where to keep them (as for `keys add`).
+        #[arg(long, value_enum)]
+        backend: Option<crate::keys::Backend>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,13 @@
 //! `assume-role keys`: store, list and remove the contractor's own long-term keys.
 
 use crate::cli::KeysCommand;
-use crate::config::{Base, ConfigFiles, DEFAULT_REGION, Plan, Profiles, RegionOrigin};
+use crate::config::edit::{self, FileKind};
+use crate::config::keys::{
+    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SECURITY_TOKEN, AWS_SESSION_TOKEN,
+};
+use crate::config::{
+    Base, ConfigFiles, DEFAULT_REGION, Plan, Profiles, RegionOrigin, check_key_text,
+};
 use crate::context::Context;
 use crate::error::Error;
 use crate::keys::{self, Backend, KeyError, StoredKey};
@@ -21,6 +27,13 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
             backend,
         } => add(&profile, from_env, no_check, backend, ctx).map_err(Error::Keys),
         KeysCommand::List => list(ctx),
+        KeysCommand::Import {
+            profiles,
+            all,
+            remove_plaintext,
+            no_check,
+            backend,
+        } => import(&profiles, all, remove_plaintext, no_check, backend, ctx),
         KeysCommand::Remove { profile } => {
             let entry = keys::remove(&profile, ctx).map_err(Error::Keys)?;
             say(&format!(
@@ -77,6 +90,122 @@ fn add(
         mask_access_key(&key.access_key_id),
         backend
     ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `keys import`: each key stored (and checked, unless `--no-check`) before any file changes,
+/// then, with `--remove-plaintext`, the files rewritten without them and read back to prove it.
+fn import(
+    names: &[String],
+    all: bool,
+    remove_plaintext: bool,
+    no_check: bool,
+    backend: Option<Backend>,
+    ctx: &Context,
+) -> Result<ExitCode, Error> {
+    let files = ConfigFiles::locate(ctx);
+    let profiles = Profiles::load_from(&files)?;
+    let has_key = |name: &str| {
+        profiles
+            .get(name)
+            .is_some_and(|p| p.get(AWS_ACCESS_KEY_ID).is_some())
+    };
+    let chosen: Vec<&str> = if all {
+        profiles
+            .names()
+            .into_iter()
+            .filter(|n| has_key(n))
+            .collect()
+    } else {
+        names.iter().map(String::as_str).collect()
+    };
+    if chosen.is_empty() {
+        return Err(Error::Keys(if all {
+            KeyError::NothingToImport {
+                profile: "(any)".into(),
+                path: files.credentials.clone(),
+            }
+        } else {
+            KeyError::NoProfilesNamed
+        }));
+    }
+    // Every key is read and checked before anything is stored or changed.
+    let mut found = Vec::with_capacity(chosen.len());
+    for &name in &chosen {
+        let profile = profiles
+            .get(name)
+            .ok_or_else(|| profiles.unknown(name, None))?;
+        let (Some(id), Some(secret)) = (
+            profile.get(AWS_ACCESS_KEY_ID),
+            profile.get(AWS_SECRET_ACCESS_KEY),
+        ) else {
+            return Err(Error::Keys(KeyError::NothingToImport {
+                profile: name.to_owned(),
+                path: files.credentials.clone(),
+            }));
+        };
+        if profile.get(AWS_SESSION_TOKEN).is_some() || profile.get(AWS_SECURITY_TOKEN).is_some() {
+            return Err(Error::Keys(KeyError::TemporaryKeys {
+                profile: name.to_owned(),
+            }));
+        }
+        check_key_text(name, AWS_ACCESS_KEY_ID, id)?;
+        check_key_text(name, AWS_SECRET_ACCESS_KEY, secret)?;
+        let secret = Secret::new(secret);
+        if !no_check {
+            let (account, arn) = check(name, id, &secret, ctx).map_err(Error::Keys)?;
+            say(&format!(
+                "key `{}` of profile `{name}` works: account `{account}`, `{arn}`",
+                mask_access_key(id)
+            ));
+        }
+        found.push((name, id.to_owned(), secret));
+    }
+    let backend = keys::choose(backend, ctx).map_err(Error::Keys)?;
+    for (name, id, secret) in found {
+        let key = StoredKey {
+            access_key_id: id,
+            secret_access_key: secret,
+            created: keys::now_secs(),
+        };
+        keys::store(name, &key, backend, ctx).map_err(Error::Keys)?;
+        say(&format!(
+            "stored key `{}` for profile `{name}` ({backend} backend)",
+            mask_access_key(&key.access_key_id)
+        ));
+    }
+    if !remove_plaintext {
+        say(&format!(
+            "the keys are still in plain text as well; `assume-role keys import {} --remove-plaintext` removes them",
+            chosen.join(" ")
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (path, kind) in [
+        (&files.credentials, FileKind::Credentials),
+        (&files.config, FileKind::Config),
+    ] {
+        let removed = edit::remove_keys(path, kind, &chosen)?;
+        if !removed.is_empty() {
+            say(&format!(
+                "removed the keys of {} from `{}` (rewritten in place, no backup kept)",
+                removed.join(", "),
+                path.display()
+            ));
+        }
+    }
+    // Read back as the SDK reads them: a key the rewrite missed must not go unnoticed.
+    let after = Profiles::load_from(&files)?;
+    if let Some(name) = chosen.iter().find(|n| {
+        after
+            .get(n)
+            .is_some_and(|p| p.get(AWS_ACCESS_KEY_ID).is_some())
+    }) {
+        return Err(Error::Keys(KeyError::StillInPlainText {
+            profile: (*name).to_owned(),
+            path: files.credentials.clone(),
+        }));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

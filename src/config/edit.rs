@@ -1,7 +1,8 @@
-//! `profile add`: the one place we change a user's file, and only when asked. The new section is
-//! appended; every other byte (comments, order, spacing) is kept; the write is atomic; the
-//! previous file is kept beside it as `<file>.bak`. Reading is still the SDK's job: here we only
-//! find section header lines, to replace one under `--force`.
+//! The only places we change a user's AWS files, and only when asked: `profile add` and `keys
+//! import --remove-plaintext`. Every other byte (comments, order, spacing, line endings) is
+//! kept, and every write is atomic. `profile add` keeps the previous file as `<file>.bak`; key
+//! removal keeps none, since that copy would hold the secret. Reading is still the SDK's job:
+//! here we only find section header lines and the key lines under them.
 
 use super::plan::keys;
 use crate::error::Error;
@@ -117,23 +118,7 @@ pub fn add(path: &Path, profile: &NewProfile, exists: bool, force: bool) -> Resu
         bytes.extend_from_slice(section.as_bytes());
     }
 
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".config-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    temp.write_all(&bytes).map_err(io)?;
-    if let Ok(meta) = std::fs::metadata(&path) {
-        // The new file keeps the old one's permissions (a config may hold keys).
-        temp.as_file()
-            .set_permissions(meta.permissions())
-            .map_err(io)?;
-    }
-    temp.as_file().sync_all().map_err(io)?;
+    let temp = staged(&path, &bytes).map_err(io)?;
     let backup = match &old {
         Some(old) => {
             let backup = backup_path(&path);
@@ -148,6 +133,147 @@ pub fn add(path: &Path, profile: &NewProfile, exists: bool, force: bool) -> Resu
         replaced: !ranges.is_empty(),
         path,
     })
+}
+
+/// `bytes` in a synced temporary file beside `path`, with `path`'s permissions (a config may
+/// hold keys), ready to be renamed over it: the file is replaced whole or not at all.
+fn staged(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".config-")
+        .tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        temp.as_file().set_permissions(meta.permissions())?;
+    }
+    temp.as_file().sync_all()?;
+    Ok(temp)
+}
+
+/// The key lines `remove_keys` takes out: a long-term key's two halves.
+const KEY_LINES: [&str; 2] = [keys::AWS_ACCESS_KEY_ID, keys::AWS_SECRET_ACCESS_KEY];
+
+/// Which file's section headers to read: the config file names profiles `[profile x]`, the
+/// credentials file `[x]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Config,
+    Credentials,
+}
+
+/// Takes the long-term key lines (`aws_access_key_id`, `aws_secret_access_key`) of `profiles`
+/// out of the AWS file at `path`, and a section left with no other setting goes whole. Every
+/// other byte stays. The file is replaced atomically, keeping its permissions, and with no
+/// backup: a `.bak` would be a plain-text copy of the very secret being moved out. Returns the
+/// profiles whose keys were found here.
+pub fn remove_keys(path: &Path, kind: FileKind, profiles: &[&str]) -> Result<Vec<String>, Error> {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let io = |source: std::io::Error| Error::ConfigWrite {
+        path: path.clone(),
+        source,
+    };
+    let old = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+    };
+    let (bytes, found) = without_keys(&old, kind, profiles);
+    if found.is_empty() {
+        return Ok(found);
+    }
+    staged(&path, &bytes)
+        .map_err(io)?
+        .persist(&path)
+        .map_err(|e| io(e.error))?;
+    Ok(found)
+}
+
+/// `bytes` without the key lines of `profiles` (and without a section they leave empty), and
+/// the profiles that had some.
+fn without_keys(bytes: &[u8], kind: FileKind, profiles: &[&str]) -> (Vec<u8>, Vec<String>) {
+    let lines = lines_of(bytes);
+    let text = |r: &std::ops::Range<usize>| String::from_utf8_lossy(&bytes[r.clone()]).into_owned();
+    let is_key_line = |line: &str| {
+        line.split_once('=')
+            .is_some_and(|(key, _)| KEY_LINES.contains(&key.trim()))
+    };
+    let mut dropped = vec![false; lines.len()];
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let named = header(&text(&lines[i])).and_then(|section| {
+            profiles
+                .iter()
+                .find(|name| match kind {
+                    FileKind::Config => is_named(section, name),
+                    FileKind::Credentials => section == **name,
+                })
+                .copied()
+        });
+        let Some(name) = named else {
+            i += 1;
+            continue;
+        };
+        let mut end = i + 1;
+        while end < lines.len() && header(&text(&lines[end])).is_none() {
+            end += 1;
+        }
+        let mut last_content = i;
+        let mut others = false;
+        let mut had_keys = false;
+        for j in i + 1..end {
+            let line = text(&lines[j]);
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+                continue;
+            }
+            last_content = j;
+            if is_key_line(trimmed) {
+                dropped[j] = true;
+                had_keys = true;
+                if !found.iter().any(|f| f == name) {
+                    found.push(name.to_owned());
+                }
+            } else {
+                others = true;
+            }
+        }
+        if had_keys && !others {
+            // Nothing else is set here: the header and what lies between it and the last key
+            // line go too, as `profile add --force` replaces a section.
+            for d in &mut dropped[i..=last_content] {
+                *d = true;
+            }
+        }
+        i = end;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for (line, drop) in lines.iter().zip(&dropped) {
+        if !drop {
+            out.extend_from_slice(&bytes[line.clone()]);
+        }
+    }
+    (out, found)
+}
+
+/// The byte ranges of `bytes`' lines, each with its line ending.
+fn lines_of(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            lines.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        lines.push(start..bytes.len());
+    }
+    lines
 }
 
 fn backup_path(path: &Path) -> PathBuf {
@@ -176,17 +302,7 @@ fn write_backup(backup: &Path, bytes: &[u8], original: &Path) -> std::io::Result
 /// before the next header, so that blank lines and comments that introduce the next section
 /// stay with it.
 fn section_ranges(bytes: &[u8], name: &str) -> Vec<std::ops::Range<usize>> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b'\n' {
-            lines.push(start..i + 1);
-            start = i + 1;
-        }
-    }
-    if start < bytes.len() {
-        lines.push(start..bytes.len());
-    }
+    let lines = lines_of(bytes);
     let text = |r: &std::ops::Range<usize>| String::from_utf8_lossy(&bytes[r.clone()]).into_owned();
     let mut ranges = Vec::new();
     let mut i = 0;
@@ -337,5 +453,48 @@ mod tests {
                 .unwrap()
                 .starts_with("[profile new]\n")
         );
+    }
+
+    const CREDENTIALS: &str = "# mine\r\n[contractor]\r\naws_access_key_id = AKIAEXAMPLE\r\n# rotated 2026-01\r\naws_secret_access_key=s3cret\r\n\r\n[other]\r\naws_access_key_id = AKIAOTHER\r\naws_secret_access_key = o\r\nregion = eu-west-1\r\n";
+
+    #[test]
+    fn key_removal_keeps_every_other_byte_and_empty_sections_go() {
+        let (out, found) = without_keys(
+            CREDENTIALS.as_bytes(),
+            FileKind::Credentials,
+            &["contractor", "other", "absent"],
+        );
+        assert_eq!(found, ["contractor", "other"]);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# mine\r\n\r\n[other]\r\nregion = eu-west-1\r\n"
+        );
+    }
+
+    #[test]
+    fn key_removal_touches_only_the_named_profiles_and_reads_config_headers() {
+        let (out, found) = without_keys(CREDENTIALS.as_bytes(), FileKind::Credentials, &["x"]);
+        assert!(found.is_empty());
+        assert_eq!(out, CREDENTIALS.as_bytes());
+        let config =
+            "[profile a]\naws_access_key_id=A\naws_secret_access_key=B\n[profile b]\nregion=x\n";
+        let (out, found) = without_keys(config.as_bytes(), FileKind::Config, &["a"]);
+        assert_eq!(found, ["a"]);
+        assert_eq!(String::from_utf8(out).unwrap(), "[profile b]\nregion=x\n");
+    }
+
+    #[test]
+    fn key_removal_rewrites_in_place_with_no_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        std::fs::write(&path, CREDENTIALS).unwrap();
+        let found = remove_keys(&path, FileKind::Credentials, &["contractor"]).unwrap();
+        assert_eq!(found, ["contractor"]);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["credentials"]);
+        assert!(!std::fs::read_to_string(&path).unwrap().contains("s3cret"));
     }
 }

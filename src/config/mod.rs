@@ -3,6 +3,7 @@
 
 pub mod edit;
 mod plan;
+pub(crate) use plan::{check_key_text, keys};
 mod profile_kind;
 
 pub use plan::{

@@ -89,6 +89,14 @@ pub enum KeyError {
 
     #[error("nothing to import: give profile names, or `--all`")]
     NoProfilesNamed,
+
+    #[error(
+        "profile `{profile}` has a session token beside its keys: they are temporary credentials, not a long-term key to store"
+    )]
+    TemporaryKeys { profile: String },
+
+    #[error("the keys of profile `{profile}` are still in `{}` after the rewrite", .path.display())]
+    StillInPlainText { profile: String, path: PathBuf },
 }
 
 impl KeyError {
@@ -117,7 +125,9 @@ impl KeyError {
             | KeyError::KeysInBothPlaces { .. }
             | KeyError::EmptyInput { .. }
             | KeyError::EnvMissing { .. }
-            | KeyError::NothingToImport { .. } => Exit::Config,
+            | KeyError::NothingToImport { .. }
+            | KeyError::TemporaryKeys { .. }
+            | KeyError::StillInPlainText { .. } => Exit::Config,
         }
     }
 
@@ -166,6 +176,13 @@ impl KeyError {
             KeyError::NothingToImport { .. } => vec![
                 "`assume-role list` shows the profiles whose kind is `static-keys`".into(),
             ],
+            KeyError::TemporaryKeys { .. } => vec![
+                "import only long-term keys (`AKIA…`); temporary ones expire on their own".into(),
+            ],
+            KeyError::StillInPlainText { profile, path } => vec![format!(
+                "the key is stored; delete the `aws_access_key_id` and `aws_secret_access_key` lines of `{profile}` from `{}` by hand (a section may be written in a way the rewrite does not recognise)",
+                path.display()
+            )],
             KeyError::NoProfilesNamed => vec!["`assume-role keys import contractor`, or `assume-role keys import --all`".into()],
         }
     }

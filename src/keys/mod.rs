@@ -156,13 +156,17 @@ fn index_path(dir: &Path) -> PathBuf {
 /// The index, read once per run (the warm path's only look at stored keys). A missing or
 /// unreadable index means no stored keys.
 pub fn index(ctx: &Context) -> &Index {
-    ctx.stored_keys.get_or_init(|| {
-        keys_dir(ctx)
-            .ok()
-            .and_then(|dir| crate::cache::read::<IndexFile>(&index_path(&dir)))
-            .map(|f| f.keys)
-            .unwrap_or_default()
-    })
+    ctx.stored_keys.get_or_init(|| read_index(ctx))
+}
+
+/// The index as it is on disk now. Changes start from this, not from the run's first read, so
+/// that one run storing several keys (`keys import --all`) keeps each.
+fn read_index(ctx: &Context) -> Index {
+    keys_dir(ctx)
+        .ok()
+        .and_then(|dir| crate::cache::read::<IndexFile>(&index_path(&dir)))
+        .map(|f| f.keys)
+        .unwrap_or_default()
 }
 
 fn write_index(dir: &Path, keys: &Index) -> Result<(), KeyError> {
@@ -220,7 +224,7 @@ pub fn store(
 ) -> Result<(), KeyError> {
     let dir = keys_dir(ctx)?;
     open(backend, ctx)?.put(profile, key)?;
-    let mut keys = index(ctx).clone();
+    let mut keys = read_index(ctx);
     if let Some(old) = keys.get(profile)
         && old.backend != backend
     {
@@ -240,7 +244,7 @@ pub fn store(
 /// Removes the stored key of `profile`.
 pub fn remove(profile: &str, ctx: &Context) -> Result<IndexEntry, KeyError> {
     let dir = keys_dir(ctx)?;
-    let mut keys = index(ctx).clone();
+    let mut keys = read_index(ctx);
     let entry = keys.remove(profile).ok_or_else(|| KeyError::NotStored {
         profile: profile.to_owned(),
     })?;

@@ -167,9 +167,11 @@ fn a_bad_backend_name_and_a_bad_key_are_refused() {
 fn keys_in_both_places_are_an_error_naming_both() {
     let fx = moto();
     let env = stored_env();
+    // Another key in the file: which one is meant cannot be guessed. (The same key in both
+    // places is what `keys import` without `--remove-plaintext` leaves, and works.)
     env.write_credentials(&format!(
         "[contractor]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        fx.contractor.access_key_id, fx.contractor.secret_access_key
+        fx.outsider.access_key_id, fx.outsider.secret_access_key
     ));
     let run = env.run(&["env", "client-nomfa"]);
     assert_eq!(run.code(), Some(3), "{}", run.stderr());
@@ -179,9 +181,10 @@ fn keys_in_both_places_are_an_error_naming_both() {
         "{}",
         run.stderr()
     );
-    // Removing the stored key resolves it.
+    // Removing the stored key resolves it: the file's keys are the profile's again.
     env.run(&["keys", "remove", "contractor"]).ok();
-    env.run(&["env", "client-nomfa"]).ok();
+    let list = env.run(&["list"]).ok();
+    assert!(list.contains("static-keys"), "{list}");
 }
 
 /// The `GetSessionToken` calls the proxy saw that asked for `seconds`: a duration no other
@@ -262,4 +265,99 @@ fn a_stored_key_with_mfa_serial_hands_over_an_mfa_session_made_once() {
     // `cache list` finds it as the profile's MFA session.
     let list = env.run(&["cache", "list", "contractor-mfa"]).ok();
     assert!(list.contains("MFA session"), "{list}");
+}
+
+#[test]
+fn import_with_remove_plaintext_keeps_every_other_byte_and_no_plain_copy() {
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", PASSPHRASE);
+    let before = format!(
+        "# my keys ; do not share\n[outsider]\naws_access_key_id = {oid}\naws_secret_access_key = {osk}\n\n# the contractor's own user\n[contractor]\naws_access_key_id = {id}\n# rotated in March\naws_secret_access_key = {sk}\n\n[default]\nregion=eu-west-1\n",
+        oid = fx.outsider.access_key_id,
+        osk = fx.outsider.secret_access_key,
+        id = fx.contractor.access_key_id,
+        sk = fx.contractor.secret_access_key,
+    );
+    env.write_credentials(&before);
+    let path = Path::new(&env.vars["AWS_SHARED_CREDENTIALS_FILE"]).to_owned();
+    // Without `--remove-plaintext` the key is in both places, and the profile still works.
+    let run = env.run(&["keys", "import", "contractor", "--backend", "file"]);
+    run.ok();
+    assert!(
+        run.stderr().contains("--remove-plaintext"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    env_json(&env, "client-nomfa", &[]);
+
+    let run = env.run(&[
+        "keys",
+        "import",
+        "contractor",
+        "--backend",
+        "file",
+        "--remove-plaintext",
+    ]);
+    run.ok();
+    assert!(run.stderr().contains("no backup"), "{}", run.stderr());
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        after,
+        before.replace(
+            &format!(
+                "[contractor]\naws_access_key_id = {}\n# rotated in March\naws_secret_access_key = {}\n",
+                fx.contractor.access_key_id, fx.contractor.secret_access_key
+            ),
+            ""
+        )
+    );
+    assert_eq!(
+        files_holding(env.dir.path(), &fx.contractor.secret_access_key),
+        Vec::<std::path::PathBuf>::new()
+    );
+    // The profile now uses the stored key, and the run needs no plain text.
+    let profiles = env.run(&["list"]).ok();
+    assert!(profiles.contains("stored-keys"), "{profiles}");
+    let vars = env_json(&env, "client-nomfa", &["--no-cache"]);
+    assert!(vars["AWS_SESSION_TOKEN"].len() > 20);
+    assert_eq!(
+        files_holding(env.dir.path(), &fx.contractor.secret_access_key),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
+
+#[test]
+fn import_refuses_what_it_cannot_move() {
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", PASSPHRASE);
+    let run = env.run(&["keys", "import", "client-nomfa", "--backend", "file"]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(run.stderr().contains("no keys"), "{}", run.stderr());
+    let run = env.run(&["keys", "import", "nosuch", "--backend", "file"]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    env.write_credentials(&format!(
+        "[contractor]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = tok\n",
+        fx.contractor.access_key_id, fx.contractor.secret_access_key
+    ));
+    let run = env.run(&["keys", "import", "--all", "--backend", "file"]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(run.stderr().contains("temporary"), "{}", run.stderr());
+    assert!(env.run(&["keys", "list"]).ok().is_empty());
+    // An indented line after a key continues its value: named, never a panic in the signer.
+    env.write_credentials(&format!(
+        "[contractor]\naws_access_key_id = {}\n  # rotated in March\naws_secret_access_key = {}\n",
+        fx.contractor.access_key_id, fx.contractor.secret_access_key
+    ));
+    for args in [
+        &["env", "client-nomfa", "--no-cache"][..],
+        &["keys", "import", "contractor", "--backend", "file"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code(), Some(3), "{}", run.stderr());
+        assert!(run.stderr().contains("unindent"), "{}", run.stderr());
+        assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
+    }
 }

@@ -246,7 +246,19 @@ fn base_of(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Bas
 fn own_keys(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Base, Error> {
     let in_file = profile.get(keys::AWS_ACCESS_KEY_ID).is_some()
         || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some();
+    let file_key_id = profile.get(keys::AWS_ACCESS_KEY_ID);
     match (in_file, stored.get(profile.name())) {
+        // The same key in both places (`keys import` without `--remove-plaintext`): nothing is
+        // ambiguous, and the file's copy serves until it is removed.
+        (true, Some(entry)) if file_key_id == Some(entry.access_key_id.as_str()) => {
+            tracing::warn!(
+                "the key of profile `{}` is stored ({} backend) and still in plain text; `assume-role keys import {} --remove-plaintext` removes the plain-text copy",
+                profile.name(),
+                entry.backend,
+                profile.name()
+            );
+            static_keys(profile)
+        }
         (true, Some(entry)) => Err(Error::Keys(KeyError::KeysInBothPlaces {
             profile: profile.name().to_owned(),
             credentials_file: profiles
@@ -283,17 +295,32 @@ fn static_keys(profile: &Profile) -> Result<Base, Error> {
         profile.get(keys::AWS_ACCESS_KEY_ID),
         profile.get(keys::AWS_SECRET_ACCESS_KEY),
     ) {
-        (Some(id), Some(secret)) => Ok(Base::StaticKeys {
-            profile: profile.name().to_owned(),
-            access_key_id: id.to_owned(),
-            secret_access_key: Secret::new(secret),
-            // botocore takes the legacy `aws_security_token` first for a profile's own keys; here
-            // the current name wins when both are set (README, "Differences from the AWS CLI").
-            session_token: profile
+        (Some(id), Some(secret)) => {
+            check_key_text(profile.name(), keys::AWS_ACCESS_KEY_ID, id)?;
+            check_key_text(profile.name(), keys::AWS_SECRET_ACCESS_KEY, secret)?;
+            let token = profile
                 .get(keys::AWS_SESSION_TOKEN)
-                .or_else(|| profile.get(keys::AWS_SECURITY_TOKEN))
-                .map(Secret::new),
-        }),
+                .map(|t| (keys::AWS_SESSION_TOKEN, t))
+                .or_else(|| {
+                    profile
+                        .get(keys::AWS_SECURITY_TOKEN)
+                        .map(|t| (keys::AWS_SECURITY_TOKEN, t))
+                });
+            if let Some((key, token)) = token {
+                check_key_text(profile.name(), key, token)?;
+            }
+            Ok(Base::StaticKeys {
+                profile: profile.name().to_owned(),
+                access_key_id: id.to_owned(),
+                secret_access_key: Secret::new(secret),
+                // botocore takes the legacy `aws_security_token` first for a profile's own keys; here
+                // the current name wins when both are set (README, "Differences from the AWS CLI").
+                session_token: profile
+                    .get(keys::AWS_SESSION_TOKEN)
+                    .or_else(|| profile.get(keys::AWS_SECURITY_TOKEN))
+                    .map(Secret::new),
+            })
+        }
         (Some(_), None) => Err(incomplete(
             keys::AWS_ACCESS_KEY_ID,
             keys::AWS_SECRET_ACCESS_KEY,
@@ -325,4 +352,25 @@ fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
             value: other.to_owned(),
         }),
     }
+}
+
+/// Keys travel in HTTP headers, where a line break or control character makes the SDK's signer
+/// panic. The usual cause is an indented line after the key (a comment, say), which the AWS file
+/// format reads as a continuation of its value. Secrets are never shown; an ID only masked.
+pub(crate) fn check_key_text(profile: &str, key: &str, value: &str) -> Result<(), Error> {
+    if !value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Ok(());
+    }
+    let shown = if key == keys::AWS_ACCESS_KEY_ID {
+        crate::secret::mask_access_key(value.split_whitespace().next().unwrap_or_default())
+    } else {
+        "(a secret, not shown)".to_owned()
+    };
+    Err(Error::InvalidValue {
+        profile: Some(profile.to_owned()),
+        key: key.to_owned(),
+        what: "key value",
+        value: shown,
+        reason: "it holds a line break, a space or a control character; an indented line after a key continues its value in the AWS file format, so unindent that line (or remove it)".into(),
+    })
 }

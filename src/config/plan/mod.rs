@@ -15,6 +15,7 @@ mod hop;
 pub(crate) mod keys;
 
 pub use chain::Base;
+pub(crate) use chain::check_key_text;
 pub use checks::{check_mfa_code, default_session_name};
 pub use hop::{Hop, Mfa};
 
