@@ -181,11 +181,17 @@ fn import(
         ));
         return Ok(ExitCode::SUCCESS);
     }
+    remove_plaintext_keys(&files, &chosen)
+}
+
+/// The key lines of `chosen` out of both AWS files, then the files read back as the SDK reads
+/// them: a key the rewrite missed must not go unnoticed.
+fn remove_plaintext_keys(files: &ConfigFiles, chosen: &[&str]) -> Result<ExitCode, Error> {
     for (path, kind) in [
         (&files.credentials, FileKind::Credentials),
         (&files.config, FileKind::Config),
     ] {
-        let removed = edit::remove_keys(path, kind, &chosen)?;
+        let removed = edit::remove_keys(path, kind, chosen)?;
         if !removed.is_empty() {
             say(&format!(
                 "removed the keys of {} from `{}` (rewritten in place, no backup kept)",
@@ -194,8 +200,7 @@ fn import(
             ));
         }
     }
-    // Read back as the SDK reads them: a key the rewrite missed must not go unnoticed.
-    let after = Profiles::load_from(&files)?;
+    let after = Profiles::load_from(files)?;
     if let Some(name) = chosen.iter().find(|n| {
         after
             .get(n)
