@@ -139,7 +139,7 @@ impl KeyError {
             ],
             KeyError::OsStoreLocked { .. } => vec![
                 "unlock your keyring (log in to the desktop session, or `gnome-keyring-daemon --unlock`), then run the command again".into(),
-                format!("or {CHOOSE}"),
+                "or use the passphrase-encrypted file instead: `--backend file`, or `ASSUME_ROLE_KEYS_BACKEND=file`".into(),
             ],
             KeyError::NoPassphrase { .. } => vec![
                 "run it on a terminal, or set `ASSUME_ROLE_FILE_PASSPHRASE` (for automation)".into(),

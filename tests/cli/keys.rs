@@ -361,3 +361,86 @@ fn import_refuses_what_it_cannot_move() {
         assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
     }
 }
+
+/// A shell script run inside a private D-Bus session with gnome-keyring's Secret Service, as a
+/// desktop session has it; `unlock` decides whether the keyring is opened first. `None` when the
+/// tools are missing (outside CI only: `require_tool` fails under `CI=true`).
+#[cfg(target_os = "linux")]
+fn in_secret_service_session(env: &TestEnv, unlock: bool, steps: &str) -> Option<support::Run> {
+    let session = support::require_tool("dbus-run-session")?;
+    support::require_tool("gnome-keyring-daemon")?;
+    support::require_tool("gdbus")?;
+    let start = if unlock {
+        "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
+    } else {
+        "gnome-keyring-daemon --start --components=secrets >/dev/null"
+    };
+    // Without the wait, a run can race the daemon's start and spawn a second one.
+    let script = format!(
+        "set -e\n{start}\ngdbus wait --session --timeout 10 org.freedesktop.secrets\n{steps}"
+    );
+    let mut cmd = env.command(session);
+    cmd.args(["--", "sh", "-c", &script])
+        .env("BIN", env!("CARGO_BIN_EXE_assume-role"));
+    Some(env.run_command(cmd))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_secret_service_backend_end_to_end() {
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    std::fs::remove_file(&env.vars["AWS_SHARED_CREDENTIALS_FILE"]).unwrap();
+    env.set("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .set("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    let out = env.dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let steps = format!(
+        "\"$BIN\" keys add contractor --from-env --backend os\n\
+         env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \"$BIN\" -v env client-nomfa --format json > {out}/env.json\n\
+         \"$BIN\" keys list > {out}/list.txt\n\
+         \"$BIN\" keys remove contractor\n",
+        out = out.display()
+    );
+    let Some(run) = in_secret_service_session(&env, true, &steps) else {
+        return;
+    };
+    run.ok();
+    let stderr = run.stderr();
+    assert!(stderr.contains("(os backend)"), "{stderr}");
+    assert!(stderr.contains("read the stored key"), "{stderr}");
+    let vars: BTreeMap<String, String> =
+        serde_json::from_slice(&std::fs::read(out.join("env.json")).unwrap()).unwrap();
+    assert!(vars["AWS_SESSION_TOKEN"].len() > 20);
+    let list = std::fs::read_to_string(out.join("list.txt")).unwrap();
+    assert!(list.contains("contractor") && list.contains("os"), "{list}");
+    // Nothing holds the secret in plain text: the keyring file is gnome-keyring's own,
+    // encrypted, and the key is gone from it after `keys remove` anyway.
+    assert_eq!(
+        files_holding(env.dir.path(), &fx.contractor.secret_access_key),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_locked_secret_service_is_named_fast_with_the_way_out() {
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    env.set("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .set("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    let steps =
+        "set +e\n\"$BIN\" keys add someone --from-env --no-check --backend os\necho \"exit=$?\"\n";
+    let Some(run) = in_secret_service_session(&env, false, steps) else {
+        return;
+    };
+    let stderr = run.stderr();
+    assert!(
+        run.stdout().contains("exit=3"),
+        "{}\n{stderr}",
+        run.stdout()
+    );
+    assert!(stderr.contains("is locked"), "{stderr}");
+    assert!(stderr.contains("--backend file"), "{stderr}");
+    assert!(run.elapsed < Duration::from_secs(30), "{:?}", run.elapsed);
+}
