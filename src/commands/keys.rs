@@ -90,6 +90,7 @@ fn add(
         mask_access_key(&key.access_key_id),
         backend
     ));
+    warn_if_in_plain_text(profile, &key.access_key_id, ctx);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -212,6 +213,26 @@ fn remove_plaintext_keys(files: &ConfigFiles, chosen: &[&str]) -> Result<ExitCod
         }));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A stored key only serves a profile with none in the files: say so at once, not on the
+/// profile's next run.
+fn warn_if_in_plain_text(profile: &str, stored_id: &str, ctx: &Context) {
+    let files = ConfigFiles::locate(ctx);
+    let Ok(profiles) = Profiles::load_from(&files) else {
+        return;
+    };
+    match profiles.get(profile).and_then(|p| p.get(AWS_ACCESS_KEY_ID)) {
+        Some(id) if id == stored_id => say(&format!(
+            "the same key is still in plain text in `{}`: `assume-role keys import {profile} --remove-plaintext` removes that copy",
+            files.credentials.display()
+        )),
+        Some(_) => say(&format!(
+            "profile `{profile}` also has another key in `{}`, and will refuse to run until one goes: `assume-role keys import {profile} --remove-plaintext` replaces the stored key with the file's and removes it from the file; deleting the file's lines keeps the stored one",
+            files.credentials.display()
+        )),
+        None => {}
+    }
 }
 
 /// The pair, typed on the terminal: the ID with echo, the secret without.
