@@ -6,7 +6,7 @@ mod plan;
 mod profile_kind;
 
 pub use plan::{
-    Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, Plan, RegionOrigin, check_mfa_code,
+    Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, Plan, RegionOrigin, check_mfa_code, mfa_of,
 };
 pub use profile_kind::{ProfileKind, ProfileSummary};
 

@@ -115,7 +115,34 @@ pub(super) fn hop_for(
         check_duration(requested, origin, position.chained)?;
     }
 
-    let mfa = match get(keys::MFA_SERIAL) {
+    let mfa = mfa_of(profile)?;
+
+    let source_identity = get(keys::SOURCE_IDENTITY)
+        .map(|value| {
+            SOURCE_IDENTITY
+                .check(value, Some(name), keys::SOURCE_IDENTITY)
+                .map(|()| value.to_owned())
+        })
+        .transpose()?;
+
+    Ok(Hop {
+        profile: name.to_owned(),
+        role_arn,
+        session_name,
+        external_id,
+        mfa,
+        duration: duration.map(|(d, _)| d),
+        source_identity,
+        chained: position.chained,
+    })
+}
+
+/// The MFA device of a profile (`mfa_serial`, `mfa_process`, `mfa_session_duration`), checked.
+/// A role profile's is its hop's; `keys rotate` reads that of the profile holding the key.
+pub fn mfa_of(profile: &Profile) -> Result<Option<Mfa>, Error> {
+    let name = profile.name();
+    let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
+    Ok(match get(keys::MFA_SERIAL) {
         Some(serial) => {
             MFA_SERIAL.check(serial, Some(name), keys::MFA_SERIAL)?;
             let session_duration = match get(keys::MFA_SESSION_DURATION) {
@@ -140,25 +167,6 @@ pub(super) fn hop_for(
             })
         }
         None => None,
-    };
-
-    let source_identity = get(keys::SOURCE_IDENTITY)
-        .map(|value| {
-            SOURCE_IDENTITY
-                .check(value, Some(name), keys::SOURCE_IDENTITY)
-                .map(|()| value.to_owned())
-        })
-        .transpose()?;
-
-    Ok(Hop {
-        profile: name.to_owned(),
-        role_arn,
-        session_name,
-        external_id,
-        mfa,
-        duration: duration.map(|(d, _)| d),
-        source_identity,
-        chained: position.chained,
     })
 }
 

@@ -16,7 +16,7 @@ pub(crate) mod keys;
 
 pub use chain::Base;
 pub use checks::{check_mfa_code, default_session_name};
-pub use hop::{Hop, Mfa};
+pub use hop::{Hop, Mfa, mfa_of};
 
 use chain::{settings_of, walk_chain};
 use checks::{check_region, refuse_role_overrides};
