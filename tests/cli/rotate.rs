@@ -58,7 +58,10 @@ struct NewKey {
 }
 
 fn admin(args: &serde_json::Value) -> String {
-    let fx = moto();
+    admin_at(moto(), args)
+}
+
+fn admin_at(fx: &support::Fixture, args: &serde_json::Value) -> String {
     let mut all = serde_json::json!({
         "endpoint": fx.endpoint,
         "region": fx.region,
@@ -242,5 +245,86 @@ fn a_key_in_plain_text_is_refused_before_any_call() {
         run.stderr().contains("keys rotate contractor"),
         "{}",
         run.stderr()
+    );
+}
+
+/// Every request a fixture's proxy forwarded, with the access key that signed it.
+fn recorded_raw(fx: &support::Fixture) -> Vec<serde_json::Value> {
+    let url = format!("{}/__recorded", fx.proxy);
+    let out = Command::new(support::python())
+        .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", &url])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn with_mfa_serial_the_iam_calls_are_signed_by_the_cached_mfa_session() {
+    // moto's GetSessionToken keys fail its own checks, so this runs with checks off, where
+    // moto cannot tell whose session it is: it answers GetUser with a user of its default
+    // account that has no keys, and the rotation stops at ListAccessKeys. What is checked is
+    // the route and that a stop before CreateAccessKey changes nothing.
+    let fx = support::moto_checks_off();
+    let serial = "arn:aws:iam::111111111111:mfa/rotate-mfa";
+    let created: NewUser = serde_json::from_str(&admin_at(
+        fx,
+        &serde_json::json!({"op": "create", "user": "rotate-mfa", "keys": 1, "may_delete": true}),
+    ))
+    .unwrap();
+    let old = &created.keys[0];
+    let mut env = TestEnv::with_fixture(fx);
+    std::fs::remove_file(&env.vars["AWS_SHARED_CREDENTIALS_FILE"]).unwrap();
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", PASSPHRASE);
+    env.write_config(&format!(
+        "[profile rot]\nregion = {}\nmfa_serial = {serial}\nmfa_process = echo 123456\n",
+        fx.region
+    ));
+    let mut add = env.bin(&["keys", "add", "rot", "--from-env", "--backend", "file"]);
+    add.env("AWS_ACCESS_KEY_ID", &old.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &old.secret_access_key);
+    env.run_command(add).ok();
+
+    for _ in 0..2 {
+        let run = env.run(&["keys", "rotate", "rot"]);
+        assert_eq!(run.code(), Some(5), "{}", run.stderr());
+        assert!(run.stderr().contains("ListAccessKeys"), "{}", run.stderr());
+        assert!(run.stderr().contains("nothing changed"), "{}", run.stderr());
+    }
+    let records = recorded_raw(fx);
+    let action = |r: &serde_json::Value| {
+        r["params"]["Action"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let tokens: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| action(r) == "GetSessionToken" && r["params"]["SerialNumber"] == serial)
+        .collect();
+    // One code, once: the second run used the cached MFA session.
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert_eq!(tokens[0]["params"]["TokenCode"], "123456");
+    assert_eq!(tokens[0]["access_key_id"], old.access_key_id.as_str());
+    // No IAM call was signed by the long-term key itself.
+    assert!(
+        !records
+            .iter()
+            .any(|r| ["GetUser", "ListAccessKeys", "CreateAccessKey"]
+                .contains(&action(r).as_str())
+                && r["access_key_id"] == old.access_key_id.as_str()),
+        "an IAM call was signed by the long-term key"
+    );
+    let list = env.run(&["keys", "list"]).ok();
+    assert!(
+        list.contains(&mask_access_key(&old.access_key_id)),
+        "{list}"
+    );
+    assert_eq!(
+        serde_json::from_str::<Vec<String>>(&admin_at(
+            fx,
+            &serde_json::json!({"op": "list", "user": "rotate-mfa"})
+        ))
+        .unwrap(),
+        [old.access_key_id.as_str()]
     );
 }
