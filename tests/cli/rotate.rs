@@ -328,3 +328,36 @@ fn with_mfa_serial_the_iam_calls_are_signed_by_the_cached_mfa_session() {
         [old.access_key_id.as_str()]
     );
 }
+
+#[test]
+fn a_new_key_that_never_works_is_undone_and_the_old_one_stays_stored() {
+    // IAM is moto; STS, which the new key is tried on, refuses every key.
+    let stub = support::Stub::start(
+        403,
+        "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>",
+    );
+    let user = "rotate-never-works";
+    let old = create_user(user, 1, true).remove(0);
+    let mut env = rotate_env(&old);
+    env.set("AWS_ENDPOINT_URL_STS", &stub.url);
+    let output = support::run_bounded(
+        env.bin(&["keys", "rotate", "rot"]),
+        std::time::Duration::from_mins(1),
+    )
+    .expect("the wait is bounded");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("did not accept the new key within 30s"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("was stored back"), "{stderr}");
+    assert!(stderr.contains("nothing changed"), "{stderr}");
+    // Tried every 2 s or so, not once and not in a tight loop.
+    assert!((5..=20).contains(&stub.count()), "{}", stub.count());
+    assert_eq!(keys_in_iam(user), [old.0.as_str()]);
+    env.remove("AWS_ENDPOINT_URL_STS");
+    let list = env.run(&["keys", "list"]).ok();
+    assert!(list.contains(&mask_access_key(&old.0)), "{list}");
+    env_json(&env, "rot-client", &[]);
+}
