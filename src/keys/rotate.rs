@@ -52,6 +52,12 @@ pub fn rotate(
     ctx: &Context,
 ) -> Result<Rotated, Error> {
     let started = Instant::now();
+    // Two rotations of one key at once would each create a key. The second waits, then
+    // rotates the key the first stored: the index is read afresh under the lock.
+    let _lock = lock(profile, ctx)?;
+    let mut fresh = ctx.clone();
+    fresh.stored_keys = std::sync::OnceLock::new();
+    let ctx = &fresh;
     let files = ConfigFiles::locate(ctx);
     let profiles = Profiles::load_from(&files)?;
     let (plan, mfa) = plan_for(profile, &profiles, &files, ctx)?;
@@ -83,6 +89,18 @@ pub fn rotate(
         "rotated"
     );
     Ok(rotated)
+}
+
+/// The lock of one profile's rotations, beside its key: `keys/<profile>.rotate.lock`.
+fn lock(profile: &str, ctx: &Context) -> Result<crate::cache::lock::Lock, Error> {
+    let dir = super::keys_dir(ctx).map_err(KeyError::into_error)?;
+    let path = super::file::FileStore::new(dir, ctx)
+        .path(profile)
+        .with_extension("rotate.lock");
+    crate::cache::lock::Lock::acquire(
+        &path,
+        &format!("a new key for profile `{profile}` (`keys rotate`)"),
+    )
 }
 
 /// The plan of `profile`, which must hold its own stored key, and its MFA device. A stored key
