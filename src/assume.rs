@@ -543,6 +543,58 @@ impl Run<'_> {
     }
 }
 
+/// The MFA session of the plan's long-term keys for `mfa`'s device, got as the first hop of a
+/// chain gets it: from the cache, else with a code (`mfa_token`, `mfa_process`, the terminal)
+/// through `GetSessionToken`, then cached, under the same lock. For `keys rotate`, whose profile
+/// assumes no role: IAM policies commonly require MFA to manage one's own keys.
+pub async fn mfa_session(
+    plan: &Plan,
+    mfa: &Mfa,
+    base: &Credentials,
+    sts: &sts::Sts,
+    store: Option<&Store>,
+    mfa_token: Option<OneTimeCode>,
+    ctx: &Context,
+) -> Result<Credentials, Error> {
+    // A hop with no role: only its profile and device are read, for prompts and messages.
+    let hop = Hop {
+        profile: plan.profile.clone(),
+        role_arn: String::new(),
+        session_name: String::new(),
+        external_id: None,
+        mfa: Some(mfa.clone()),
+        duration: None,
+        source_identity: None,
+        chained: false,
+    };
+    let run = Run {
+        plan,
+        ctx,
+        cache: ChainCache { store, keys: None },
+    };
+    let key = mfa_session_key(plan, mfa, ctx);
+    let _lock = match (store, &key) {
+        (Some(store), Some(k)) => {
+            lenient(store.lock(k, &format!("an MFA session for `{}`", mfa.serial)))?
+        }
+        _ => None,
+    };
+    if let (Some(store), Some(k)) = (store, &key)
+        && let Some(entry) = store.get(k, REUSE_MARGIN)
+    {
+        tracing::info!(serial = %mfa.serial, "using the cached MFA session");
+        return Ok(entry.credentials());
+    }
+    let mut codes = Codes {
+        flag: mfa_token,
+        flag_taken_by: None,
+        taken: Vec::new(),
+        timeout: ctx.process_timeout()?,
+    };
+    let code = codes.next(&run, &hop, mfa)?;
+    run.new_mfa_session(sts, &hop, mfa, base, &code).await
+}
+
 /// The codes one run sends: `--mfa-token` to the first hop that needs a code, then each other
 /// hop's own source (`mfa_process`, the terminal). A second code from one device must be its
 /// next one, since AWS refuses a code twice.

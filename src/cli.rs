@@ -208,6 +208,18 @@ pub enum KeysCommand {
         #[arg(long, value_enum)]
         backend: Option<crate::keys::Backend>,
     },
+    /// Replace the stored key of PROFILE with a new one: create it in IAM, store it, check that
+    /// it works, then delete the old one and the sessions cached from it.
+    #[command(
+        after_help = "The IAM user needs iam:GetUser, iam:ListAccessKeys, iam:CreateAccessKey and iam:DeleteAccessKey on itself.\nWith `mfa_serial` in the profile, the calls are signed by an MFA session.\n\nExample:\n  assume-role keys rotate contractor"
+    )]
+    Rotate {
+        profile: String,
+        /// The 6-digit MFA code, for a profile with `mfa_serial` (otherwise `mfa_process`,
+        /// otherwise a prompt on the terminal).
+        #[arg(long, value_name = "CODE")]
+        mfa_token: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

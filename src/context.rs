@@ -29,6 +29,9 @@ pub struct Context {
     pub endpoint_url: Option<String>,
     /// `AWS_ENDPOINT_URL_S3`.
     pub endpoint_url_s3: Option<String>,
+    /// `AWS_ENDPOINT_URL_IAM`, for `keys rotate`; IAM plays no part in a plan.
+    #[serde(skip)]
+    pub endpoint_url_iam: Option<String>,
     /// `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`, as given.
     pub config_file: Option<PathBuf>,
     pub credentials_file: Option<PathBuf>,
@@ -138,6 +141,7 @@ impl Context {
             endpoint_url_sts: text(env_vars::AWS_ENDPOINT_URL_STS),
             endpoint_url: text(env_vars::AWS_ENDPOINT_URL),
             endpoint_url_s3: text(env_vars::AWS_ENDPOINT_URL_S3),
+            endpoint_url_iam: text(env_vars::AWS_ENDPOINT_URL_IAM),
             config_file: os(env_vars::AWS_CONFIG_FILE).map(PathBuf::from),
             credentials_file: os(env_vars::AWS_SHARED_CREDENTIALS_FILE).map(PathBuf::from),
             home,

@@ -22,6 +22,8 @@ pub const AWS_PROFILE: &str = "AWS_PROFILE";
 pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
 pub const AWS_ENDPOINT_URL_S3: &str = "AWS_ENDPOINT_URL_S3";
+/// IAM, for `keys rotate`.
+pub const AWS_ENDPOINT_URL_IAM: &str = "AWS_ENDPOINT_URL_IAM";
 
 /// Standard AWS variables we read.
 pub const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";

@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod duration;
 pub mod env_vars;
 pub mod error;
+pub mod iam;
 pub mod keys;
 pub mod logging;
 pub mod mfa;

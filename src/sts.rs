@@ -66,7 +66,8 @@ impl Sts {
             )
             .load()
             .await;
-        let endpoint = configured_endpoint(&config).unwrap_or_else(|| default_endpoint(region));
+        let endpoint =
+            configured_endpoint(&config, "STS").unwrap_or_else(|| default_endpoint(region));
         Ok(Self { config, endpoint })
     }
 
@@ -286,6 +287,12 @@ impl Sts {
         &self.endpoint
     }
 
+    /// The settings every call shares (region, endpoint overrides, timeouts, retries, no
+    /// credentials): the IAM client of `keys rotate` is built from them too.
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
     /// `GetCallerIdentity`, for `whoami`. It needs no permission, so a refusal means the
     /// credentials themselves are bad (expired, revoked, wrong). `who` names them in messages.
     pub async fn get_caller_identity(
@@ -367,14 +374,14 @@ impl Sts {
 /// What an STS error answer says: its HTTP status, and its code and message. The SDK's parser
 /// misses the `<ErrorResponse><Errors><Error>` envelope some STS emulators use, so the raw body
 /// is the fallback, where `Code` sits at any depth.
-struct Answer {
-    status: Option<u16>,
-    code: Option<String>,
-    message: String,
+pub(crate) struct Answer {
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: String,
 }
 
 impl Answer {
-    fn of<E: ProvideErrorMetadata>(
+    pub(crate) fn of<E: ProvideErrorMetadata>(
         err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
     ) -> Self {
         let body = err
@@ -461,7 +468,7 @@ fn check_endpoints(plan: &Plan, ctx: &Context) -> Result<(), Error> {
 }
 
 /// An endpoint is `http(s)://host[:port][/path]`: what every AWS SDK accepts.
-fn check_endpoint(url: &str) -> Result<(), &'static str> {
+pub(crate) fn check_endpoint(url: &str) -> Result<(), &'static str> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
@@ -476,12 +483,12 @@ fn check_endpoint(url: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Where STS is, as the SDK will resolve it: a service-specific override
+/// Where a service (`STS`, `IAM`) is, as the SDK will resolve it: a service-specific override
 /// (`AWS_ENDPOINT_URL_STS`, `[services]`) wins over a global one (`AWS_ENDPOINT_URL`,
 /// `endpoint_url`), as in `aws_sdk_sts::config::Builder::from`.
-fn configured_endpoint(config: &SdkConfig) -> Option<String> {
+pub(crate) fn configured_endpoint(config: &SdkConfig, service_id: &str) -> Option<String> {
     let key = aws_types::service_config::ServiceConfigKey::builder()
-        .service_id("STS")
+        .service_id(service_id)
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
         .build()

@@ -34,6 +34,7 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
             no_check,
             backend,
         } => import(&profiles, all, remove_plaintext, no_check, backend, ctx),
+        KeysCommand::Rotate { profile, mfa_token } => rotate(&profile, mfa_token.as_deref(), ctx),
         KeysCommand::Remove { profile } => {
             let entry = keys::remove(&profile, ctx).map_err(Error::Keys)?;
             say(&format!(
@@ -44,6 +45,28 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn rotate(profile: &str, mfa_token: Option<&str>, ctx: &Context) -> Result<ExitCode, Error> {
+    let mfa_token = mfa_token
+        .map(|code| crate::config::check_mfa_code(code, "`--mfa-token`"))
+        .transpose()?;
+    let done = keys::rotate::rotate(profile, mfa_token, ctx)?;
+    let evicted = done.evicted.total();
+    say(&format!(
+        "rotated the key of profile `{profile}` (IAM user `{}`): the new key `{}` is stored ({} backend) and works; the old key `{}` is deleted{}; took {:.1} s",
+        done.user,
+        mask_access_key(&done.new_key),
+        done.backend,
+        mask_access_key(&done.old_key),
+        match evicted {
+            0 => String::new(),
+            1 => ", and the 1 session cached from it removed".to_owned(),
+            n => format!(", and the {n} sessions cached from it removed"),
+        },
+        done.elapsed.as_secs_f64()
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A line for people, on stderr.

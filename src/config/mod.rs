@@ -8,7 +8,7 @@ mod profile_kind;
 
 pub use plan::{
     Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, OwnSession, Plan, RegionOrigin,
-    check_mfa_code,
+    check_mfa_code, mfa_of,
 };
 pub use profile_kind::{ProfileKind, ProfileSummary};
 

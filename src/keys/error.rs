@@ -1,6 +1,7 @@
 //! What can go wrong with stored keys, each with what happened, where, and how to fix it.
 
 use crate::error::Exit;
+use crate::secret::mask_access_key;
 use std::path::PathBuf;
 
 /// The flag and variable that choose a backend, for hints.
@@ -97,9 +98,225 @@ pub enum KeyError {
 
     #[error("the keys of profile `{profile}` are still in `{}` after the rewrite", .path.display())]
     StillInPlainText { profile: String, path: PathBuf },
+
+    #[error(
+        "the key of profile `{profile}` is in plain text in `{}`; `keys rotate` rotates stored keys only, so nothing changed",
+        .path.display()
+    )]
+    RotatePlaintext { profile: String, path: PathBuf },
+
+    #[error(
+        "profile `{profile}` holds no long-term key of its own (its credentials come from {source_kind} of profile `{base}`), so there is nothing to rotate"
+    )]
+    RotateNotOwnKey {
+        profile: String,
+        source_kind: &'static str,
+        base: String,
+        /// The base is a key `keys rotate` could rotate.
+        base_rotatable: bool,
+    },
+
+    #[error(
+        "IAM user `{user}` already has two access keys ({}), the most IAM allows, so profile `{profile}` cannot get a new one; nothing changed",
+        shown_keys(.keys)
+    )]
+    RotateTwoKeys {
+        profile: String,
+        user: String,
+        /// Each key's full ID and status (`Active`, `Inactive`); shown masked.
+        keys: Vec<(String, String)>,
+        stored: String,
+    },
+
+    #[error("rotating the key of profile `{}` stopped: {}; {}", .0.profile, .0.detail, .0.state.describe(&.0.old_key))]
+    Rotation(Box<RotationFailure>),
+
+    #[error(
+        "the key of profile `{profile}` was rotated, but the cached sessions made from the old key could not be removed from `{}`: {source}",
+        .path.display()
+    )]
+    RotateEvict {
+        profile: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
+/// A rotation that stopped part-way (boxed: it is the largest error).
+#[derive(Debug)]
+pub struct RotationFailure {
+    pub profile: String,
+    /// The IAM user, once known.
+    pub user: Option<String>,
+    /// The key being replaced, in full (shown masked, except in a command to run).
+    pub old_key: String,
+    /// What failed, already worded ("IAM at `…` refused CreateAccessKey: …").
+    pub detail: String,
+    pub state: RotationState,
+    pub exit: Exit,
+    /// IAM or STS said `AccessDenied`: a permission is missing.
+    pub access_denied: bool,
+    /// The profile has `mfa_serial`, so the IAM calls were signed by an MFA session.
+    pub with_mfa: bool,
+}
+
+impl RotationFailure {
+    /// How to finish by hand, or to undo, given where it stopped; and what to check.
+    fn hints(&self) -> Vec<String> {
+        let RotationFailure {
+            profile,
+            user,
+            old_key,
+            state,
+            access_denied,
+            with_mfa,
+            exit,
+            ..
+        } = self;
+        let user = user.as_deref();
+        let mut hints = Vec::new();
+        match state {
+            RotationState::Unchanged => {}
+            RotationState::MaybeCreated => hints.push(format!(
+                "see what IAM holds with `aws iam list-access-keys --user-name {}`, and delete any key other than `{}` with `{}`",
+                user.unwrap_or("USER"),
+                mask_access_key(old_key),
+                delete_command(user, "ID")
+            )),
+            RotationState::NewKeyNotStored { new_key, deleted: false }
+            | RotationState::NewKeyNotWorking { new_key, restored: true, deleted: false } => {
+                hints.push(format!("delete the unused new key: `{}`", delete_command(user, new_key)));
+            }
+            RotationState::NewKeyNotStored { deleted: true, .. }
+            | RotationState::NewKeyNotWorking { restored: true, deleted: true, .. } => {
+                hints.push(format!("IAM can take a while to accept a new key; run `assume-role keys rotate {profile}` again in a minute"));
+            }
+            RotationState::NewKeyNotWorking { new_key, restored: false, .. } => hints.push(format!(
+                "check the new key with `assume-role whoami {profile}`; if it works, delete the old one (`{}`); if not, delete the new one (`{}`) and store the old one again with `assume-role keys add {profile}`",
+                delete_command(user, old_key),
+                delete_command(user, new_key)
+            )),
+            RotationState::OldKeyNotDeleted { .. } => hints.push(format!(
+                "delete it: `{}`",
+                delete_command(user, old_key)
+            )),
+        }
+        if *access_denied {
+            hints.push(ROTATE_PERMISSIONS.into());
+            if !with_mfa {
+                hints.push(format!("if a policy requires MFA for this, set `mfa_serial` (and `mfa_process`) in profile `{profile}`"));
+            }
+        } else if *exit == Exit::Network {
+            hints.push("check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_STS`)".into());
+        }
+        hints
+    }
+}
+
+/// Where a rotation stopped, and so what IAM and the store hold now. Key IDs are kept in full:
+/// a fix command must name the exact key (see [`KeyError::Rotation`]'s hints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationState {
+    /// IAM has no new key and the stored key is the old one.
+    Unchanged,
+    /// `CreateAccessKey` got no usable answer: IAM may have made a key whose secret nobody has.
+    MaybeCreated,
+    /// The new key could not be stored; `deleted`: it was deleted from IAM again.
+    NewKeyNotStored { new_key: String, deleted: bool },
+    /// The new key did not work in time. `restored`: the old key is stored again; `deleted`:
+    /// the new one was deleted from IAM.
+    NewKeyNotWorking {
+        new_key: String,
+        restored: bool,
+        deleted: bool,
+    },
+    /// The new key is stored and works; the old key is still in IAM.
+    OldKeyNotDeleted { new_key: String },
+}
+
+impl RotationState {
+    fn describe(&self, old_key: &str) -> String {
+        let old = mask_access_key(old_key);
+        match self {
+            RotationState::Unchanged => format!(
+                "nothing changed: IAM has no new key, and the stored key `{old}` is still the one in use"
+            ),
+            RotationState::MaybeCreated => format!(
+                "IAM may have created a new key whose secret never arrived; the stored key `{old}` is unchanged and still active"
+            ),
+            RotationState::NewKeyNotStored {
+                new_key,
+                deleted: true,
+            } => format!(
+                "the new key `{}` was deleted again, so nothing changed: the stored key `{old}` is still the one in use",
+                mask_access_key(new_key)
+            ),
+            RotationState::NewKeyNotStored {
+                new_key,
+                deleted: false,
+            } => format!(
+                "the new key `{}` exists in IAM but is stored nowhere, and could not be deleted again; the stored key `{old}` is unchanged and still active",
+                mask_access_key(new_key)
+            ),
+            RotationState::NewKeyNotWorking {
+                new_key,
+                restored: true,
+                deleted: true,
+            } => format!(
+                "the old key `{old}` was stored back and the new key `{}` deleted, so nothing changed",
+                mask_access_key(new_key)
+            ),
+            RotationState::NewKeyNotWorking {
+                new_key,
+                restored: true,
+                deleted: false,
+            } => format!(
+                "the old key `{old}` was stored back and is still active; the new key `{}` is still in IAM, unused, and could not be deleted",
+                mask_access_key(new_key)
+            ),
+            RotationState::NewKeyNotWorking {
+                new_key,
+                restored: false,
+                ..
+            } => format!(
+                "the new key `{}` is stored, and the old key `{old}` could not be stored back; both keys are still in IAM",
+                mask_access_key(new_key)
+            ),
+            RotationState::OldKeyNotDeleted { new_key } => format!(
+                "the new key `{}` is stored and works; the old key `{old}` could not be deleted and is still active in IAM",
+                mask_access_key(new_key)
+            ),
+        }
+    }
+}
+
+fn shown_keys(keys: &[(String, String)]) -> String {
+    keys.iter()
+        .map(|(id, status)| format!("`{}` {status}", mask_access_key(id)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The command that deletes one key. The key ID is given in full here, and only here: it is
+/// an identifier, not a secret (IAM, CloudTrail and the console show it), the command must
+/// run as printed, and a masked ID would leave the person to look it up and maybe delete the
+/// wrong key (the new one, which would lock them out).
+fn delete_command(user: Option<&str>, access_key_id: &str) -> String {
+    format!(
+        "aws iam delete-access-key --user-name {} --access-key-id {access_key_id}",
+        user.unwrap_or("USER")
+    )
+}
+
+/// What the IAM user needs to rotate its own key.
+const ROTATE_PERMISSIONS: &str = "the IAM user needs `iam:GetUser`, `iam:ListAccessKeys`, `iam:CreateAccessKey` and `iam:DeleteAccessKey` on itself (`arn:aws:iam::ACCOUNT:user/${aws:username}`)";
+
 impl KeyError {
+    /// As the crate's error.
+    pub fn into_error(self) -> crate::error::Error {
+        crate::error::Error::Keys(self)
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             KeyError::BadBackend { .. } | KeyError::NoProfilesNamed => Exit::Usage,
@@ -112,6 +329,8 @@ impl KeyError {
                 }
             }
             KeyError::OsStoreTimeout { .. } => Exit::Network,
+            KeyError::Rotation(failure) => failure.exit,
+            KeyError::RotateTwoKeys { .. } | KeyError::RotateEvict { .. } => Exit::Failure,
             KeyError::Io { .. } | KeyError::OsStore { .. } | KeyError::Prompt { .. } => {
                 Exit::Failure
             }
@@ -127,7 +346,9 @@ impl KeyError {
             | KeyError::EnvMissing { .. }
             | KeyError::NothingToImport { .. }
             | KeyError::TemporaryKeys { .. }
-            | KeyError::StillInPlainText { .. } => Exit::Config,
+            | KeyError::StillInPlainText { .. }
+            | KeyError::RotatePlaintext { .. }
+            | KeyError::RotateNotOwnKey { .. } => Exit::Config,
         }
     }
 
@@ -184,6 +405,22 @@ impl KeyError {
                 path.display()
             )],
             KeyError::NoProfilesNamed => vec!["`assume-role keys import contractor`, or `assume-role keys import --all`".into()],
+            KeyError::RotatePlaintext { profile, .. } => vec![
+                format!("store it first: `assume-role keys import {profile} --remove-plaintext` moves it into the OS store or the encrypted file; then `assume-role keys rotate {profile}`"),
+            ],
+            KeyError::RotateNotOwnKey { base, base_rotatable: true, .. } => vec![
+                format!("rotate the key it uses: `assume-role keys rotate {base}`"),
+            ],
+            KeyError::RotateNotOwnKey { .. } => vec![
+                "`keys rotate` rotates an IAM user's access key kept by `assume-role keys add`".into(),
+            ],
+            KeyError::RotateTwoKeys { profile, user, stored, .. } => vec![
+                format!("the stored key of `{profile}` is `{}`; if nothing uses the other one, delete it (`aws iam list-access-keys --user-name {user}` shows full IDs; `aws iam delete-access-key --user-name {user} --access-key-id ID`), then run `assume-role keys rotate {profile}` again", mask_access_key(stored)),
+            ],
+            KeyError::RotateEvict { profile, .. } => vec![
+                format!("remove them with `assume-role cache clear {profile}` (or `assume-role cache clear`)"),
+            ],
+            KeyError::Rotation(failure) => failure.hints(),
         }
     }
 }

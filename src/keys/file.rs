@@ -44,20 +44,29 @@ impl FileStore {
     }
 
     fn passphrase(&self) -> Result<SecretString, KeyError> {
-        if let Some(p) = &self.passphrase {
-            return Ok(SecretString::from(p.expose().to_owned()));
-        }
-        let typed = crate::keys::prompt::hidden("Passphrase for the assume-role keys file: ")
-            .map_err(|e| KeyError::NoPassphrase {
-                reason: format!("there is no terminal to ask for it on ({e})"),
-            })?;
-        if typed.expose().is_empty() {
-            return Err(KeyError::EmptyInput {
-                what: "the passphrase",
-            });
-        }
+        let typed = match &self.passphrase {
+            Some(p) => p.clone(),
+            None => ask_passphrase()?,
+        };
         Ok(SecretString::from(typed.expose().to_owned()))
     }
+}
+
+/// The passphrase, typed on the terminal without echo. A command that reads and writes the file
+/// more than once (`keys rotate`) asks once, and puts the answer in its context.
+pub fn ask_passphrase() -> Result<Secret, KeyError> {
+    let typed =
+        crate::keys::prompt::hidden("Passphrase for the assume-role keys file: ").map_err(|e| {
+            KeyError::NoPassphrase {
+                reason: format!("there is no terminal to ask for it on ({e})"),
+            }
+        })?;
+    if typed.expose().is_empty() {
+        return Err(KeyError::EmptyInput {
+            what: "the passphrase",
+        });
+    }
+    Ok(typed)
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> KeyError {

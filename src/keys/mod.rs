@@ -10,8 +10,9 @@ mod error;
 pub mod file;
 pub mod os;
 pub mod prompt;
+pub mod rotate;
 
-pub use error::KeyError;
+pub use error::{KeyError, RotationFailure, RotationState};
 
 use crate::context::Context;
 use crate::credentials::Credentials;

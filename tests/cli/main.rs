@@ -19,6 +19,7 @@ mod onboard;
 mod processes;
 mod profile_add;
 mod profiles;
+mod rotate;
 mod secrets;
 mod server;
 mod sts;

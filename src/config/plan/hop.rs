@@ -57,39 +57,6 @@ pub(super) struct HopPosition {
     pub chained: bool,
 }
 
-/// The MFA device a profile names (`mfa_serial`), where its codes come from and how long its
-/// MFA session lasts: for a role hop, or for the session a stored-key profile hands over.
-pub(super) fn mfa_for(profile: &Profile) -> Result<Option<Mfa>, Error> {
-    let name = profile.name();
-    let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
-    Ok(match get(keys::MFA_SERIAL) {
-        Some(serial) => {
-            MFA_SERIAL.check(serial, Some(name), keys::MFA_SERIAL)?;
-            let session_duration = match get(keys::MFA_SESSION_DURATION) {
-                Some(text) => duration::parse(text)
-                    .ok()
-                    .filter(|d| {
-                        (duration::SESSION_TOKEN_MIN..=duration::SESSION_TOKEN_MAX).contains(d)
-                    })
-                    .ok_or_else(|| Error::InvalidValue {
-                        profile: Some(name.to_owned()),
-                        key: keys::MFA_SESSION_DURATION.into(),
-                        what: "MFA session duration",
-                        value: text.to_owned(),
-                        reason: "GetSessionToken accepts 15m to 36h".into(),
-                    })?,
-                None => duration::MFA_SESSION_DEFAULT,
-            };
-            Some(Mfa {
-                serial: serial.to_owned(),
-                process: get(keys::MFA_PROCESS).map(str::to_owned),
-                session_duration,
-            })
-        }
-        None => None,
-    })
-}
-
 /// The `AssumeRole` call for one role profile.
 pub(super) fn hop_for(
     profile: &Profile,
@@ -148,7 +115,7 @@ pub(super) fn hop_for(
         check_duration(requested, origin, position.chained)?;
     }
 
-    let mfa = mfa_for(profile)?;
+    let mfa = mfa_of(profile)?;
 
     let source_identity = get(keys::SOURCE_IDENTITY)
         .map(|value| {
@@ -167,6 +134,39 @@ pub(super) fn hop_for(
         duration: duration.map(|(d, _)| d),
         source_identity,
         chained: position.chained,
+    })
+}
+
+/// The MFA device of a profile (`mfa_serial`, `mfa_process`, `mfa_session_duration`), checked.
+/// A role profile's is its hop's; `keys rotate` reads that of the profile holding the key.
+pub fn mfa_of(profile: &Profile) -> Result<Option<Mfa>, Error> {
+    let name = profile.name();
+    let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
+    Ok(match get(keys::MFA_SERIAL) {
+        Some(serial) => {
+            MFA_SERIAL.check(serial, Some(name), keys::MFA_SERIAL)?;
+            let session_duration = match get(keys::MFA_SESSION_DURATION) {
+                Some(text) => duration::parse(text)
+                    .ok()
+                    .filter(|d| {
+                        (duration::SESSION_TOKEN_MIN..=duration::SESSION_TOKEN_MAX).contains(d)
+                    })
+                    .ok_or_else(|| Error::InvalidValue {
+                        profile: Some(name.to_owned()),
+                        key: keys::MFA_SESSION_DURATION.into(),
+                        what: "MFA session duration",
+                        value: text.to_owned(),
+                        reason: "GetSessionToken accepts 15m to 36h".into(),
+                    })?,
+                None => duration::MFA_SESSION_DEFAULT,
+            };
+            Some(Mfa {
+                serial: serial.to_owned(),
+                process: get(keys::MFA_PROCESS).map(str::to_owned),
+                session_duration,
+            })
+        }
+        None => None,
     })
 }
 

@@ -17,11 +17,11 @@ pub(crate) mod keys;
 pub use chain::Base;
 pub(crate) use chain::check_key_text;
 pub use checks::{check_mfa_code, default_session_name};
-pub use hop::{Hop, Mfa};
+pub use hop::{Hop, Mfa, mfa_of};
 
 use chain::{settings_of, walk_chain};
 use checks::{check_region, refuse_role_overrides};
-use hop::{HopPosition, hop_for, mfa_for};
+use hop::{HopPosition, hop_for};
 
 use super::Profiles;
 pub use crate::context::Context;
@@ -170,7 +170,7 @@ fn own_session(
     {
         return Ok(None);
     }
-    let mfa = mfa_for(target)?;
+    let mfa = mfa_of(target)?;
     let duration = match overrides.duration {
         Some(d)
             if !(crate::duration::SESSION_TOKEN_MIN..=crate::duration::SESSION_TOKEN_MAX)

@@ -1,0 +1,617 @@
+//! `keys rotate`: replace a stored long-term key with a new one, in one command.
+//!
+//! The order is chosen so that every failure leaves a working key stored, and says what IAM
+//! holds: authenticate with the old key (through an MFA session when the profile has
+//! `mfa_serial`); find the user (`GetUser`); refuse if it already has two keys (IAM's limit);
+//! `CreateAccessKey` and store the new key at once (its secret exists nowhere else); wait until
+//! STS accepts it (IAM is eventually consistent), else put the old key back and delete the new
+//! one; evict the cached sessions made from the old key; and only then `DeleteAccessKey` it.
+//!
+//! Every IAM call is signed by the old key (or its MFA session), never by the new one: the new
+//! key has no MFA session yet, and signing with it would cost a second MFA code.
+
+use super::{Backend, KeyError, RotationFailure, RotationState, StoredKey};
+use crate::assume;
+use crate::cache::key::Key;
+use crate::cache::sessions::{Kind, Removed, Store};
+use crate::config::{Base, ConfigFiles, DEFAULT_REGION, Mfa, Plan, Profiles, RegionOrigin};
+use crate::context::Context;
+use crate::credentials::Credentials;
+use crate::error::{Error, Exit, RemoteFailure};
+use crate::iam::{Iam, IamFailure};
+use crate::secret::{OneTimeCode, mask_access_key};
+use crate::session::{Serving, plan_of};
+use crate::sts::Sts;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+/// How long a new key may take to work. IAM usually takes a few seconds; users of other tools
+/// report `InvalidClientTokenId` just after rotating (aws-vault #132, #536).
+pub const WORKS_WITHIN: Duration = Duration::from_secs(30);
+/// The pause between two tries of the new key.
+const RETRY_EVERY: Duration = Duration::from_secs(2);
+
+/// What a rotation did.
+#[derive(Debug)]
+pub struct Rotated {
+    pub user: String,
+    pub old_key: String,
+    pub new_key: String,
+    pub backend: Backend,
+    /// The cached sessions made from the old key that were removed.
+    pub evicted: Removed,
+    /// How long the new key took to work.
+    pub waited: Duration,
+    pub elapsed: Duration,
+}
+
+/// Rotates the stored key of `profile`. `mfa_token` is `--mfa-token`.
+pub fn rotate(
+    profile: &str,
+    mfa_token: Option<OneTimeCode>,
+    ctx: &Context,
+) -> Result<Rotated, Error> {
+    let started = Instant::now();
+    // Two rotations of one key at once would each create a key. The second waits, then
+    // rotates the key the first stored: the index is read afresh under the lock.
+    let _lock = lock(profile, ctx)?;
+    let mut fresh = ctx.clone();
+    fresh.stored_keys = std::sync::OnceLock::new();
+    let ctx = &fresh;
+    let files = ConfigFiles::locate(ctx);
+    let profiles = Profiles::load_from(&files)?;
+    let (plan, mfa) = plan_for(profile, &profiles, &files, ctx)?;
+    let entry = super::index(ctx).get(profile).cloned().ok_or_else(|| {
+        Error::Keys(KeyError::NotStored {
+            profile: profile.to_owned(),
+        })
+    })?;
+    // Computed now, from the index as it is: these keys are derived from the old key's ID.
+    let old_sessions = OldSessions::of(profile, &plan, mfa.as_ref(), &profiles, ctx);
+    let ctx = &with_passphrase(ctx, entry.backend).map_err(Error::Keys)?;
+    let old = super::load(profile, ctx).map_err(Error::Keys)?;
+    let store = Store::open(ctx);
+    let job = Job {
+        profile,
+        plan: &plan,
+        mfa: mfa.as_ref(),
+        backend: entry.backend,
+        old: &old,
+        store: store.as_ref(),
+        old_sessions: &old_sessions,
+        ctx,
+    };
+    let mut rotated = assume::runtime()?.block_on(job.run(mfa_token))?;
+    rotated.elapsed = started.elapsed();
+    tracing::info!(
+        elapsed_ms = rotated.elapsed.as_millis(),
+        waited_ms = rotated.waited.as_millis(),
+        "rotated"
+    );
+    Ok(rotated)
+}
+
+/// The lock of one profile's rotations, beside its key: `keys/<profile>.rotate.lock`.
+fn lock(profile: &str, ctx: &Context) -> Result<crate::cache::lock::Lock, Error> {
+    let dir = super::keys_dir(ctx).map_err(KeyError::into_error)?;
+    let path = super::file::FileStore::new(dir, ctx)
+        .path(profile)
+        .with_extension("rotate.lock");
+    crate::cache::lock::Lock::acquire(
+        &path,
+        &format!("a new key for profile `{profile}` (`keys rotate`)"),
+    )
+}
+
+/// The plan of `profile`, which must hold its own stored key, and its MFA device. A stored key
+/// whose profile is not in the config is rotated as `keys add` checks one: in the environment's
+/// region, without MFA.
+fn plan_for(
+    profile: &str,
+    profiles: &Profiles,
+    files: &ConfigFiles,
+    ctx: &Context,
+) -> Result<(Plan, Option<Mfa>), Error> {
+    let Some(section) = profiles.get(profile) else {
+        if super::index(ctx).contains_key(profile) {
+            let plan = Plan {
+                profile: profile.to_owned(),
+                region: ctx
+                    .env_region
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
+                region_origin: RegionOrigin::Default,
+                base: Base::StoredKeys {
+                    profile: profile.to_owned(),
+                    backend: Backend::File,
+                },
+                hops: Vec::new(),
+                sdk_settings: None,
+                session: None,
+            };
+            return Ok((plan, None));
+        }
+        return Err(profiles.unknown(profile, None));
+    };
+    let plan = plan_of(profiles, profile, ctx)?;
+    match &plan.base {
+        Base::StoredKeys { profile: base, .. } if base == profile && plan.hops.is_empty() => {}
+        Base::StaticKeys {
+            profile: base,
+            session_token: None,
+            ..
+        } if base == profile && plan.hops.is_empty() => {
+            return Err(KeyError::RotatePlaintext {
+                profile: profile.to_owned(),
+                path: files.credentials.clone(),
+            }
+            .into_error());
+        }
+        other => {
+            return Err(KeyError::RotateNotOwnKey {
+                profile: profile.to_owned(),
+                source_kind: other.describe(),
+                base: other.profile().to_owned(),
+                base_rotatable: other.profile() != profile
+                    && matches!(
+                        other,
+                        Base::StoredKeys { .. }
+                            | Base::StaticKeys {
+                                session_token: None,
+                                ..
+                            }
+                    ),
+            }
+            .into_error());
+        }
+    }
+    let mfa = crate::config::mfa_of(section)?;
+    Ok((plan, mfa))
+}
+
+/// With the file backend and no `ASSUME_ROLE_FILE_PASSPHRASE`, the passphrase is asked once
+/// here: the rotation reads the file once and writes it once or twice.
+fn with_passphrase(ctx: &Context, backend: Backend) -> Result<Context, KeyError> {
+    let mut ctx = ctx.clone();
+    if backend == Backend::File && ctx.file_passphrase.is_none() {
+        ctx.file_passphrase = Some(super::file::ask_passphrase()?);
+    }
+    Ok(ctx)
+}
+
+/// The cached sessions made from the old key: those every profile built on it uses as
+/// configured now (their keys hash the old key's ID), the MFA session of its own device, and
+/// any other session such profiles' runs created (with flags such as `--duration`).
+struct OldSessions {
+    keys: HashSet<Key>,
+    /// The profiles whose runs made role sessions from the key.
+    hop_profiles: HashSet<String>,
+    profile: String,
+}
+
+impl OldSessions {
+    fn of(
+        profile: &str,
+        plan: &Plan,
+        mfa: Option<&Mfa>,
+        profiles: &Profiles,
+        ctx: &Context,
+    ) -> Self {
+        let mut keys = HashSet::new();
+        let mut hop_profiles = HashSet::new();
+        for name in profiles.names() {
+            let Ok(other) = plan_of(profiles, name, ctx) else {
+                continue;
+            };
+            if !matches!(&other.base, Base::StoredKeys { profile: base, .. } if base == profile) {
+                continue;
+            }
+            let serving = Serving::of(&other, ctx);
+            keys.extend(serving.role_sessions.into_iter().flatten());
+            keys.extend(serving.mfa_session);
+            hop_profiles.extend(other.hops.iter().map(|h| h.profile.clone()));
+        }
+        if let Some(mfa) = mfa {
+            keys.extend(assume::mfa_session_key(plan, mfa, ctx));
+        }
+        Self {
+            keys,
+            hop_profiles,
+            profile: profile.to_owned(),
+        }
+    }
+
+    /// Which kind of session this is, if it came from the old key.
+    fn select(&self, key: &Key, entry: Option<&crate::cache::sessions::Entry>) -> Option<Kind> {
+        if self.keys.contains(key) {
+            return Some(entry.map_or(Kind::RoleSession, |e| e.kind));
+        }
+        let entry = entry?;
+        let made_from_key = match entry.kind {
+            // An MFA or key session is recorded under the profile that holds the key.
+            Kind::MfaSession | Kind::KeySession => entry.profile == self.profile,
+            Kind::RoleSession => self.hop_profiles.contains(&entry.profile),
+        };
+        made_from_key.then_some(entry.kind)
+    }
+}
+
+/// One rotation, with everything it needs.
+struct Job<'a> {
+    profile: &'a str,
+    plan: &'a Plan,
+    mfa: Option<&'a Mfa>,
+    backend: Backend,
+    old: &'a StoredKey,
+    store: Option<&'a Store>,
+    old_sessions: &'a OldSessions,
+    ctx: &'a Context,
+}
+
+impl Job<'_> {
+    /// A failure at some step, and the state it leaves.
+    fn stopped(
+        &self,
+        user: Option<&str>,
+        detail: String,
+        state: RotationState,
+        exit: Exit,
+        access_denied: bool,
+    ) -> Error {
+        KeyError::Rotation(Box::new(RotationFailure {
+            profile: self.profile.to_owned(),
+            user: user.map(str::to_owned),
+            old_key: self.old.access_key_id.clone(),
+            detail,
+            state,
+            exit,
+            access_denied,
+            with_mfa: self.mfa.is_some(),
+        }))
+        .into_error()
+    }
+
+    fn iam_stopped(&self, user: Option<&str>, failure: &IamFailure, state: RotationState) -> Error {
+        self.stopped(
+            user,
+            failure.to_string(),
+            state,
+            exit_of(failure.failure),
+            failure.is_access_denied(),
+        )
+    }
+
+    async fn run(&self, mfa_token: Option<OneTimeCode>) -> Result<Rotated, Error> {
+        let sts = Sts::new(self.plan, self.ctx).await?;
+        let iam = Iam::new(&sts, self.ctx)?;
+        let auth = self.authenticate(&sts, mfa_token).await?;
+        let user = self.user(&sts, &iam, &auth).await?;
+        let user = user.as_str();
+
+        let keys = iam
+            .list_access_keys(&auth, user)
+            .await
+            .map_err(|f| self.iam_stopped(Some(user), &f, RotationState::Unchanged))?;
+        if keys.len() >= 2 {
+            return Err(KeyError::RotateTwoKeys {
+                profile: self.profile.to_owned(),
+                user: user.to_owned(),
+                keys: keys
+                    .into_iter()
+                    .map(|k| (k.access_key_id, k.status))
+                    .collect(),
+                stored: self.old.access_key_id.clone(),
+            }
+            .into_error());
+        }
+
+        let new = iam.create_access_key(&auth, user).await.map_err(|f| {
+            // A refusal made nothing; anything else may have made a key on the way.
+            let state = if f.failure == RemoteFailure::Refused {
+                RotationState::Unchanged
+            } else {
+                RotationState::MaybeCreated
+            };
+            self.iam_stopped(Some(user), &f, state)
+        })?;
+        let waited = self.store_and_check(&sts, &iam, &auth, user, &new).await?;
+
+        // Before the delete: sessions from the old key are of no use once it is gone, and a
+        // delete that fails must not leave them behind either.
+        let evicted = self.evict();
+
+        iam.delete_access_key(&auth, user, &self.old.access_key_id)
+            .await
+            .map_err(|f| {
+                self.iam_stopped(
+                    Some(user),
+                    &f,
+                    RotationState::OldKeyNotDeleted {
+                        new_key: new.access_key_id.clone(),
+                    },
+                )
+            })?;
+        let evicted = evicted?;
+
+        Ok(Rotated {
+            user: user.to_owned(),
+            old_key: self.old.access_key_id.clone(),
+            new_key: new.access_key_id,
+            backend: self.backend,
+            evicted,
+            waited,
+            elapsed: Duration::ZERO,
+        })
+    }
+
+    /// The credentials that sign the IAM calls: the old key, or its MFA session when the
+    /// profile has `mfa_serial` (from the cache, or made with a code and cached).
+    async fn authenticate(
+        &self,
+        sts: &Sts,
+        mfa_token: Option<OneTimeCode>,
+    ) -> Result<Credentials, Error> {
+        let old = self.old.credentials();
+        match self.mfa {
+            Some(mfa) => {
+                assume::mfa_session(self.plan, mfa, &old, sts, self.store, mfa_token, self.ctx)
+                    .await
+            }
+            None => Ok(old),
+        }
+    }
+
+    /// Stores the new key at once (this run holds the only copy of its secret), then waits
+    /// until it works. Either failing undoes what it can: the new key is deleted, and the old
+    /// one stored back.
+    async fn store_and_check(
+        &self,
+        sts: &Sts,
+        iam: &Iam,
+        auth: &Credentials,
+        user: &str,
+        new: &crate::iam::NewKey,
+    ) -> Result<Duration, Error> {
+        let new_key = StoredKey {
+            access_key_id: new.access_key_id.clone(),
+            secret_access_key: new.secret_access_key.clone(),
+            created: super::now_secs(),
+        };
+
+        if let Err(err) = super::store(self.profile, &new_key, self.backend, self.ctx) {
+            let deleted = iam
+                .delete_access_key(auth, user, &new.access_key_id)
+                .await
+                .is_ok();
+            return Err(self.stopped(
+                Some(user),
+                format!("the new key could not be stored: {err}"),
+                RotationState::NewKeyNotStored {
+                    new_key: new.access_key_id.clone(),
+                    deleted,
+                },
+                err.exit(),
+                false,
+            ));
+        }
+
+        match self.wait_until_works(sts, &new_key.credentials()).await {
+            Ok(waited) => Ok(waited),
+            Err(last) => {
+                let restored = super::store(self.profile, self.old, self.backend, self.ctx).is_ok();
+                // Deleted only once the old key is back: otherwise the new one is all there is.
+                let deleted = restored
+                    && iam
+                        .delete_access_key(auth, user, &new.access_key_id)
+                        .await
+                        .is_ok();
+                Err(self.stopped(
+                    Some(user),
+                    format!(
+                        "STS did not accept the new key within {} ({last})",
+                        crate::duration::display(WORKS_WITHIN)
+                    ),
+                    RotationState::NewKeyNotWorking {
+                        new_key: new.access_key_id.clone(),
+                        restored,
+                        deleted,
+                    },
+                    Exit::Denied,
+                    false,
+                ))
+            }
+        }
+    }
+
+    /// The user the key belongs to: `GetUser`, or, when that is denied, the ARN
+    /// `GetCallerIdentity` gives (it needs no permission).
+    async fn user(&self, sts: &Sts, iam: &Iam, auth: &Credentials) -> Result<String, Error> {
+        let denied = match iam.get_user(auth).await {
+            Ok(user) => return Ok(user.name),
+            Err(f) if f.is_access_denied() => f,
+            Err(f) => return Err(self.iam_stopped(None, &f, RotationState::Unchanged)),
+        };
+        tracing::info!("GetUser was denied; asking STS who the key belongs to");
+        let identity = sts
+            .get_caller_identity(auth, self.profile)
+            .await
+            .map_err(|_| self.iam_stopped(None, &denied, RotationState::Unchanged))?;
+        crate::iam::user_name_of(&identity.arn)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                self.stopped(
+                    None,
+                    format!(
+                        "the key belongs to `{}`, which is not an IAM user",
+                        identity.arn
+                    ),
+                    RotationState::Unchanged,
+                    Exit::Config,
+                    false,
+                )
+            })
+    }
+
+    /// Tries the new key with `GetCallerIdentity` until STS accepts it, for at most
+    /// [`WORKS_WITHIN`] (each try bounded by what is left). `Err` holds the last failure.
+    async fn wait_until_works(&self, sts: &Sts, creds: &Credentials) -> Result<Duration, String> {
+        let started = Instant::now();
+        let deadline = started + WORKS_WITHIN;
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_secs(1));
+            let last = match tokio::time::timeout(
+                left,
+                sts.get_caller_identity(creds, self.profile),
+            )
+            .await
+            {
+                Ok(Ok(identity)) => {
+                    tracing::info!(
+                        tries,
+                        waited_ms = started.elapsed().as_millis(),
+                        arn = %identity.arn,
+                        access_key = %mask_access_key(&creds.access_key_id),
+                        "the new key works"
+                    );
+                    return Ok(started.elapsed());
+                }
+                Ok(Err(err)) => err.to_string(),
+                Err(_) => "no answer in time".to_owned(),
+            };
+            tracing::debug!(tries, "the new key does not work yet: {last}");
+            if Instant::now() + RETRY_EVERY >= deadline {
+                return Err(last);
+            }
+            tokio::time::sleep(RETRY_EVERY).await;
+        }
+    }
+
+    fn evict(&self) -> Result<Removed, Error> {
+        let Some(store) = self.store else {
+            return Ok(Removed::default());
+        };
+        store
+            .remove_where(|key, entry| self.old_sessions.select(key, entry))
+            .map_err(|source| {
+                KeyError::RotateEvict {
+                    profile: self.profile.to_owned(),
+                    path: store.root().to_path_buf(),
+                    source,
+                }
+                .into_error()
+            })
+    }
+}
+
+fn exit_of(failure: RemoteFailure) -> Exit {
+    match failure {
+        RemoteFailure::Refused => Exit::Denied,
+        RemoteFailure::Unreachable | RemoteFailure::BadAnswer => Exit::Network,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "[profile contractor]\nregion = eu-west-1\n\n\
+        [profile a]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nrole_session_name = ss\n\n\
+        [profile m]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = mm\n\n\
+        [profile other]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = elsewhere\nrole_session_name = oo\n\n\
+        [profile plain]\nregion = eu-west-1\n";
+    const CREDENTIALS: &str = "[elsewhere]\naws_access_key_id = AKIAEXAMPLE000000009\naws_secret_access_key = s\n\n\
+        [plain]\naws_access_key_id = AKIAEXAMPLE000000008\naws_secret_access_key = s\n";
+
+    fn ctx() -> Context {
+        let ctx = Context::default();
+        let mut index = super::super::Index::new();
+        index.insert(
+            "contractor".into(),
+            super::super::IndexEntry {
+                access_key_id: "AKIAEXAMPLE000000001".into(),
+                backend: Backend::File,
+                created: 0,
+            },
+        );
+        ctx.stored_keys.set(index).unwrap();
+        ctx
+    }
+
+    #[test]
+    fn the_old_keys_sessions_are_those_of_every_profile_built_on_it() {
+        let ctx = ctx();
+        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let plan = plan_of(&profiles, "contractor", &ctx).unwrap();
+        let old = OldSessions::of("contractor", &plan, None, &profiles, &ctx);
+        let a = Serving::of(&plan_of(&profiles, "a", &ctx).unwrap(), &ctx);
+        let m = Serving::of(&plan_of(&profiles, "m", &ctx).unwrap(), &ctx);
+        let other = Serving::of(&plan_of(&profiles, "other", &ctx).unwrap(), &ctx);
+        let a_key = &a.role_sessions.unwrap()[0];
+        assert_eq!(old.select(a_key, None), Some(Kind::RoleSession));
+        assert_eq!(
+            old.select(m.mfa_session.as_ref().unwrap(), None),
+            Some(Kind::RoleSession)
+        );
+        assert!(old.select(&other.role_sessions.unwrap()[0], None).is_none());
+        assert!(old.hop_profiles.contains("m") && !old.hop_profiles.contains("other"));
+    }
+
+    #[test]
+    fn only_a_profile_holding_its_own_stored_key_can_be_rotated() {
+        let ctx = ctx();
+        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let files = ConfigFiles {
+            config: "config".into(),
+            credentials: "credentials".into(),
+        };
+        assert!(plan_for("contractor", &profiles, &files, &ctx).is_ok());
+        let err = plan_for("plain", &profiles, &files, &ctx).unwrap_err();
+        assert!(err.to_string().contains("plain text"), "{err}");
+        assert!(
+            err.hints().iter().any(|h| h.contains("keys import plain")),
+            "{:?}",
+            err.hints()
+        );
+        let err = plan_for("a", &profiles, &files, &ctx).unwrap_err();
+        assert!(
+            err.hints()
+                .iter()
+                .any(|h| h.contains("keys rotate contractor")),
+            "{:?}",
+            err.hints()
+        );
+        assert!(plan_for("nowhere", &profiles, &files, &ctx).is_err());
+    }
+
+    #[test]
+    fn a_failure_says_what_iam_holds_and_the_fix_names_the_full_key_id() {
+        let err = KeyError::Rotation(Box::new(RotationFailure {
+            profile: "contractor".into(),
+            user: Some("bob".into()),
+            old_key: "AKIAEXAMPLE000000001".into(),
+            detail: "IAM refused DeleteAccessKey: AccessDenied".into(),
+            state: RotationState::OldKeyNotDeleted {
+                new_key: "AKIAEXAMPLE000000002".into(),
+            },
+            exit: Exit::Denied,
+            access_denied: true,
+            with_mfa: false,
+        }));
+        let text = err.to_string();
+        assert!(text.contains("AKIA************0002"), "{text}");
+        assert!(text.contains("AKIA************0001"), "{text}");
+        assert!(!text.contains("AKIAEXAMPLE000000001"), "{text}");
+        let hints = err.hints().join("\n");
+        assert!(
+            hints.contains(
+                "aws iam delete-access-key --user-name bob --access-key-id AKIAEXAMPLE000000001"
+            ),
+            "{hints}"
+        );
+        assert!(hints.contains("iam:DeleteAccessKey"), "{hints}");
+    }
+}
