@@ -16,7 +16,7 @@ pub(crate) mod keys;
 
 pub use chain::Base;
 pub use checks::{check_mfa_code, default_session_name};
-pub use hop::{Hop, Mfa};
+pub use hop::{Defaults, Hop, Mfa};
 
 use chain::{settings_of, walk_chain};
 use checks::{check_region, refuse_role_overrides};
@@ -47,6 +47,8 @@ pub enum RegionOrigin {
     Flag,
     Profile,
     Environment,
+    /// `region` in the tool's settings file.
+    Settings,
     Default,
 }
 
@@ -82,7 +84,7 @@ impl Plan {
         if role_profiles.is_empty() {
             refuse_role_overrides(name, overrides)?;
         }
-        let session_name = default_session_name(ctx.user_name.as_deref());
+        let defaults = Defaults::of(ctx);
         let count = role_profiles.len();
         let hops = role_profiles
             .into_iter()
@@ -93,7 +95,7 @@ impl Plan {
                     is_target: index + 1 == count,
                     chained: index > 0 || base.is_role_session(),
                 };
-                hop_for(profile, position, overrides, &session_name)
+                hop_for(profile, position, overrides, &defaults)
             })
             .collect::<Result<Vec<_>, _>>()?;
         if overrides.mfa_token.is_some() && !hops.is_empty() && hops.iter().all(|h| h.mfa.is_none())
@@ -103,16 +105,21 @@ impl Plan {
             );
         }
 
-        let (region, region_origin) = match (
-            &overrides.region,
-            target.get(keys::REGION).filter(|r| !r.is_empty()),
-            &ctx.env_region,
-        ) {
-            (Some(r), _, _) => (r.clone(), RegionOrigin::Flag),
-            (None, Some(r), _) => (r.to_owned(), RegionOrigin::Profile),
-            (None, None, Some(r)) => (r.clone(), RegionOrigin::Environment),
-            (None, None, None) => (DEFAULT_REGION.to_owned(), RegionOrigin::Default),
-        };
+        // As in the AWS CLI, the environment's region beats the profile's: a shell that sets
+        // `AWS_REGION` means it for every profile. (Inside one of our sessions the variables
+        // are the outer profile's, and `env_region` is `None`.)
+        let (region, region_origin) = [
+            (overrides.region.as_deref(), RegionOrigin::Flag),
+            (ctx.env_region.as_deref(), RegionOrigin::Environment),
+            (
+                target.get(keys::REGION).filter(|r| !r.is_empty()),
+                RegionOrigin::Profile,
+            ),
+            (ctx.settings.region.as_deref(), RegionOrigin::Settings),
+        ]
+        .into_iter()
+        .find_map(|(region, origin)| region.map(|r| (r.to_owned(), origin)))
+        .unwrap_or_else(|| (DEFAULT_REGION.to_owned(), RegionOrigin::Default));
         check_region(&region, region_origin, name)?;
 
         Ok(Plan {
@@ -129,5 +136,7 @@ impl Plan {
     }
 }
 
+#[cfg(test)]
+mod precedence;
 #[cfg(test)]
 mod tests;
