@@ -337,3 +337,25 @@ fn browser_is_flag_then_environment_then_settings_then_default() {
         "`browser = \"brave\"` in `/s/config.toml`"
     );
 }
+
+#[test]
+fn assume_role_config_names_the_file_and_makes_it_required() {
+    let ctx = Context::from_vars([(
+        std::ffi::OsString::from("ASSUME_ROLE_CONFIG"),
+        std::ffi::OsString::from("/etc/assume-role.toml"),
+    )]);
+    assert_eq!(
+        ctx.settings_file,
+        Some(Location {
+            path: PathBuf::from("/etc/assume-role.toml"),
+            explicit: true,
+        })
+    );
+    // `from_vars` does no I/O: the settings are read by `from_process` / `with_settings`.
+    assert_eq!(ctx.settings, Settings::default());
+    let ctx = Context::from_vars([(
+        std::ffi::OsString::from("ASSUME_ROLE_CONFIG"),
+        std::ffi::OsString::new(),
+    )]);
+    assert!(ctx.settings_file.is_none_or(|l| !l.explicit));
+}
