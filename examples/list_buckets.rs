@@ -19,8 +19,9 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .context("usage: list_buckets PROFILE")?;
 
-    // The environment is read once, here; the library takes what it needs from `ctx`.
-    let ctx = Context::from_process();
+    // The environment (and the tool's settings file) is read once, here; the library takes
+    // what it needs from `ctx`.
+    let ctx = Context::from_process()?;
     // Resolve the chain as data, then let the library run it (prompting for MFA if needed).
     let profiles = Profiles::load_from(&ConfigFiles::locate(&ctx))?;
     let plan = Plan::resolve(&profiles, &profile, &Overrides::default(), &ctx)?;

@@ -149,7 +149,7 @@ pub struct ConsoleArgs {
     pub duration: Option<Duration>,
     /// The browser: `chrome`, `chromium`, `brave`, `edge` (a user-data directory per profile),
     /// `firefox` (a container per profile) or `default` (default: `ASSUME_ROLE_BROWSER`, else
-    /// `default`).
+    /// `browser` in the settings file, else `default`).
     #[arg(long, value_enum, value_name = "BROWSER")]
     pub browser: Option<crate::console::BrowserKind>,
     /// The 6-digit MFA code (otherwise `mfa_process`, otherwise a prompt on the terminal).
@@ -174,8 +174,8 @@ pub enum KeysCommand {
         /// Store without checking the pair with `GetCallerIdentity`.
         #[arg(long)]
         no_check: bool,
-        /// Where to keep it (default: `ASSUME_ROLE_KEYS_BACKEND`, else the OS store if it
-        /// answers, else the file).
+        /// Where to keep it (default: `ASSUME_ROLE_KEYS_BACKEND`, else `keys_backend` in the
+        /// settings file, else the OS store if it answers, else the file).
         #[arg(long, value_enum)]
         backend: Option<crate::keys::Backend>,
     },

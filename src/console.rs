@@ -427,7 +427,7 @@ impl BrowserKind {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         [
             BrowserKind::Default,
             BrowserKind::Chrome,
@@ -494,7 +494,8 @@ pub struct Choice {
     pub setting: String,
 }
 
-/// `--browser`, else `ASSUME_ROLE_BROWSER`, else the default.
+/// `--browser`, else `ASSUME_ROLE_BROWSER`, else `browser` in the settings file, else the
+/// default.
 pub fn choose(flag: Option<BrowserKind>, ctx: &Context) -> Result<Choice, Error> {
     if let Some(kind) = flag {
         return Ok(Choice {
@@ -514,9 +515,20 @@ pub fn choose(flag: Option<BrowserKind>, ctx: &Context) -> Result<Choice, Error>
                 reason: "not a browser assume-role knows",
                 expected: BrowserKind::NAMES,
             }),
-        None => Ok(Choice {
-            kind: BrowserKind::Default,
-            setting: "the default browser".into(),
+        None => Ok(match ctx.settings.browser {
+            Some(kind) => Choice {
+                kind,
+                setting: match &ctx.settings.file {
+                    Some(file) => {
+                        format!("`browser = \"{}\"` in `{}`", kind.name(), file.display())
+                    }
+                    None => format!("`browser = \"{}\"`", kind.name()),
+                },
+            },
+            None => Choice {
+                kind: BrowserKind::Default,
+                setting: "the default browser".into(),
+            },
         }),
     }
 }
@@ -564,7 +576,11 @@ pub fn launches(
 ) -> Result<Vec<Launch>, Error> {
     let url = url.expose();
     let programs = |kind: BrowserKind| -> Vec<OsString> {
-        match &ctx.browser_path {
+        match ctx
+            .browser_path
+            .as_ref()
+            .or(ctx.settings.browser_path.as_ref())
+        {
             Some(path) => vec![path.clone().into_os_string()],
             None => kind.executables().iter().map(OsString::from).collect(),
         }

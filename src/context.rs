@@ -81,12 +81,28 @@ pub struct Context {
     pub session_region: Option<String>,
     #[serde(skip)]
     pub session_expiration: Option<String>,
+    /// Where the tool's settings file is looked for: `ASSUME_ROLE_CONFIG`, else `config.toml`
+    /// in the platform's config directory.
+    #[serde(skip)]
+    pub settings_file: Option<crate::settings::Location>,
+    /// The tool's settings ([`crate::settings`]), read by [`Context::from_process`]; the
+    /// defaults when there is no file. Part of the plan cache's key, so that editing the file
+    /// invalidates the plans it changes.
+    pub settings: crate::settings::Settings,
 }
 
 impl Context {
-    /// Reads the process environment. The only place below `main` that does.
-    pub fn from_process() -> Self {
-        Self::from_vars(std::env::vars_os())
+    /// Reads the process environment, and the settings file it points at. The only place
+    /// below `main` that does.
+    pub fn from_process() -> Result<Self, crate::error::Error> {
+        Self::from_vars(std::env::vars_os()).with_settings()
+    }
+
+    /// Reads the settings file of [`Self::settings_file`] into [`Self::settings`]. Kept apart
+    /// from [`Self::from_vars`], which does no I/O.
+    pub fn with_settings(mut self) -> Result<Self, crate::error::Error> {
+        self.settings = crate::settings::Settings::load(self.settings_file.as_ref())?;
+        Ok(self)
     }
 
     /// The same from any list of variables: tests build contexts this way.
@@ -168,6 +184,11 @@ impl Context {
             session_region: text(env_vars::AWS_REGION)
                 .or_else(|| text(env_vars::AWS_DEFAULT_REGION)),
             session_expiration: text(env_vars::AWS_CREDENTIAL_EXPIRATION),
+            settings_file: crate::settings::Location::of(
+                os(env_vars::ASSUME_ROLE_CONFIG).map(PathBuf::from),
+                dirs::config_dir(),
+            ),
+            settings: crate::settings::Settings::default(),
         }
     }
 

@@ -12,6 +12,8 @@ pub const ASSUME_ROLE_PROCESS_TIMEOUT: &str = "ASSUME_ROLE_PROCESS_TIMEOUT";
 pub const ASSUME_ROLE_PROCESS_STACK: &str = "ASSUME_ROLE_PROCESS_STACK";
 /// Where stored keys are kept when `--backend` does not say: `os` or `file`.
 pub const ASSUME_ROLE_KEYS_BACKEND: &str = "ASSUME_ROLE_KEYS_BACKEND";
+/// The tool's settings file, instead of `config.toml` in the platform's config directory.
+pub const ASSUME_ROLE_CONFIG: &str = "ASSUME_ROLE_CONFIG";
 /// The passphrase of the encrypted keys file, for automation (else it is asked on the terminal).
 pub const ASSUME_ROLE_FILE_PASSPHRASE: &str = "ASSUME_ROLE_FILE_PASSPHRASE";
 

@@ -148,6 +148,27 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The tool's settings file (`config.toml`) could not be read.
+    #[error("cannot read the settings file `{}`: {source}", .path.display())]
+    SettingsRead {
+        path: PathBuf,
+        /// Named by `ASSUME_ROLE_CONFIG` (a missing file is an error only then).
+        explicit: bool,
+        source: std::io::Error,
+    },
+
+    /// The tool's settings file is not TOML, has a key it does not know, or a value it cannot
+    /// take. Never shows the value of `mfa_process` (it may carry a TOTP seed).
+    #[error("`{}` line {line}, column {column}: {problem}", .path.display())]
+    SettingsInvalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        key: Option<String>,
+        problem: String,
+        expected: crate::settings::Expected,
+    },
+
     #[error("{} `{name}` is not in {files}", if .referenced_by.is_some() { "source profile" } else { "profile" })]
     UnknownProfile {
         name: String,
@@ -556,6 +577,8 @@ impl Error {
             Error::ConfigParse(_)
             | Error::ConfigSyntax { .. }
             | Error::ConfigRead { .. }
+            | Error::SettingsRead { .. }
+            | Error::SettingsInvalid { .. }
             | Error::ConfigNotUtf8 { .. }
             | Error::UnknownProfile { .. }
             | Error::ProfileLoop { .. }
@@ -689,6 +712,24 @@ impl Error {
             Error::ConfigNotUtf8 { path, line, .. } => vec![
                 format!("the AWS CLI and SDKs read these files as UTF-8 only: retype the character on line {line}, or convert the file (`iconv -f latin1 -t utf-8 {0} > {0}.utf8`, check it, then move it into place)", path.display()),
             ],
+            Error::SettingsRead { path, explicit: true, .. } => vec![
+                format!("`{}` names `{}`: create it, or unset the variable to use the default place", crate::env_vars::ASSUME_ROLE_CONFIG, path.display()),
+            ],
+            Error::SettingsRead { .. } => vec![format!(
+                "check the file's permissions, or point `{}` at another file",
+                crate::env_vars::ASSUME_ROLE_CONFIG
+            )],
+            Error::SettingsInvalid { key, expected, .. } => {
+                let mut hints = vec![expected.hint()];
+                if let (Some(key), crate::settings::Expected::Keys) = (key, expected)
+                    && let Some(near) = crate::settings::KEYS
+                        .iter()
+                        .find(|k| strsim::jaro_winkler(k, key) > 0.85)
+                {
+                    hints.insert(0, format!("did you mean `{near}`?"));
+                }
+                hints
+            }
             Error::ConfigRead { .. } => vec!["check the file's permissions, or point `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` elsewhere".into()],
             Error::UnknownProfile { name, suggestion, referenced_by, .. } => {
                 let mut hints = Vec::new();

@@ -26,6 +26,7 @@ pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod session;
+pub mod settings;
 pub mod source;
 pub mod sts;
 

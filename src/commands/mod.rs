@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 /// Runs the parsed command line. The process environment is read here, once.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let ctx = Context::from_process();
+    let ctx = Context::from_process()?;
     match cli.command {
         Command::Exec {
             profile,

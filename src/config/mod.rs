@@ -7,7 +7,7 @@ pub(crate) use plan::{check_key_text, keys};
 mod profile_kind;
 
 pub use plan::{
-    Base, Context, DEFAULT_REGION, Hop, Mfa, Overrides, OwnSession, Plan, RegionOrigin,
+    Base, Context, DEFAULT_REGION, Defaults, Hop, Mfa, Overrides, OwnSession, Plan, RegionOrigin,
     check_mfa_code, mfa_of,
 };
 pub use profile_kind::{ProfileKind, ProfileSummary};

@@ -40,7 +40,7 @@ impl Backend {
         }
     }
 
-    fn parse(value: &str) -> Option<Self> {
+    pub(crate) fn parse(value: &str) -> Option<Self> {
         match value {
             "os" => Some(Backend::Os),
             "file" => Some(Backend::File),
@@ -195,6 +195,10 @@ pub fn choose(flag: Option<Backend>, ctx: &Context) -> Result<Backend, KeyError>
             origin: "`ASSUME_ROLE_KEYS_BACKEND`",
             value: value.clone(),
         });
+    }
+    // The settings file's, checked when it was read.
+    if let Some(backend) = ctx.settings.keys_backend {
+        return Ok(backend);
     }
     match os::probe() {
         Ok(()) => Ok(Backend::Os),

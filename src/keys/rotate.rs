@@ -165,7 +165,7 @@ fn plan_for(
             .into_error());
         }
     }
-    let mfa = crate::config::mfa_of(section)?;
+    let mfa = crate::config::mfa_of(section, &crate::config::Defaults::of(ctx))?;
     Ok((plan, mfa))
 }
 

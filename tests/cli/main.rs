@@ -22,6 +22,7 @@ mod profiles;
 mod rotate;
 mod secrets;
 mod server;
+mod settings;
 mod sts;
 mod transcripts;
 mod whoami;

@@ -65,6 +65,7 @@ pub(super) fn check_region(region: &str, origin: RegionOrigin, profile: &str) ->
         RegionOrigin::Flag => "`--region`".to_owned(),
         RegionOrigin::Profile => format!("`region` in profile `{profile}`"),
         RegionOrigin::Environment => "`AWS_REGION` or `AWS_DEFAULT_REGION`".to_owned(),
+        RegionOrigin::Settings => "`region` in the settings file".to_owned(),
         RegionOrigin::Default => DEFAULT_REGION.to_owned(),
     };
     Err(Error::InvalidRegion {

@@ -49,6 +49,38 @@ pub struct Hop {
     pub chained: bool,
 }
 
+/// What a hop takes when neither a flag nor its profile says: the tool's settings, else the
+/// built-in defaults. Every hop of a chain gets the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults<'a> {
+    /// `session_name` of the settings, else the local user's name.
+    pub session_name: String,
+    /// `duration` of the settings (a hop assumed from a role gets at most an hour of it);
+    /// `None` leaves it to STS (an hour).
+    pub duration: Option<Duration>,
+    /// `mfa_process` of the settings.
+    pub mfa_process: Option<&'a str>,
+    /// `mfa_session_duration` of the settings, else 12 hours.
+    pub mfa_session_duration: Duration,
+}
+
+impl<'a> Defaults<'a> {
+    pub fn of(ctx: &'a crate::context::Context) -> Self {
+        let settings = &ctx.settings;
+        Self {
+            session_name: settings
+                .session_name
+                .clone()
+                .unwrap_or_else(|| super::default_session_name(ctx.user_name.as_deref())),
+            duration: settings.duration,
+            mfa_process: settings.mfa_process.as_deref(),
+            mfa_session_duration: settings
+                .mfa_session_duration
+                .unwrap_or(duration::MFA_SESSION_DEFAULT),
+        }
+    }
+}
+
 /// Where a hop sits in the chain: flags apply to the target only, and a hop whose source is a
 /// role session is capped at one hour.
 #[derive(Clone, Copy)]
@@ -62,7 +94,7 @@ pub(super) fn hop_for(
     profile: &Profile,
     position: HopPosition,
     overrides: &Overrides,
-    default_session_name: &str,
+    defaults: &Defaults<'_>,
 ) -> Result<Hop, Error> {
     let name = profile.name();
     let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
@@ -82,7 +114,7 @@ pub(super) fn hop_for(
             SESSION_NAME.check(&value, origin, keys::ROLE_SESSION_NAME)?;
             value
         }
-        None => default_session_name.to_owned(),
+        None => defaults.session_name.clone(),
     };
 
     let external_id = pick(&overrides.external_id, keys::EXTERNAL_ID)
@@ -114,8 +146,19 @@ pub(super) fn hop_for(
     if let Some((requested, origin)) = duration {
         check_duration(requested, origin, position.chained)?;
     }
+    // A default, not a request: where AWS allows less (a role assumed from a role), the hop
+    // gets what it allows rather than an error for a value no profile asked for.
+    let duration = duration.map(|(d, _)| d).or_else(|| {
+        defaults.duration.map(|d| {
+            if position.chained {
+                d.min(CHAINED_MAX)
+            } else {
+                d
+            }
+        })
+    });
 
-    let mfa = mfa_of(profile)?;
+    let mfa = mfa_of(profile, defaults)?;
 
     let source_identity = get(keys::SOURCE_IDENTITY)
         .map(|value| {
@@ -131,7 +174,7 @@ pub(super) fn hop_for(
         session_name,
         external_id,
         mfa,
-        duration: duration.map(|(d, _)| d),
+        duration,
         source_identity,
         chained: position.chained,
     })
@@ -139,7 +182,7 @@ pub(super) fn hop_for(
 
 /// The MFA device of a profile (`mfa_serial`, `mfa_process`, `mfa_session_duration`), checked.
 /// A role profile's is its hop's; `keys rotate` reads that of the profile holding the key.
-pub fn mfa_of(profile: &Profile) -> Result<Option<Mfa>, Error> {
+pub fn mfa_of(profile: &Profile, defaults: &Defaults<'_>) -> Result<Option<Mfa>, Error> {
     let name = profile.name();
     let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
     Ok(match get(keys::MFA_SERIAL) {
@@ -158,11 +201,13 @@ pub fn mfa_of(profile: &Profile) -> Result<Option<Mfa>, Error> {
                         value: text.to_owned(),
                         reason: "GetSessionToken accepts 15m to 36h".into(),
                     })?,
-                None => duration::MFA_SESSION_DEFAULT,
+                None => defaults.mfa_session_duration,
             };
             Some(Mfa {
                 serial: serial.to_owned(),
-                process: get(keys::MFA_PROCESS).map(str::to_owned),
+                process: get(keys::MFA_PROCESS)
+                    .or(defaults.mfa_process)
+                    .map(str::to_owned),
                 session_duration,
             })
         }

@@ -17,7 +17,7 @@ pub(crate) mod keys;
 pub use chain::Base;
 pub(crate) use chain::check_key_text;
 pub use checks::{check_mfa_code, default_session_name};
-pub use hop::{Hop, Mfa, mfa_of};
+pub use hop::{Defaults, Hop, Mfa, mfa_of};
 
 use chain::{settings_of, walk_chain};
 use checks::{check_region, refuse_role_overrides};
@@ -51,6 +51,8 @@ pub enum RegionOrigin {
     Flag,
     Profile,
     Environment,
+    /// `region` in the tool's settings file.
+    Settings,
     Default,
 }
 
@@ -95,11 +97,11 @@ impl Plan {
             .get(name)
             .ok_or_else(|| profiles.unknown(name, None))?;
         let (base, role_profiles) = walk_chain(profiles, name, crate::keys::index(ctx))?;
-        let session = own_session(target, &base, &role_profiles, overrides)?;
+        let defaults = Defaults::of(ctx);
+        let session = own_session(target, &base, &role_profiles, overrides, &defaults)?;
         if role_profiles.is_empty() {
             refuse_role_overrides(name, overrides, session.is_some())?;
         }
-        let session_name = default_session_name(ctx.user_name.as_deref());
         let count = role_profiles.len();
         let hops = role_profiles
             .into_iter()
@@ -110,7 +112,7 @@ impl Plan {
                     is_target: index + 1 == count,
                     chained: index > 0 || base.is_role_session(),
                 };
-                hop_for(profile, position, overrides, &session_name)
+                hop_for(profile, position, overrides, &defaults)
             })
             .collect::<Result<Vec<_>, _>>()?;
         if overrides.mfa_token.is_some() && !hops.is_empty() && hops.iter().all(|h| h.mfa.is_none())
@@ -120,16 +122,21 @@ impl Plan {
             );
         }
 
-        let (region, region_origin) = match (
-            &overrides.region,
-            target.get(keys::REGION).filter(|r| !r.is_empty()),
-            &ctx.env_region,
-        ) {
-            (Some(r), _, _) => (r.clone(), RegionOrigin::Flag),
-            (None, Some(r), _) => (r.to_owned(), RegionOrigin::Profile),
-            (None, None, Some(r)) => (r.clone(), RegionOrigin::Environment),
-            (None, None, None) => (DEFAULT_REGION.to_owned(), RegionOrigin::Default),
-        };
+        // As in the AWS CLI, the environment's region beats the profile's: a shell that sets
+        // `AWS_REGION` means it for every profile. (Inside one of our sessions the variables
+        // are the outer profile's, and `env_region` is `None`.)
+        let (region, region_origin) = [
+            (overrides.region.as_deref(), RegionOrigin::Flag),
+            (ctx.env_region.as_deref(), RegionOrigin::Environment),
+            (
+                target.get(keys::REGION).filter(|r| !r.is_empty()),
+                RegionOrigin::Profile,
+            ),
+            (ctx.settings.region.as_deref(), RegionOrigin::Settings),
+        ]
+        .into_iter()
+        .find_map(|(region, origin)| region.map(|r| (r.to_owned(), origin)))
+        .unwrap_or_else(|| (DEFAULT_REGION.to_owned(), RegionOrigin::Default));
         check_region(&region, region_origin, name)?;
 
         Ok(Plan {
@@ -153,6 +160,7 @@ fn own_session(
     base: &Base,
     role_profiles: &[&aws_config::profile::Profile],
     overrides: &Overrides,
+    defaults: &Defaults<'_>,
 ) -> Result<Option<OwnSession>, Error> {
     let name = target.name();
     if overrides.no_session && !role_profiles.is_empty() {
@@ -170,7 +178,7 @@ fn own_session(
     {
         return Ok(None);
     }
-    let mfa = mfa_of(target)?;
+    let mfa = mfa_of(target, defaults)?;
     let duration = match overrides.duration {
         Some(d)
             if !(crate::duration::SESSION_TOKEN_MIN..=crate::duration::SESSION_TOKEN_MAX)
@@ -194,5 +202,7 @@ fn own_session(
     Ok(Some(OwnSession { mfa, duration }))
 }
 
+#[cfg(test)]
+mod precedence;
 #[cfg(test)]
 mod tests;

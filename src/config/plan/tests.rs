@@ -186,6 +186,18 @@ fn a_role_profile_takes_every_value_from_its_profile() {
             chained: false,
         }]
     );
+    // The environment's region would win (as in the AWS CLI); without it, the profile's.
+    assert_eq!(
+        (plan.region.as_str(), plan.region_origin),
+        ("ap-south-1", RegionOrigin::Environment)
+    );
+    let plan = Plan::resolve(
+        &profiles(),
+        "client",
+        &Overrides::default(),
+        &Context::default(),
+    )
+    .unwrap();
     assert_eq!(
         (plan.region.as_str(), plan.region_origin),
         ("us-west-2", RegionOrigin::Profile)
@@ -379,7 +391,13 @@ fn incomplete_profiles_say_which_key_to_add() {
 
 #[test]
 fn static_keys_at_the_root_need_no_hop() {
-    let plan = resolve("contractor").unwrap();
+    let plan = Plan::resolve(
+        &profiles(),
+        "contractor",
+        &Overrides::default(),
+        &Context::default(),
+    )
+    .unwrap();
     assert_eq!(plan.base, contractor_keys());
     assert!(plan.hops.is_empty());
     assert_eq!(plan.region, "eu-west-1");
