@@ -78,6 +78,16 @@ pub struct Context {
     pub session_region: Option<String>,
     #[serde(skip)]
     pub session_expiration: Option<String>,
+    /// Where the audit log lives: `ASSUME_ROLE_STATE_DIR`, else the platform's state directory
+    /// (`$XDG_STATE_HOME/assume-role`), else its local data directory (macOS, Windows).
+    #[serde(skip)]
+    pub state_dir: Option<PathBuf>,
+    /// Whether credentials handed over are written to the audit log ([`crate::audit`]). On
+    /// unless `ASSUME_ROLE_AUDIT` says off; `Default` leaves it off, so that unit tests write
+    /// nothing. A settings file's `audit = false` is to switch it off too, by one assignment
+    /// where the settings are read: `ctx.audit &= settings.audit` (either one can turn it off).
+    #[serde(skip)]
+    pub audit: bool,
 }
 
 impl Context {
@@ -164,6 +174,14 @@ impl Context {
             session_region: text(env_vars::AWS_REGION)
                 .or_else(|| text(env_vars::AWS_DEFAULT_REGION)),
             session_expiration: text(env_vars::AWS_CREDENTIAL_EXPIRATION),
+            state_dir: os(env_vars::ASSUME_ROLE_STATE_DIR)
+                .map(PathBuf::from)
+                .or_else(|| {
+                    dirs::state_dir()
+                        .or_else(dirs::data_local_dir)
+                        .map(|d| d.join("assume-role"))
+                }),
+            audit: text(env_vars::ASSUME_ROLE_AUDIT).is_none_or(|v| crate::audit::switched_on(&v)),
         }
     }
 
