@@ -35,6 +35,28 @@ pub struct Options {
     pub mfa_token: Option<OneTimeCode>,
 }
 
+/// Where handed-over credentials came from, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Served {
+    /// A cached session, made by an earlier run.
+    Cache,
+    /// A session STS issued for this run.
+    Sts,
+    /// A profile without a role: its own credentials, as they are.
+    Source,
+}
+
+impl Served {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Served::Cache => "cache",
+            Served::Sts => "sts",
+            Served::Source => "source",
+        }
+    }
+}
+
 /// The credentials the plan leads to, from the cache or from STS.
 pub fn credentials_for(
     plan: &Plan,
@@ -42,23 +64,33 @@ pub fn credentials_for(
     opts: &Options,
     ctx: &Context,
 ) -> Result<Credentials, Error> {
+    served_credentials(plan, store, opts, ctx).map(|(credentials, _)| credentials)
+}
+
+/// [`credentials_for`], and where they came from (for the audit log).
+pub fn served_credentials(
+    plan: &Plan,
+    store: Option<&Store>,
+    opts: &Options,
+    ctx: &Context,
+) -> Result<(Credentials, Served), Error> {
     if plan.hops.is_empty() {
         return match &plan.session {
             Some(own) => {
                 if !opts.no_cache
                     && let Some(credentials) = warm(plan, store, opts, ctx)
                 {
-                    return Ok(credentials);
+                    return Ok((credentials, Served::Cache));
                 }
                 runtime()?.block_on(own_session(plan, own, store, opts, ctx))
             }
-            None => own_credentials(plan, ctx),
+            None => own_credentials(plan, ctx).map(|c| (c, Served::Source)),
         };
     }
     if !opts.no_cache
         && let Some(credentials) = warm(plan, store, opts, ctx)
     {
-        return Ok(credentials);
+        return Ok((credentials, Served::Cache));
     }
     runtime()?.block_on(obtain(plan, store, opts, ctx))
 }
@@ -124,7 +156,7 @@ async fn own_session(
     store: Option<&Store>,
     opts: &Options,
     ctx: &Context,
-) -> Result<Credentials, Error> {
+) -> Result<(Credentials, Served), Error> {
     let key = store.and(own_session_key(plan, own, ctx));
     let _lock = match (store, &key) {
         (Some(store), Some(k)) => {
@@ -137,7 +169,7 @@ async fn own_session(
         && let (Some(store), Some(k)) = (store, &key)
         && let Some(entry) = store.get(k, opts.min_valid)
     {
-        return Ok(entry.credentials());
+        return Ok((entry.credentials(), Served::Cache));
     }
     // `GetSessionToken` has no role; errors name the profile through this description of it.
     let call = Hop {
@@ -201,7 +233,7 @@ async fn own_session(
         }
     }
     check_min_valid(plan, &session, opts.min_valid)?;
-    Ok(session)
+    Ok((session, Served::Sts))
 }
 
 /// The cache key of the session a stored-key profile without a role hands over: with a
@@ -261,9 +293,11 @@ pub async fn obtain(
     store: Option<&Store>,
     opts: &Options,
     ctx: &Context,
-) -> Result<Credentials, Error> {
+) -> Result<(Credentials, Served), Error> {
     let Some(last) = plan.hops.len().checked_sub(1) else {
-        return source::base_credentials(&plan.base, &plan.region, ctx).await;
+        return source::base_credentials(&plan.base, &plan.region, ctx)
+            .await
+            .map(|c| (c, Served::Source));
     };
     check_min_valid_possible(plan, last, opts.min_valid, ctx)?;
     let run = Run {
@@ -275,7 +309,7 @@ pub async fn obtain(
         },
     };
     match run.attempt(last, opts, opts.no_cache).await? {
-        Attempt::Done(credentials) => Ok(credentials),
+        Attempt::Done(credentials, served) => Ok((credentials, served)),
         Attempt::CachedSourceRefused { key, error } => {
             // Evict the refused session, then start again once without any cached source.
             if let Some(store) = store {
@@ -285,7 +319,7 @@ pub async fn obtain(
                 "STS refused cached credentials ({error}); removed them from the cache and starting again from the source"
             );
             match run.attempt(last, opts, true).await? {
-                Attempt::Done(credentials) => Ok(credentials),
+                Attempt::Done(credentials, served) => Ok((credentials, served)),
                 Attempt::CachedSourceRefused { error, .. } => Err(error),
             }
         }
@@ -293,7 +327,7 @@ pub async fn obtain(
 }
 
 enum Attempt {
-    Done(Credentials),
+    Done(Credentials, Served),
     /// STS refused credentials that came from the cache; `key` names them.
     CachedSourceRefused {
         key: Key,
@@ -330,7 +364,8 @@ impl Run<'_> {
         let (plan, ctx) = (self.plan, self.ctx);
         let _final_lock = self.cache.lock(last, &plan.profile)?;
         if !fresh && let Some(entry) = self.cache.get(last, opts.min_valid) {
-            return Ok(Attempt::Done(entry.credentials()));
+            // Another run made it while this one waited for the lock.
+            return Ok(Attempt::Done(entry.credentials(), Served::Cache));
         }
         let (mut locks, first, mut signer) = self.lock_earlier_hops(last, fresh)?;
 
@@ -398,7 +433,7 @@ impl Run<'_> {
             .map(|s| s.credentials)
             .ok_or_else(|| unreachable!("the loop always makes the final hop"))?;
         check_min_valid(plan, &creds, opts.min_valid)?;
-        Ok(Attempt::Done(creds))
+        Ok(Attempt::Done(creds, Served::Sts))
     }
 
     /// One hop: its STS call (and the MFA session it needs), its result cached. The inner

@@ -128,6 +128,27 @@ pub enum Command {
     /// Keep your own long-term keys out of plain text: in the OS secret store, or an encrypted file.
     #[command(subcommand)]
     Keys(KeysCommand),
+
+    /// Show the audit log: every credential handed over, and every refusal. Who (session name,
+    /// source identity), which role and account, when, until when, from the cache or from
+    /// STS, and the outcome. Never a secret.
+    #[command(
+        after_help = "Examples:\n  assume-role log --since 7d\n  assume-role log --profile client-prod --since 30d\n  assume-role log --json --since 12h        # the raw JSON lines"
+    )]
+    Log(LogArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LogArgs {
+    /// Only the records of this profile.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Only the records this recent: `30m`, `12h`, `7d`.
+    #[arg(long, value_name = "AGE", value_parser = duration::parse_age)]
+    pub since: Option<Duration>,
+    /// Print the log's JSON lines as they are, instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -89,6 +89,16 @@ pub struct Context {
     /// defaults when there is no file. Part of the plan cache's key, so that editing the file
     /// invalidates the plans it changes.
     pub settings: crate::settings::Settings,
+    /// Where the audit log lives: `ASSUME_ROLE_STATE_DIR`, else the platform's state directory
+    /// (`$XDG_STATE_HOME/assume-role`), else its local data directory (macOS, Windows).
+    #[serde(skip)]
+    pub state_dir: Option<PathBuf>,
+    /// Whether credentials handed over are written to the audit log ([`crate::audit`]). On
+    /// unless `ASSUME_ROLE_AUDIT` says off; `Default` leaves it off, so that unit tests write
+    /// nothing. A settings file's `audit = false` is to switch it off too, by one assignment
+    /// where the settings are read: `ctx.audit &= settings.audit` (either one can turn it off).
+    #[serde(skip)]
+    pub audit: bool,
 }
 
 impl Context {
@@ -102,6 +112,8 @@ impl Context {
     /// from [`Self::from_vars`], which does no I/O.
     pub fn with_settings(mut self) -> Result<Self, crate::error::Error> {
         self.settings = crate::settings::Settings::load(self.settings_file.as_ref())?;
+        // Either the settings file or `ASSUME_ROLE_AUDIT` can switch the audit log off.
+        self.audit &= self.settings.audit.unwrap_or(true);
         Ok(self)
     }
 
@@ -189,6 +201,14 @@ impl Context {
                 dirs::config_dir(),
             ),
             settings: crate::settings::Settings::default(),
+            state_dir: os(env_vars::ASSUME_ROLE_STATE_DIR)
+                .map(PathBuf::from)
+                .or_else(|| {
+                    dirs::state_dir()
+                        .or_else(dirs::data_local_dir)
+                        .map(|d| d.join("assume-role"))
+                }),
+            audit: text(env_vars::ASSUME_ROLE_AUDIT).is_none_or(|v| crate::audit::switched_on(&v)),
         }
     }
 

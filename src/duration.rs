@@ -71,6 +71,37 @@ pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
     Ok(Duration::from_secs(total))
 }
 
+/// An age, as `--since` takes it: what [`parse`] reads, optionally after a number of days
+/// (`7d`, `1d12h`), since "the last week" is how a log is asked about.
+pub fn parse_age(text: &str) -> Result<Duration, ParseDurationError> {
+    let trimmed = text.trim();
+    let Some((days, rest)) = trimmed.split_once(['d', 'D']) else {
+        return parse(trimmed).map_err(|_| bad_age(trimmed));
+    };
+    let days: u64 = (!days.is_empty() && days.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| days.parse().ok())
+        .flatten()
+        .ok_or_else(|| bad_age(trimmed))?;
+    let rest = if rest.is_empty() {
+        Duration::ZERO
+    } else if rest.bytes().all(|b| b.is_ascii_digit()) {
+        // `1d30` reads as a typo, not as 30 seconds.
+        return Err(bad_age(trimmed));
+    } else {
+        parse(rest).map_err(|_| bad_age(trimmed))?
+    };
+    days.checked_mul(86_400)
+        .and_then(|secs| rest.as_secs().checked_add(secs))
+        .map(Duration::from_secs)
+        .ok_or_else(|| bad_age(trimmed))
+}
+
+fn bad_age(text: &str) -> ParseDurationError {
+    ParseDurationError(format!(
+        "`{text}` is not an age; write minutes, hours or days (`30m`, `12h`, `7d`, `1d12h`)"
+    ))
+}
+
 /// Formats a duration the way [`parse`] reads it, for messages: `1h30m`, `15m`, `45s`.
 pub fn display(duration: Duration) -> String {
     let secs = duration.as_secs();
@@ -122,6 +153,31 @@ mod tests {
         ] {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains("is not a duration"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn ages_take_days_too() {
+        for (text, secs) in [
+            ("30m", 1800),
+            ("12h", 43_200),
+            ("7d", 604_800),
+            ("1d12h", 129_600),
+            ("3600", 3600),
+        ] {
+            assert_eq!(parse_age(text), Ok(Duration::from_secs(secs)), "{text}");
+        }
+        for text in [
+            "",
+            "d",
+            "7dd",
+            "1d30",
+            "x7d",
+            "7d1x",
+            "99999999999999999999d",
+        ] {
+            let err = parse_age(text).unwrap_err().to_string();
+            assert!(err.contains("is not an age"), "{text}: {err}");
         }
     }
 

@@ -16,6 +16,10 @@ pub const ASSUME_ROLE_KEYS_BACKEND: &str = "ASSUME_ROLE_KEYS_BACKEND";
 pub const ASSUME_ROLE_CONFIG: &str = "ASSUME_ROLE_CONFIG";
 /// The passphrase of the encrypted keys file, for automation (else it is asked on the terminal).
 pub const ASSUME_ROLE_FILE_PASSPHRASE: &str = "ASSUME_ROLE_FILE_PASSPHRASE";
+/// Where the audit log lives, instead of the platform state directory.
+pub const ASSUME_ROLE_STATE_DIR: &str = "ASSUME_ROLE_STATE_DIR";
+/// `0`, `false`, `no` or `off` switch the audit log off.
+pub const ASSUME_ROLE_AUDIT: &str = "ASSUME_ROLE_AUDIT";
 
 /// The profile the AWS CLI would use; `onboard publish` defaults to it.
 pub const AWS_PROFILE: &str = "AWS_PROFILE";

@@ -449,6 +449,12 @@ pub enum Error {
 
     #[error(transparent)]
     Keys(crate::keys::KeyError),
+
+    #[error("cannot read the audit log `{}`: {source}", .path.display())]
+    AuditLog {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn remote_verb(failure: RemoteFailure) -> &'static str {
@@ -653,7 +659,8 @@ impl Error {
             | Error::Cache { .. }
             | Error::ConfigWrite { .. }
             | Error::Random(_)
-            | Error::ServerStart(_) => Exit::Failure,
+            | Error::ServerStart(_)
+            | Error::AuditLog { .. } => Exit::Failure,
             Error::Keys(e) => e.exit(),
         }
     }
@@ -797,6 +804,9 @@ impl Error {
                 crate::duration::display(*wanted + std::time::Duration::from_mins(30))
             )],
             Error::LockTimeout { .. } => vec!["finish or stop the other run (it may be waiting for an MFA code in another terminal)".into()],
+            Error::AuditLog { .. } => vec![
+                "check the permissions of the file and its directory, or point `ASSUME_ROLE_STATE_DIR` elsewhere".into(),
+            ],
             Error::Cache { .. } => vec!["check the permissions of the cache directory, or point `ASSUME_ROLE_CACHE_DIR` elsewhere".into()],
             Error::ProfileExists { .. } => vec!["choose another name, or pass `--force` to replace it (the old file is kept as `.bak`)".into()],
             Error::ConfigWrite { .. } => vec!["check the file's and its directory's permissions; nothing was changed".into()],

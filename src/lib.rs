@@ -5,6 +5,7 @@
 //! data) → credentials (from STS) → a sink (`exec`, shell exports, `credential_process` JSON).
 
 pub mod assume;
+pub mod audit;
 pub mod cache;
 pub mod cli;
 pub mod commands;

@@ -4,7 +4,8 @@
 //! session it names, and nothing else: no runtime, no TLS, no SDK client. Anything else goes the
 //! long way: parse, resolve, and let [`crate::assume`] use or refill the cache.
 
-use crate::assume;
+use crate::assume::{self, Served};
+use crate::audit;
 use crate::cache::key::Key;
 use crate::cache::sessions::{Kind, Store};
 use crate::cache::{cached_plan, key, store_plan};
@@ -22,13 +23,38 @@ struct PlanInputs<'a> {
     ctx: &'a Context,
 }
 
-/// The credentials for `profile`, from the cache or from STS.
+/// The credentials for `profile`, from the cache or from STS. Every attempt, handed over or
+/// refused, is written to the audit log here, once, for whichever command `via` names: this is
+/// the one door credentials leave through.
 pub fn obtain(
     profile: &str,
     overrides: &Overrides,
     opts: &assume::Options,
     ctx: &Context,
+    via: audit::Via<'_>,
 ) -> Result<Session, Error> {
+    let mut role = None;
+    let result = obtain_for(profile, overrides, opts, ctx, &mut role);
+    audit::record(
+        ctx,
+        profile,
+        via,
+        role.as_ref(),
+        overrides.external_id.as_deref(),
+        &result,
+    );
+    result.map(|(session, _)| session)
+}
+
+/// [`obtain`], saying where the credentials came from, and leaving in `role` the role they are
+/// for as soon as the plan names it (so that a refusal is logged with its role too).
+fn obtain_for(
+    profile: &str,
+    overrides: &Overrides,
+    opts: &assume::Options,
+    ctx: &Context,
+    role: &mut Option<audit::Role>,
+) -> Result<(Session, Served), Error> {
     let files = ConfigFiles::locate(ctx);
     // Taken before reading, so that an edit during the run invalidates what we store.
     let fingerprint = serde_json::to_string(&files.fingerprint()).expect("fingerprints serialize");
@@ -43,26 +69,30 @@ pub fn obtain(
         && let Some(plan) = cached_plan(store.root(), &plan_key, &fingerprint)
         && let Some(credentials) = assume::warm(&plan, Some(store), opts, ctx)
     {
-        return Ok(Session {
+        *role = audit::Role::of(&plan);
+        let session = Session {
             profile: plan.profile,
             region: plan.region,
             credentials,
-        });
+        };
+        return Ok((session, Served::Cache));
     }
     let profiles = Profiles::load_from(&files)?;
     let plan = Plan::resolve(&profiles, profile, overrides, ctx)?;
     tracing::debug!(?plan, "resolved");
+    *role = audit::Role::of(&plan);
     if let Some(store) = &store
         && (!plan.hops.is_empty() || plan.session.is_some())
     {
         store_plan(store.root(), &plan_key, &fingerprint, &plan);
     }
-    let credentials = assume::credentials_for(&plan, store.as_ref(), opts, ctx)?;
-    Ok(Session {
+    let (credentials, served) = assume::served_credentials(&plan, store.as_ref(), opts, ctx)?;
+    let session = Session {
         profile: plan.profile,
         region: plan.region,
         credentials,
-    })
+    };
+    Ok((session, served))
 }
 
 /// The cached sessions that serve one plan, as its profile is configured now: a role session

@@ -24,17 +24,7 @@ impl Lock {
             path: path.to_path_buf(),
             source: e,
         };
-        if let Some(dir) = path.parent() {
-            super::ensure_private_dir(dir).map_err(io)?;
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let file = options.open(path).map_err(io)?;
+        let file = open(path).map_err(io)?;
         let start = Instant::now();
         let mut told = false;
         loop {
@@ -56,7 +46,42 @@ impl Lock {
                     "assume-role: waiting for another run that is getting {what} (it may be asking for an MFA code)"
                 );
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(POLL);
         }
     }
+
+    /// The lock at `path` if it is ours within `limit`, else `None`, silently: for short work
+    /// that a caller may skip when another run is doing it (rotating the audit log).
+    pub fn try_acquire_within(path: &Path, limit: Duration) -> std::io::Result<Option<Self>> {
+        let file = open(path)?;
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(Self { _file: file })),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+            if start.elapsed() > limit {
+                return Ok(None);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+const POLL: Duration = Duration::from_millis(20);
+
+/// The lock file at `path` (0600, in a private directory), created if missing.
+fn open(path: &Path) -> std::io::Result<File> {
+    if let Some(dir) = path.parent() {
+        super::ensure_private_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }

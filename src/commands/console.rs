@@ -68,7 +68,7 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
         no_cache: args.no_cache,
         ..CredentialOptions::default()
     };
-    let session = session_for(profile, &options, ctx)?;
+    let session = session_for(profile, &options, ctx, crate::audit::Via::Console)?;
     if session.credentials.session_token.is_none() {
         return Err(Error::ConsoleNeedsRole {
             profile: profile.to_owned(),

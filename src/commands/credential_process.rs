@@ -27,7 +27,7 @@ struct Output<'a> {
 }
 
 pub fn run(profile: &str, options: &CredentialOptions, ctx: &Context) -> Result<ExitCode, Error> {
-    let session = session_for(profile, options, ctx)?;
+    let session = session_for(profile, options, ctx, crate::audit::Via::CredentialProcess)?;
     let creds = &session.credentials;
     let output = Output {
         version: 1,

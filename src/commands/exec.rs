@@ -1,6 +1,7 @@
 //! `assume-role exec`: run a command inside a session.
 
 use super::session_for;
+use crate::audit;
 use crate::cli::CredentialOptions;
 use crate::context::Context;
 use crate::credentials::Session;
@@ -26,7 +27,13 @@ pub fn run(
         (program, Some(var))
     };
     // Every code the first credentials need is asked for here, before the child starts.
-    let session = session_for(profile, options, ctx)?;
+    let name = audit::program_name(&program);
+    let via = if server {
+        audit::Via::ExecServer { program: &name }
+    } else {
+        audit::Via::Exec { program: &name }
+    };
+    let session = session_for(profile, options, ctx, via)?;
     let launch = Launch {
         program: program.to_string_lossy().into_owned(),
         shell: shell.map(|var| (var, profile)),
@@ -34,7 +41,7 @@ pub fn run(
     let mut child = Command::new(&program);
     child.args(words);
     if server {
-        return serve(profile, options, &session, child, &launch, ctx);
+        return serve(profile, options, &session, child, &launch, &name, ctx);
     }
     let changes = session.env_changes(ctx.var_names.iter().map(String::as_str));
     for name in &changes.unset {
@@ -55,10 +62,12 @@ fn serve(
     session: &Session,
     mut child: Command,
     launch: &Launch,
+    program: &str,
     ctx: &Context,
 ) -> Result<ExitCode, Error> {
     let refresh = {
         let (profile, options, ctx) = (profile.to_owned(), options.clone(), ctx.clone());
+        let program = program.to_owned();
         Box::new(move |min_valid| {
             // The flag's code is spent, and `--no-cache` was for the first credentials: later
             // ones come from the cache where another run refreshed it, else from STS, and
@@ -70,7 +79,8 @@ fn serve(
                 min_valid: Some(min_valid),
                 ..options.clone()
             };
-            session_for(&profile, &later, &ctx).map(|s| s.credentials)
+            let via = audit::Via::ServerRefresh { program: &program };
+            session_for(&profile, &later, &ctx, via).map(|s| s.credentials)
         })
     };
     let endpoint = server::start(&session.profile, session.credentials.clone(), refresh)?;

@@ -124,8 +124,13 @@ fn render(
         })
         .collect();
     let header = ["PROFILE", "KIND", "ROLE", "SOURCE", "MFA", "REGION"];
+    print(&table(header, &rows))
+}
+
+/// Columns padded to their widest cell (up to [`MAX_COLUMN`]), the last one not padded.
+pub(super) fn table<const N: usize>(header: [&str; N], rows: &[[&str; N]]) -> String {
     let mut widths = header.map(str::len);
-    for row in &rows {
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             // One absurd value (a 100 KB line in a broken file) overflows its own column
             // instead of padding every row to its length.
@@ -133,7 +138,7 @@ fn render(
         }
     }
     let mut text = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 12));
-    for row in std::iter::once(&header).chain(&rows) {
+    for row in std::iter::once(&header).chain(rows) {
         for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
             let cell = printable(cell);
             text.push_str(&cell);
@@ -143,7 +148,9 @@ fn render(
                 text.extend(std::iter::repeat_n(' ', pad));
             }
         }
+        // An empty last cell leaves the padding of the one before it.
+        text.truncate(text.trim_end_matches(' ').len());
         text.push('\n');
     }
-    print(&text)
+    text
 }

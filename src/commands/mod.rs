@@ -8,6 +8,7 @@ mod env;
 mod exec;
 mod keys;
 mod list;
+mod log;
 mod onboard;
 mod profile;
 mod whoami;
@@ -58,15 +59,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             whoami::run(profile.as_deref(), json, &options, &ctx)
         }
         Command::Keys(command) => keys::run(command, &ctx),
+        Command::Log(args) => log::run(&args, &ctx),
     }
 }
 
 /// The credentials for `profile`, with the command line's options checked first (a malformed
-/// `--mfa-token` fails here on every path, warm or cold).
+/// `--mfa-token` fails here on every path, warm or cold). The attempt goes to the audit log as
+/// made for `via`.
 fn session_for(
     profile: &str,
     options: &CredentialOptions,
     ctx: &Context,
+    via: crate::audit::Via<'_>,
 ) -> Result<Session, Error> {
     let mfa_token = options
         .mfa_token
@@ -86,7 +90,7 @@ fn session_for(
         min_valid: options.min_valid.unwrap_or_default(),
         mfa_token,
     };
-    crate::session::obtain(profile, &overrides, &opts, ctx)
+    crate::session::obtain(profile, &overrides, &opts, ctx, via)
 }
 
 /// Writes data to stdout. A closed pipe (`| head`) is the reader's choice, not an error.

@@ -199,6 +199,11 @@ fn own_credentials(
         ))?;
         return Ok((plan.region, credentials));
     }
-    let session = session_for(profile, &CredentialOptions::default(), ctx)?;
+    let session = session_for(
+        profile,
+        &CredentialOptions::default(),
+        ctx,
+        crate::audit::Via::OnboardPublish,
+    )?;
     Ok((session.region, session.credentials))
 }

@@ -75,7 +75,7 @@ fn of_profile(
     options: &CredentialOptions,
     ctx: &Context,
 ) -> Result<(Option<String>, Plan, Credentials), Error> {
-    let session = session_for(name, options, ctx)?;
+    let session = session_for(name, options, ctx, crate::audit::Via::Whoami)?;
     // The STS client follows the profile's own endpoint settings, as the call that made the
     // credentials did.
     let plan = Plan::resolve(

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod audit;
 mod cache;
 mod console;
 mod crash;

@@ -371,6 +371,8 @@ fn a_soak_of_two_lifetimes_sees_no_failure_and_one_sts_call_per_refresh() {
     let sts = ShortSts::start(LIFE);
     let mut env = TestEnv::new();
     env.set("AWS_ENDPOINT_URL", &sts.url);
+    let audit_dir = env.dir.path().join("audit-state");
+    env.set("ASSUME_ROLE_STATE_DIR", &audit_dir.to_string_lossy());
     env.write_credentials(
         "[contractor]\naws_access_key_id = AKIASOAKEXAMPLE00001\naws_secret_access_key = soak-long-term-secret\n",
     );
@@ -411,4 +413,27 @@ print(json.dumps({"ok": ok, "failed": failed, "errors": errors[:5]}))
     );
     assert_eq!(sts.issued.lock().unwrap().len(), refreshes + 1);
     assert!(!stderr.contains("cannot refresh"), "{stderr}");
+    // The audit log has the first credentials and each refresh, by the program's name alone.
+    let log = std::fs::read_to_string(audit_dir.join("audit.jsonl")).unwrap();
+    let commands: Vec<String> = log
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .inspect(|r| {
+            assert_eq!(r["outcome"], "ok", "{r}");
+            assert_eq!(r["served"], "sts", "{r}");
+            let program = r["program"].as_str().unwrap();
+            assert!(
+                program.starts_with("python") && !program.contains('/'),
+                "{r}"
+            );
+        })
+        .map(|r| r["command"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected = vec!["exec --server".to_owned()];
+    expected.extend(std::iter::repeat_n(
+        "exec --server (refresh)".to_owned(),
+        refreshes,
+    ));
+    assert_eq!(commands, expected, "{log}");
+    assert!(!log.contains("get_caller_identity"), "{log}");
 }
