@@ -33,6 +33,115 @@ pub struct Options {
     pub min_valid: Duration,
     /// `--mfa-token`: goes to the first hop that needs a code.
     pub mfa_token: Option<OneTimeCode>,
+    /// Codes collected before this run (`each`): a hop that needs a code takes it from here,
+    /// and never asks for one of its own.
+    pub prepared: Option<Prepared>,
+}
+
+/// What an MFA code buys: the session it makes. Profiles that share a source and a device share
+/// one MFA session, and profiles that share a hop share its session, so one code serves them
+/// all. Where no cache key can be known, a hop of one profile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CodeFor {
+    Session(Key),
+    Hop { profile: String, index: usize },
+}
+
+impl CodeFor {
+    fn of(plan: &Plan, index: usize, route: Route, chain: Option<&[Key]>, ctx: &Context) -> Self {
+        let session = match (route, &plan.hops[index].mfa) {
+            (Route::MfaSession, Some(m)) => mfa_session_key(plan, m, ctx),
+            _ => chain.map(|keys| keys[index].clone()),
+        };
+        session.map_or_else(
+            || CodeFor::Hop {
+                profile: plan.profile.clone(),
+                index,
+            },
+            CodeFor::Session,
+        )
+    }
+}
+
+/// A code a cold run of a plan would ask for now.
+#[derive(Debug, Clone)]
+pub struct CodeNeed {
+    pub for_: CodeFor,
+    pub hop: Hop,
+    pub mfa: Mfa,
+}
+
+/// Codes collected up front, each with where it came from. `Debug` shows no code.
+#[derive(Clone, Default)]
+pub struct Prepared(std::sync::Arc<std::collections::HashMap<CodeFor, (OneTimeCode, String)>>);
+
+impl Prepared {
+    pub fn new(codes: std::collections::HashMap<CodeFor, (OneTimeCode, String)>) -> Self {
+        Self(std::sync::Arc::new(codes))
+    }
+
+    fn get(&self, for_: &CodeFor) -> Option<mfa::Code> {
+        self.0.get(for_).map(|(value, origin)| mfa::Code {
+            value: value.clone(),
+            origin: origin.clone(),
+        })
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Prepared({} codes)", self.0.len())
+    }
+}
+
+/// The codes a run of `plan` would ask for if it started now, as [`obtain`] decides them: none
+/// when its session is cached; otherwise one for each hop with `mfa_serial` from the first that
+/// is not cached, except where a cached MFA session serves. Reads the cache, takes no lock and
+/// sends nothing: several runs can be planned, their codes asked for once, and the runs then
+/// made in parallel.
+pub fn codes_needed(
+    plan: &Plan,
+    store: Option<&Store>,
+    opts: &Options,
+    ctx: &Context,
+) -> Vec<CodeNeed> {
+    let Some(last) = plan.hops.len().checked_sub(1) else {
+        return Vec::new();
+    };
+    let chain = key::chain(plan, ctx);
+    let cached = |key: Option<&Key>, needed: Duration| {
+        !opts.no_cache
+            && store
+                .zip(key)
+                .is_some_and(|(store, key)| store.get(key, needed).is_some())
+    };
+    let hop_key = |i: usize| chain.as_ref().map(|keys| &keys[i]);
+    if cached(hop_key(last), opts.min_valid) {
+        return Vec::new();
+    }
+    let first = (0..last)
+        .rev()
+        .find(|&i| cached(hop_key(i), REUSE_MARGIN))
+        .map_or(0, |i| i + 1);
+    let mut needs = Vec::new();
+    for index in first..=last {
+        let hop = &plan.hops[index];
+        let Some(m) = &hop.mfa else { continue };
+        let route = route(plan, index, ctx);
+        let for_ = CodeFor::of(plan, index, route, chain.as_deref(), ctx);
+        if route == Route::MfaSession
+            && let CodeFor::Session(session) = &for_
+            && cached(Some(session), REUSE_MARGIN)
+        {
+            continue;
+        }
+        needs.push(CodeNeed {
+            for_,
+            hop: hop.clone(),
+            mfa: m.clone(),
+        });
+    }
+    needs
 }
 
 /// The credentials the plan leads to, from the cache or from STS.
@@ -218,6 +327,7 @@ impl Run<'_> {
         // locks: parallel runs ask once, and a chain never stops half-way for a prompt.
         let mut codes = Codes {
             flag: opts.mfa_token.clone(),
+            prepared: opts.prepared.as_ref(),
             flag_taken_by: None,
             taken: Vec::new(),
             timeout: ctx.process_timeout()?,
@@ -245,7 +355,9 @@ impl Run<'_> {
                     }
                 }
                 if step.mfa_session.is_none() {
-                    step.code = Some(codes.next(self, hop, m)?);
+                    let for_ =
+                        CodeFor::of(plan, index, step.route, self.cache.keys.as_deref(), ctx);
+                    step.code = Some(codes.next(self, hop, m, &for_)?);
                 }
             }
             steps.push(step);
@@ -429,6 +541,7 @@ impl Run<'_> {
 /// next one, since AWS refuses a code twice.
 struct Codes<'p> {
     flag: Option<OneTimeCode>,
+    prepared: Option<&'p Prepared>,
     /// The hop that took `--mfa-token`, for the message when a second code cannot be had.
     flag_taken_by: Option<&'p str>,
     taken: Vec<(&'p str, OneTimeCode)>,
@@ -436,13 +549,26 @@ struct Codes<'p> {
 }
 
 impl<'p> Codes<'p> {
-    fn next(&mut self, run: &Run<'_>, hop: &'p Hop, mfa: &'p Mfa) -> Result<mfa::Code, Error> {
+    fn next(
+        &mut self,
+        run: &Run<'_>,
+        hop: &'p Hop,
+        mfa: &'p Mfa,
+        for_: &CodeFor,
+    ) -> Result<mfa::Code, Error> {
         let code = if let Some(value) = self.flag.take() {
             self.flag_taken_by = Some(&hop.profile);
             mfa::Code {
                 value,
                 origin: "`--mfa-token`".into(),
             }
+        } else if let Some(prepared) = self.prepared {
+            // Runs made side by side must not prompt: the terminal is not theirs to share.
+            prepared.get(for_).ok_or_else(|| Error::MfaNotCollected {
+                profile: run.plan.profile.clone(),
+                hop: hop.profile.clone(),
+                serial: mfa.serial.clone(),
+            })?
         } else {
             let taken = &self.taken;
             let spent = |code: &OneTimeCode| {

@@ -57,7 +57,18 @@ pub fn obtain(
     {
         store_plan(store.root(), &plan_key, &fingerprint, &plan);
     }
-    let credentials = assume::credentials_for(&plan, store.as_ref(), opts, ctx)?;
+    for_plan(plan, store.as_ref(), opts, ctx)
+}
+
+/// The credentials for a resolved plan, from the cache or from STS: what [`obtain`] does once
+/// it has one. `each` resolves its plans itself, to ask for all their codes first.
+pub fn for_plan(
+    plan: Plan,
+    store: Option<&Store>,
+    opts: &assume::Options,
+    ctx: &Context,
+) -> Result<Session, Error> {
+    let credentials = assume::credentials_for(&plan, store, opts, ctx)?;
     Ok(Session {
         profile: plan.profile,
         region: plan.region,
