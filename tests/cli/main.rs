@@ -10,6 +10,7 @@ mod cache;
 mod console;
 mod crash;
 mod differential;
+mod each;
 mod fuzz;
 mod handover;
 mod hardening;
