@@ -51,6 +51,10 @@ pub fn run(args: &EachArgs, ctx: &Context) -> Result<ExitCode, Error> {
     if each.stopping() {
         return Ok(each.finish(Some(Stop::Failure)));
     }
+    if opts.no_cache {
+        forget_sessions(&plans, store.as_ref(), ctx);
+        opts.no_cache = false;
+    }
     let codes = Codes {
         store: store.as_ref(),
         timeout,
@@ -88,6 +92,25 @@ pub fn run(args: &EachArgs, ctx: &Context) -> Result<ExitCode, Error> {
         each.endings[index] = Some(Ending::Ran(outcome));
     }
     Ok(each.finish(stop))
+}
+
+/// `--no-cache` for a whole run: every profile gets fresh sessions, but the run shares what it
+/// makes, as profiles that share an MFA session must (its code cannot be used twice). So the
+/// sessions the plans would use are removed first, and the run then uses the cache as usual:
+/// what it finds there, it made itself.
+fn forget_sessions(plans: &[Option<Plan>], store: Option<&Store>, ctx: &Context) {
+    let Some(store) = store else { return };
+    for plan in plans.iter().flatten() {
+        let serving = crate::session::Serving::of(plan, ctx);
+        for key in serving
+            .role_sessions
+            .into_iter()
+            .flatten()
+            .chain(serving.mfa_session)
+        {
+            store.remove(&key);
+        }
+    }
 }
 
 /// How many at once: `-j`, else the number of CPUs. This is the one place where the default is

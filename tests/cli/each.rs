@@ -3,6 +3,7 @@
 //! as STS sees it, and signals.
 
 use super::*;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -215,7 +216,8 @@ fn one_code_serves_every_profile_that_shares_the_mfa_session() {
         &fx.client_role_arn,
     ]) {
         env.append_config(&format!(
-            "\n[profile {name}]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = echo x >> '{}'; echo 424242\nrole_session_name = {name}\n",
+            // A new code each time it is asked, as an authenticator's next one.
+            "\n[profile {name}]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nmfa_process = echo x >> '{0}'; printf 1%05d $(($(wc -l < '{0}')))\nrole_session_name = {name}\n",
             asked.display()
         ));
     }
@@ -226,18 +228,29 @@ fn one_code_serves_every_profile_that_shares_the_mfa_session() {
         "x\n",
         "the code is asked for once"
     );
-    let sent = support::recorded_at(fx);
-    let with_serial: Vec<_> = sent
-        .iter()
-        .filter(|r| r.params.get("SerialNumber").map(String::as_str) == Some(serial))
-        .collect();
-    assert_eq!(with_serial.len(), 1, "{with_serial:?}");
-    assert_eq!(with_serial[0].params["Action"], "GetSessionToken");
-    let assumed = sent
-        .iter()
-        .filter(|r| names.contains(&r.params.get("RoleSessionName").map_or("", String::as_str)))
-        .count();
-    assert_eq!(assumed, 3);
+    let sent = |action: &str| {
+        support::recorded_at(fx)
+            .into_iter()
+            .filter(|r| r.params.get("Action").map(String::as_str) == Some(action))
+            .filter(|r| {
+                r.params.get("SerialNumber").map(String::as_str) == Some(serial)
+                    || names.contains(&r.params.get("RoleSessionName").map_or("", String::as_str))
+            })
+            .collect::<Vec<_>>()
+    };
+    let sessions = sent("GetSessionToken");
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0].params["TokenCode"], "100001");
+    assert_eq!(sent("AssumeRole").len(), 3);
+
+    // `--no-cache`: fresh sessions, and still one code for the three.
+    let run = env.run(&["each", "mfa-each-*", "--no-cache", "--", "true"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert_eq!(std::fs::read_to_string(&asked).unwrap(), "x\nx\n");
+    let sessions = sent("GetSessionToken");
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(sessions[1].params["TokenCode"], "100002");
+    assert_eq!(sent("AssumeRole").len(), 6);
 
     // Without a code source or a terminal, every profile that needs the code is reported, and
     // nothing is sent.
@@ -319,13 +332,13 @@ impl SlowSts {
         env.write_credentials(
             "[contractor]\naws_access_key_id = AKIAEACHEXAMPLE00001\naws_secret_access_key = each-long-term-secret\n",
         );
-        let config: String = (1..=count)
-            .map(|i| {
-                format!(
-                    "[profile p-{i:02}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = contractor\nrole_session_name = p-{i:02}\nregion = eu-west-1\n\n"
-                )
-            })
-            .collect();
+        let mut config = String::new();
+        for i in 1..=count {
+            let _ = write!(
+                config,
+                "[profile p-{i:02}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = contractor\nrole_session_name = p-{i:02}\nregion = eu-west-1\n\n"
+            );
+        }
         env.write_config(&config);
         env
     }
