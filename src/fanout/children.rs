@@ -79,6 +79,8 @@ struct Running {
 /// Signals: SIGINT, SIGTERM and SIGHUP stop new commands from starting. One from the terminal
 /// (Ctrl-C) has already reached the commands, which share our process group; one sent to us
 /// alone (`kill`, a CI runner's timeout) is forwarded to every command still running.
+// Without signals to watch (Windows), the watcher is `()`.
+#[cfg_attr(not(unix), allow(clippy::let_unit_value))]
 pub fn run_all(
     jobs: Vec<Job>,
     parallel: usize,
