@@ -133,8 +133,8 @@ pub enum Command {
     /// own profile's credentials.
     ///
     /// Every MFA code is asked for first (one per device and source: profiles that share an
-    /// MFA session share its code), then every profile's credentials are obtained, and only
-    /// then do the commands start. Each line a command prints is prefixed with `[profile] `:
+    /// MFA session share its code; `--mfa-token` gives the first), then every profile's
+    /// credentials are obtained, and only then do the commands start. Each line a command prints is prefixed with `[profile] `:
     /// stdout to stdout, stderr to stderr, whole lines only. Commands get no terminal input:
     /// their stdin is empty (`/dev/null`), so one that asks a question gets end-of-file.
     /// A summary of exit codes and times ends the run.
