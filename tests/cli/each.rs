@@ -442,3 +442,72 @@ fn commands_get_no_input_and_a_sigterm_reaches_them() {
         "{stderr}"
     );
 }
+
+/// Waits for `child` at most `limit`; kills it (and fails) past that.
+#[cfg(unix)]
+#[track_caller]
+fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("each did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_terminal_is_asked_once_for_a_shared_mfa_session() {
+    let fx = support::moto_checks_off();
+    let env = TestEnv::with_fixture(fx);
+    let serial = "arn:aws:iam::111111111111:mfa/each-prompt";
+    for (name, role) in [
+        ("prompt-1", &fx.client_role_arn),
+        ("prompt-2", &fx.second_role_arn),
+    ] {
+        env.append_config(&format!(
+            "\n[profile {name}]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nrole_session_name = {name}\n"
+        ));
+    }
+    let (mut child, mut terminal) =
+        support::pty::controlling_terminal(&env, &["each", "prompt-*", "--", "true"]);
+    let mut screen = support::pty::Screen::new(&terminal);
+    screen.expect(&format!("MFA code for {serial}"));
+    terminal.write_all(b"135790\n").unwrap();
+    // A second prompt would wait for ever: the bound fails the test instead.
+    let status = wait_at_most(&mut child, Duration::from_secs(20));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{stderr}");
+    let sessions: Vec<_> = support::recorded_at(fx)
+        .into_iter()
+        .filter(|r| r.params.get("SerialNumber").map(String::as_str) == Some(serial))
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0].params["TokenCode"], "135790");
+}
+
+#[cfg(unix)]
+#[test]
+fn on_a_terminal_a_progress_line_makes_way_for_every_line() {
+    let sts = SlowSts::start(Duration::ZERO);
+    let env = sts.env(3);
+    let (master, slave) = support::pty::open();
+    let mut screen = support::pty::Screen::new(&master);
+    let mut cmd = env.bin(&["each", "p-*", "--", "sh", "-c", "echo warn >&2; sleep 0.3"]);
+    let mut child = cmd.stdout(Stdio::piped()).stderr(slave).spawn().unwrap();
+    drop(cmd);
+    screen.expect("each: credentials 3/3");
+    // Erased before each line of stderr, and drawn again after it.
+    screen.expect("\r\x1b[K[p-0");
+    screen.expect("running");
+    screen.expect("\r\x1b[KPROFILE");
+    screen.expect("3 profiles: 3 succeeded, 0 failed");
+    assert!(wait_at_most(&mut child, Duration::from_secs(20)).success());
+}
