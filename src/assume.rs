@@ -745,3 +745,65 @@ pub fn mfa_session_key(plan: &Plan, mfa: &Mfa, ctx: &Context) -> Option<Key> {
     };
     Some(key::mfa_session(access_key_id, &mfa.serial, plan, ctx))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, Profiles};
+    use crate::secret::Secret;
+
+    const SERIAL: &str = "arn:aws:iam::111111111111:mfa/me";
+    const CONFIG: &str = "[profile m]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = mm\n\n\
+        [profile n]\nrole_arn = arn:aws:iam::222222222222:role/other\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = nn\n\n\
+        [profile long]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nduration_seconds = 7200\nrole_session_name = ll\n\n\
+        [profile plain]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nrole_session_name = pp\n";
+    const CREDENTIALS: &str =
+        "[contractor]\naws_access_key_id = AKIAEXAMPLE000000001\naws_secret_access_key = secret\n";
+
+    #[test]
+    fn profiles_sharing_an_mfa_session_need_one_code_until_it_is_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context {
+            cache_dir: Some(dir.path().join("cache")),
+            ..Context::default()
+        };
+        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let store = Store::open(&ctx).unwrap();
+        let needs = |name: &str, opts: &Options| {
+            let plan = Plan::resolve(&profiles, name, &Overrides::default(), &ctx).unwrap();
+            codes_needed(&plan, Some(&store), opts, &ctx)
+        };
+        let cached = Options::default();
+        let (m, n) = (needs("m", &cached), needs("n", &cached));
+        assert_eq!((m.len(), n.len()), (1, 1));
+        assert_eq!(m[0].for_, n[0].for_, "one MFA session, one code");
+        let CodeFor::Session(session) = &m[0].for_ else {
+            panic!("{:?}", m[0].for_)
+        };
+        assert!(needs("plain", &cached).is_empty());
+        // Over an hour, the code goes to AssumeRole: it buys that role's session, not the MFA one.
+        let long = needs("long", &cached);
+        assert_eq!(long.len(), 1);
+        assert_ne!(long[0].for_, m[0].for_);
+
+        let creds = Credentials {
+            access_key_id: "ASIAEXAMPLE000000002".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Some(Secret::new("t")),
+            expiration: Some(SystemTime::now() + Duration::from_hours(8)),
+            account_id: None,
+        };
+        let entry = Entry::new(Kind::MfaSession, "contractor", None, Some(SERIAL), &creds);
+        store.put(session, &entry.unwrap());
+        assert!(needs("m", &cached).is_empty() && needs("n", &cached).is_empty());
+        let fresh = Options {
+            no_cache: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            needs("m", &fresh).len(),
+            1,
+            "--no-cache uses no cached session"
+        );
+    }
+}
