@@ -33,6 +33,115 @@ pub struct Options {
     pub min_valid: Duration,
     /// `--mfa-token`: goes to the first hop that needs a code.
     pub mfa_token: Option<OneTimeCode>,
+    /// Codes collected before this run (`each`): a hop that needs a code takes it from here,
+    /// and never asks for one of its own.
+    pub prepared: Option<Prepared>,
+}
+
+/// What an MFA code buys: the session it makes. Profiles that share a source and a device share
+/// one MFA session, and profiles that share a hop share its session, so one code serves them
+/// all. Where no cache key can be known, a hop of one profile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CodeFor {
+    Session(Key),
+    Hop { profile: String, index: usize },
+}
+
+impl CodeFor {
+    fn of(plan: &Plan, index: usize, route: Route, chain: Option<&[Key]>, ctx: &Context) -> Self {
+        let session = match (route, &plan.hops[index].mfa) {
+            (Route::MfaSession, Some(m)) => mfa_session_key(plan, m, ctx),
+            _ => chain.map(|keys| keys[index].clone()),
+        };
+        session.map_or_else(
+            || CodeFor::Hop {
+                profile: plan.profile.clone(),
+                index,
+            },
+            CodeFor::Session,
+        )
+    }
+}
+
+/// A code a cold run of a plan would ask for now.
+#[derive(Debug, Clone)]
+pub struct CodeNeed {
+    pub for_: CodeFor,
+    pub hop: Hop,
+    pub mfa: Mfa,
+}
+
+/// Codes collected up front, each with where it came from. `Debug` shows no code.
+#[derive(Clone, Default)]
+pub struct Prepared(std::sync::Arc<std::collections::HashMap<CodeFor, (OneTimeCode, String)>>);
+
+impl Prepared {
+    pub fn new(codes: std::collections::HashMap<CodeFor, (OneTimeCode, String)>) -> Self {
+        Self(std::sync::Arc::new(codes))
+    }
+
+    fn get(&self, for_: &CodeFor) -> Option<mfa::Code> {
+        self.0.get(for_).map(|(value, origin)| mfa::Code {
+            value: value.clone(),
+            origin: origin.clone(),
+        })
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Prepared({} codes)", self.0.len())
+    }
+}
+
+/// The codes a run of `plan` would ask for if it started now, as [`obtain`] decides them: none
+/// when its session is cached; otherwise one for each hop with `mfa_serial` from the first that
+/// is not cached, except where a cached MFA session serves. Reads the cache, takes no lock and
+/// sends nothing: several runs can be planned, their codes asked for once, and the runs then
+/// made in parallel.
+pub fn codes_needed(
+    plan: &Plan,
+    store: Option<&Store>,
+    opts: &Options,
+    ctx: &Context,
+) -> Vec<CodeNeed> {
+    let Some(last) = plan.hops.len().checked_sub(1) else {
+        return Vec::new();
+    };
+    let chain = key::chain(plan, ctx);
+    let cached = |key: Option<&Key>, needed: Duration| {
+        !opts.no_cache
+            && store
+                .zip(key)
+                .is_some_and(|(store, key)| store.get(key, needed).is_some())
+    };
+    let hop_key = |i: usize| chain.as_ref().map(|keys| &keys[i]);
+    if cached(hop_key(last), opts.min_valid) {
+        return Vec::new();
+    }
+    let first = (0..last)
+        .rev()
+        .find(|&i| cached(hop_key(i), REUSE_MARGIN))
+        .map_or(0, |i| i + 1);
+    let mut needs = Vec::new();
+    for index in first..=last {
+        let hop = &plan.hops[index];
+        let Some(m) = &hop.mfa else { continue };
+        let route = route(plan, index, ctx);
+        let for_ = CodeFor::of(plan, index, route, chain.as_deref(), ctx);
+        if route == Route::MfaSession
+            && let CodeFor::Session(session) = &for_
+            && cached(Some(session), REUSE_MARGIN)
+        {
+            continue;
+        }
+        needs.push(CodeNeed {
+            for_,
+            hop: hop.clone(),
+            mfa: m.clone(),
+        });
+    }
+    needs
 }
 
 /// Where handed-over credentials came from, for the audit log.
@@ -373,6 +482,7 @@ impl Run<'_> {
         // locks: parallel runs ask once, and a chain never stops half-way for a prompt.
         let mut codes = Codes {
             flag: opts.mfa_token.clone(),
+            prepared: opts.prepared.as_ref(),
             flag_taken_by: None,
             taken: Vec::new(),
             timeout: ctx.process_timeout()?,
@@ -400,7 +510,9 @@ impl Run<'_> {
                     }
                 }
                 if step.mfa_session.is_none() {
-                    step.code = Some(codes.next(self, hop, m)?);
+                    let for_ =
+                        CodeFor::of(plan, index, step.route, self.cache.keys.as_deref(), ctx);
+                    step.code = Some(codes.next(self, hop, m, &for_)?);
                 }
             }
             steps.push(step);
@@ -622,11 +734,20 @@ pub async fn mfa_session(
     }
     let mut codes = Codes {
         flag: mfa_token,
+        prepared: None,
         flag_taken_by: None,
         taken: Vec::new(),
         timeout: ctx.process_timeout()?,
     };
-    let code = codes.next(&run, &hop, mfa)?;
+    // No codes were collected up front here: `for_` only names what the code is for.
+    let for_ = match &key {
+        Some(k) => CodeFor::Session(k.clone()),
+        None => CodeFor::Hop {
+            profile: plan.profile.clone(),
+            index: 0,
+        },
+    };
+    let code = codes.next(&run, &hop, mfa, &for_)?;
     run.new_mfa_session(sts, &hop, mfa, base, &code).await
 }
 
@@ -635,6 +756,7 @@ pub async fn mfa_session(
 /// next one, since AWS refuses a code twice.
 struct Codes<'p> {
     flag: Option<OneTimeCode>,
+    prepared: Option<&'p Prepared>,
     /// The hop that took `--mfa-token`, for the message when a second code cannot be had.
     flag_taken_by: Option<&'p str>,
     taken: Vec<(&'p str, OneTimeCode)>,
@@ -642,13 +764,26 @@ struct Codes<'p> {
 }
 
 impl<'p> Codes<'p> {
-    fn next(&mut self, run: &Run<'_>, hop: &'p Hop, mfa: &'p Mfa) -> Result<mfa::Code, Error> {
+    fn next(
+        &mut self,
+        run: &Run<'_>,
+        hop: &'p Hop,
+        mfa: &'p Mfa,
+        for_: &CodeFor,
+    ) -> Result<mfa::Code, Error> {
         let code = if let Some(value) = self.flag.take() {
             self.flag_taken_by = Some(&hop.profile);
             mfa::Code {
                 value,
                 origin: "`--mfa-token`".into(),
             }
+        } else if let Some(prepared) = self.prepared {
+            // Runs made side by side must not prompt: the terminal is not theirs to share.
+            prepared.get(for_).ok_or_else(|| Error::MfaNotCollected {
+                profile: run.plan.profile.clone(),
+                hop: hop.profile.clone(),
+                serial: mfa.serial.clone(),
+            })?
         } else {
             let taken = &self.taken;
             let spent = |code: &OneTimeCode| {
@@ -836,4 +971,66 @@ fn long_term_key_id<'a>(plan: &'a Plan, ctx: &'a Context) -> Option<&'a str> {
         Base::Environment { .. } => ctx.env_credentials.as_ref()?.access_key_id.as_str(),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, Profiles};
+    use crate::secret::Secret;
+
+    const SERIAL: &str = "arn:aws:iam::111111111111:mfa/me";
+    const CONFIG: &str = "[profile m]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = mm\n\n\
+        [profile n]\nrole_arn = arn:aws:iam::222222222222:role/other\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nrole_session_name = nn\n\n\
+        [profile long]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nduration_seconds = 7200\nrole_session_name = ll\n\n\
+        [profile plain]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nrole_session_name = pp\n";
+    const CREDENTIALS: &str =
+        "[contractor]\naws_access_key_id = AKIAEXAMPLE000000001\naws_secret_access_key = secret\n";
+
+    #[test]
+    fn profiles_sharing_an_mfa_session_need_one_code_until_it_is_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context {
+            cache_dir: Some(dir.path().join("cache")),
+            ..Context::default()
+        };
+        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let store = Store::open(&ctx).unwrap();
+        let needs = |name: &str, opts: &Options| {
+            let plan = Plan::resolve(&profiles, name, &Overrides::default(), &ctx).unwrap();
+            codes_needed(&plan, Some(&store), opts, &ctx)
+        };
+        let cached = Options::default();
+        let (m, n) = (needs("m", &cached), needs("n", &cached));
+        assert_eq!((m.len(), n.len()), (1, 1));
+        assert_eq!(m[0].for_, n[0].for_, "one MFA session, one code");
+        let CodeFor::Session(session) = &m[0].for_ else {
+            panic!("{:?}", m[0].for_)
+        };
+        assert!(needs("plain", &cached).is_empty());
+        // Over an hour, the code goes to AssumeRole: it buys that role's session, not the MFA one.
+        let long = needs("long", &cached);
+        assert_eq!(long.len(), 1);
+        assert_ne!(long[0].for_, m[0].for_);
+
+        let creds = Credentials {
+            access_key_id: "ASIAEXAMPLE000000002".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Some(Secret::new("t")),
+            expiration: Some(SystemTime::now() + Duration::from_hours(8)),
+            account_id: None,
+        };
+        let entry = Entry::new(Kind::MfaSession, "contractor", None, Some(SERIAL), &creds);
+        store.put(session, &entry.unwrap());
+        assert!(needs("m", &cached).is_empty() && needs("n", &cached).is_empty());
+        let fresh = Options {
+            no_cache: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            needs("m", &fresh).len(),
+            1,
+            "--no-cache uses no cached session"
+        );
+    }
 }

@@ -62,6 +62,10 @@ pub enum Via<'a> {
     ServerRefresh {
         program: &'a str,
     },
+    /// `each`: one line per profile, with the command's name.
+    Each {
+        program: &'a str,
+    },
     Env,
     CredentialProcess,
     Console,
@@ -75,6 +79,7 @@ impl Via<'_> {
             Via::Exec { .. } => "exec",
             Via::ExecServer { .. } => "exec --server",
             Via::ServerRefresh { .. } => "exec --server (refresh)",
+            Via::Each { .. } => "each",
             Via::Env => "env",
             Via::CredentialProcess => "credential-process",
             Via::Console => "console",
@@ -90,7 +95,8 @@ impl<'a> Via<'a> {
         match self {
             Via::Exec { program }
             | Via::ExecServer { program }
-            | Via::ServerRefresh { program } => Some(program),
+            | Via::ServerRefresh { program }
+            | Via::Each { program } => Some(program),
             _ => None,
         }
     }

@@ -136,6 +136,24 @@ pub enum Command {
         after_help = "Examples:\n  assume-role log --since 7d\n  assume-role log --profile client-prod --since 30d\n  assume-role log --json --since 12h        # the raw JSON lines"
     )]
     Log(LogArgs),
+
+    /// Run one command once for every profile that matches, several at a time, each with its
+    /// own profile's credentials.
+    ///
+    /// Every MFA code is asked for first (one per device and source: profiles that share an
+    /// MFA session share its code; `--mfa-token` gives the first), then every profile's
+    /// credentials are obtained, and only then do the commands start. Each line a command prints is prefixed with `[profile] `:
+    /// stdout to stdout, stderr to stderr, whole lines only. Commands get no terminal input:
+    /// their stdin is empty (`/dev/null`), so one that asks a question gets end-of-file.
+    /// A summary of exit codes and times ends the run.
+    ///
+    /// Exit code: 0 when every command exited 0; otherwise the code every failed profile
+    /// shares (a command's code, 128+N for signal N, or the error code of missing
+    /// credentials), else 1; 128+N when signal N (Ctrl-C: 130) stopped the run.
+    #[command(
+        after_help = "Examples:\n  assume-role each 'client-*' -- aws sts get-caller-identity\n  assume-role each 'client-*-prod' 'partner-?' -j 4 -- terraform plan -no-color\n  assume-role each '{acme,globex}-*' --fail-fast -- ./deploy.sh"
+    )]
+    Each(EachArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -149,6 +167,26 @@ pub struct LogArgs {
     /// Print the log's JSON lines as they are, instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct EachArgs {
+    /// Glob patterns over profile names: `*` any text, `?` one character, `[a-c]` one of,
+    /// `{a,b}` either. Quote them, or the shell expands them against file names.
+    #[arg(required = true, value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// How many at once, for credentials and for commands (default: the number of CPUs).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Stop at the first failure: a profile without credentials stops the run before any
+    /// command starts; a command that fails stops new ones from starting (those running finish).
+    #[arg(long)]
+    pub fail_fast: bool,
+    #[command(flatten)]
+    pub options: CredentialOptions,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -455,6 +455,23 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+
+    #[error("pattern `{pattern}` matches no profile in {files}")]
+    NoProfileMatches {
+        pattern: String,
+        files: FilesRead,
+        /// Close names, best first.
+        suggestions: Vec<String>,
+    },
+
+    #[error(
+        "profile `{profile}` needs an MFA code for `{serial}` (at `{hop}`) that was not asked for up front: a cached session it was to use has gone since"
+    )]
+    MfaNotCollected {
+        profile: String,
+        hop: String,
+        serial: String,
+    },
 }
 
 fn remote_verb(failure: RemoteFailure) -> &'static str {
@@ -604,7 +621,8 @@ impl Error {
             | Error::ConsoleUnavailable { .. }
             | Error::ConsoleNeedsRole { .. }
             | Error::Browser { .. }
-            | Error::NoPermissions => Exit::Config,
+            | Error::NoPermissions
+            | Error::NoProfileMatches { .. } => Exit::Config,
             Error::Federation { failure, .. } | Error::Identity { failure, .. } => match failure {
                 RemoteFailure::Refused => Exit::Denied,
                 RemoteFailure::Unreachable | RemoteFailure::BadAnswer => Exit::Network,
@@ -614,6 +632,7 @@ impl Error {
             | Error::MfaMalformed { .. }
             | Error::MfaProcess { .. }
             | Error::MfaCodeReused { .. }
+            | Error::MfaNotCollected { .. }
             | Error::Prompt(_)
             | Error::HelperTimeout {
                 kind: crate::process::HelperKind::MfaProcess,
@@ -883,6 +902,18 @@ impl Error {
                 format!("run it without `--server`: `assume-role exec {profile} -- …` hands the keys over as they are"),
                 format!("or give profile `{profile}` a `role_arn`: a role's sessions expire, and `--server` renews them"),
             ],
+            Error::NoProfileMatches { suggestions, .. } => {
+                let mut hints = Vec::new();
+                if !suggestions.is_empty() {
+                    let names: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+                    hints.push(format!("did you mean {}?", names.join(", ")));
+                }
+                hints.push("`assume-role list` shows the profiles there are; quote a pattern so that the shell does not expand it".into());
+                hints
+            }
+            Error::MfaNotCollected { profile, .. } => vec![format!(
+                "run it again (it asks for every code it needs before it starts), or alone: `assume-role exec {profile} -- …`"
+            )],
             Error::InvalidValue { .. }
             | Error::CommandNotExecutable { .. }
             | Error::Output(_)

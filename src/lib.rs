@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod duration;
 pub mod env_vars;
 pub mod error;
+pub mod fanout;
 pub mod iam;
 pub mod keys;
 pub mod logging;
@@ -33,11 +34,16 @@ pub mod sts;
 
 /// Prints an error and its hints to stderr, for people.
 pub fn report(err: &error::Error) {
-    use std::fmt::Write as _;
     use std::io::Write;
+    let _ = std::io::stderr().write_all(report_text(err).as_bytes());
+}
+
+/// What [`report`] prints.
+pub fn report_text(err: &error::Error) -> String {
+    use std::fmt::Write as _;
     let mut text = format!("assume-role: {err}\n");
     for hint in err.hints() {
         let _ = writeln!(text, "  hint: {hint}");
     }
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    text
 }

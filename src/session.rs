@@ -86,7 +86,33 @@ fn obtain_for(
     {
         store_plan(store.root(), &plan_key, &fingerprint, &plan);
     }
-    let (credentials, served) = assume::served_credentials(&plan, store.as_ref(), opts, ctx)?;
+    served(plan, store.as_ref(), opts, ctx)
+}
+
+/// The credentials for a resolved plan, from the cache or from STS: what [`obtain`] does once
+/// it has one, audited the same way. `each` resolves its plans itself, to ask for all their
+/// codes first.
+pub fn for_plan(
+    plan: Plan,
+    store: Option<&Store>,
+    opts: &assume::Options,
+    ctx: &Context,
+    via: audit::Via<'_>,
+) -> Result<Session, Error> {
+    let profile = plan.profile.clone();
+    let role = audit::Role::of(&plan);
+    let result = served(plan, store, opts, ctx);
+    audit::record(ctx, &profile, via, role.as_ref(), None, &result);
+    result.map(|(session, _)| session)
+}
+
+fn served(
+    plan: Plan,
+    store: Option<&Store>,
+    opts: &assume::Options,
+    ctx: &Context,
+) -> Result<(Session, Served), Error> {
+    let (credentials, served) = assume::served_credentials(&plan, store, opts, ctx)?;
     let session = Session {
         profile: plan.profile,
         region: plan.region,

@@ -4,7 +4,7 @@ use super::session_for;
 use crate::audit;
 use crate::cli::CredentialOptions;
 use crate::context::Context;
-use crate::credentials::Session;
+use crate::credentials::{EnvChanges, Session};
 use crate::env_vars;
 use crate::error::Error;
 use crate::server;
@@ -43,15 +43,28 @@ pub fn run(
     if server {
         return serve(profile, options, &session, child, &launch, &name, ctx);
     }
-    let changes = session.env_changes(ctx.var_names.iter().map(String::as_str));
+    give_session(&mut child, &session, ctx);
+    tracing::info!(program = %program.to_string_lossy(), "exec");
+    hand_over(child, &launch)
+}
+
+/// Gives `child` the session's credentials as `exec` hands them over: the session's variables
+/// set, and inherited ones that would contradict them (another profile, another wrapper's)
+/// removed. `each` gives every command its environment this way too.
+pub(super) fn give_session(child: &mut Command, session: &Session, ctx: &Context) {
+    apply(
+        child,
+        &session.env_changes(ctx.var_names.iter().map(String::as_str)),
+    );
+}
+
+fn apply(child: &mut Command, changes: &EnvChanges) {
     for name in &changes.unset {
         child.env_remove(name);
     }
     for assignment in &changes.set {
         child.env(assignment.name, assignment.value());
     }
-    tracing::info!(program = %program.to_string_lossy(), "exec");
-    hand_over(child, &launch)
 }
 
 /// `--server`: the child gets a credential endpoint that renews its credentials, so this
@@ -85,12 +98,7 @@ fn serve(
     };
     let endpoint = server::start(&session.profile, session.credentials.clone(), refresh)?;
     let changes = server::env_changes(session, &endpoint, ctx.var_names.iter().map(String::as_str));
-    for name in &changes.unset {
-        child.env_remove(name);
-    }
-    for assignment in &changes.set {
-        child.env(assignment.name, assignment.value());
-    }
+    apply(&mut child, &changes);
     tracing::info!(program = %launch.program, "exec with a credential endpoint");
     // Hooked before the child exists: a SIGTERM in between would otherwise kill this process
     // and its endpoint, and leave the child running without credentials.

@@ -4,6 +4,7 @@
 mod cache;
 mod console;
 mod credential_process;
+mod each;
 mod env;
 mod exec;
 mod keys;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Keys(command) => keys::run(command, &ctx),
         Command::Log(args) => log::run(&args, &ctx),
+        Command::Each(args) => each::run(&args, &ctx),
     }
 }
 
@@ -72,6 +74,13 @@ fn session_for(
     ctx: &Context,
     via: crate::audit::Via<'_>,
 ) -> Result<Session, Error> {
+    let (overrides, opts) = credential_inputs(options)?;
+    crate::session::obtain(profile, &overrides, &opts, ctx, via)
+}
+
+/// What the command line's credential options make: the plan's overrides and how the cache is
+/// used, with `--mfa-token` checked.
+fn credential_inputs(options: &CredentialOptions) -> Result<(Overrides, assume::Options), Error> {
     let mfa_token = options
         .mfa_token
         .as_deref()
@@ -89,8 +98,9 @@ fn session_for(
         no_cache: options.no_cache,
         min_valid: options.min_valid.unwrap_or_default(),
         mfa_token,
+        prepared: None,
     };
-    crate::session::obtain(profile, &overrides, &opts, ctx, via)
+    Ok((overrides, opts))
 }
 
 /// Writes data to stdout. A closed pipe (`| head`) is the reader's choice, not an error.

@@ -140,18 +140,34 @@ impl Profiles {
 
     /// The closest existing name, for "did you mean".
     pub fn suggest(&self, name: &str) -> Option<String> {
-        let lower = name.to_lowercase();
+        self.close_to(name)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, candidate)| candidate.to_owned())
+    }
+
+    /// Up to `n` existing names close to `text`, closest first, by the measure of
+    /// [`Profiles::suggest`].
+    pub fn closest(&self, text: &str, n: usize) -> Vec<String> {
+        let mut close: Vec<(f64, &str)> = self.close_to(text).collect();
+        close.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        close
+            .into_iter()
+            .take(n)
+            .map(|(_, name)| name.to_owned())
+            .collect()
+    }
+
+    fn close_to<'a>(&'a self, text: &str) -> impl Iterator<Item = (f64, &'a str)> {
+        let lower = text.to_lowercase();
         self.set
             .profiles()
-            .map(|candidate| {
+            .map(move |candidate| {
                 (
                     strsim::jaro_winkler(&lower, &candidate.to_lowercase()),
                     candidate,
                 )
             })
             .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, candidate)| candidate.to_owned())
     }
 
     pub(crate) fn unknown(&self, name: &str, referenced_by: Option<&str>) -> Error {

@@ -11,6 +11,7 @@ mod cache;
 mod console;
 mod crash;
 mod differential;
+mod each;
 mod fuzz;
 mod handover;
 mod hardening;

@@ -1,0 +1,455 @@
+//! Runs prepared commands side by side, at most so many at a time, each line of their output
+//! prefixed with their name, and waits for every one of them (no zombies).
+//!
+//! One thread, this one, owns every child: it starts them, reaps them and forwards signals to
+//! them, so that a signal can never reach a process ID that was reaped and reused. It sleeps
+//! on a channel that the output readers (a pipe closed: the child has most likely exited) and
+//! the signal watcher wake; a short poll catches a child that exits while something it
+//! started keeps its pipes open.
+
+use super::console::{Console, Stream};
+use crate::error::Error;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+/// A line longer than this is written in pieces of this size, each as a line of its own: a
+/// command that prints without newlines must not hold all it prints in our memory.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// After a command exits, how long its output may take to drain. Everything it wrote is in the
+/// pipe by then; only a process it left running in the background can keep the pipe open, and
+/// the summary must not wait for that.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+/// One command to run, and the name its lines are prefixed with.
+pub struct Job {
+    pub name: String,
+    pub command: Command,
+}
+
+/// How one command ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Exited {
+        code: i32,
+        took: Duration,
+    },
+    Signalled {
+        signal: i32,
+        took: Duration,
+    },
+    /// It could not be started.
+    Failed(Error),
+    /// It was never started: the run stopped first.
+    NotStarted,
+}
+
+/// Why the run stopped starting commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// `--fail-fast`, after a command failed.
+    Failure,
+    /// Signal N reached us (Ctrl-C: SIGINT).
+    Signal(i32),
+}
+
+enum Event {
+    /// One of a child's pipes closed.
+    Closed(usize),
+    /// A signal reached us; `from_terminal` when the terminal sent it (Ctrl-C, a hang-up).
+    Signal { signal: i32, from_terminal: bool },
+}
+
+struct Running {
+    index: usize,
+    child: Child,
+    started: Instant,
+    open_pipes: u8,
+    exited: Option<(ExitStatus, Instant)>,
+}
+
+/// Runs every job, at most `parallel` at a time, and returns how each ended (in the jobs'
+/// order) and why the run stopped early, if it did. With `fail_fast`, the first failure stops
+/// new commands from starting; those running finish.
+///
+/// Signals: SIGINT, SIGTERM and SIGHUP stop new commands from starting. One from the terminal
+/// (Ctrl-C) has already reached the commands, which share our process group; one sent to us
+/// alone (`kill`, a CI runner's timeout) is forwarded to every command still running.
+// Without signals to watch (Windows), the watcher is `()`.
+#[cfg_attr(not(unix), allow(clippy::let_unit_value))]
+pub fn run_all(
+    jobs: Vec<Job>,
+    parallel: usize,
+    fail_fast: bool,
+    console: &Arc<Console>,
+) -> (Vec<Outcome>, Option<Stop>) {
+    let total = jobs.len();
+    let (events, inbox) = mpsc::channel();
+    let watcher = watch_signals(events.clone());
+    let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
+    let mut pending: VecDeque<(usize, Job)> = jobs.into_iter().enumerate().collect();
+    let mut running: Vec<Running> = Vec::new();
+    let mut stop = None;
+    let mut counts = Counts {
+        total,
+        ..Counts::default()
+    };
+    loop {
+        while stop.is_none() && counts.running < parallel {
+            let Some((index, job)) = pending.pop_front() else {
+                break;
+            };
+            match start(index, job, &events, console) {
+                Ok(child) => {
+                    counts.running += 1;
+                    running.push(child);
+                }
+                Err(err) => {
+                    counts.done += 1;
+                    counts.failed += 1;
+                    outcomes[index] = Some(Outcome::Failed(err));
+                    if fail_fast {
+                        stop = Some(Stop::Failure);
+                    }
+                }
+            }
+        }
+        console.progress(counts.line());
+        if running.is_empty() && (stop.is_some() || pending.is_empty()) {
+            break;
+        }
+        for event in wait_for_events(&inbox, &running) {
+            match event {
+                Event::Closed(index) => {
+                    if let Some(r) = running.iter_mut().find(|r| r.index == index) {
+                        r.open_pipes = r.open_pipes.saturating_sub(1);
+                    }
+                }
+                Event::Signal {
+                    signal,
+                    from_terminal,
+                } => {
+                    tracing::debug!(signal, from_terminal, "signal: starting no more commands");
+                    // A signal says more than a failure does about why the run stopped.
+                    stop = Some(Stop::Signal(signal));
+                    if !from_terminal {
+                        forward(signal, &running);
+                    }
+                }
+            }
+        }
+        let now = Instant::now();
+        for r in running.iter_mut().filter(|r| r.exited.is_none()) {
+            let status = match r.child.try_wait() {
+                Ok(Some(status)) => status,
+                Ok(None) => continue,
+                // Cannot happen for a child we own and have not reaped; were it to, a blocking
+                // wait on a killed child is short and still reaps it.
+                Err(_) => {
+                    let _ = r.child.kill();
+                    match r.child.wait() {
+                        Ok(status) => status,
+                        Err(_) => continue,
+                    }
+                }
+            };
+            r.exited = Some((status, now));
+            counts.running -= 1;
+            counts.done += 1;
+            if !status.success() {
+                counts.failed += 1;
+                if fail_fast && stop.is_none() {
+                    stop = Some(Stop::Failure);
+                }
+            }
+        }
+        running.retain(|r| match r.exited {
+            Some((status, at)) if r.open_pipes == 0 || now - at >= DRAIN_GRACE => {
+                outcomes[r.index] = Some(outcome(status, at - r.started));
+                false
+            }
+            _ => true,
+        });
+    }
+    stop_watching(watcher);
+    let outcomes = outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::NotStarted))
+        .collect();
+    (outcomes, stop)
+}
+
+/// What the progress line counts.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    total: usize,
+    done: usize,
+    running: usize,
+    failed: usize,
+}
+
+impl Counts {
+    fn line(self) -> String {
+        format!(
+            "each: {}/{} done, {} running, {} failed",
+            self.done, self.total, self.running, self.failed
+        )
+    }
+}
+
+fn start(
+    index: usize,
+    mut job: Job,
+    events: &Sender<Event>,
+    console: &Arc<Console>,
+) -> Result<Running, Error> {
+    let program = job.command.get_program().to_string_lossy().into_owned();
+    // The terminal is ours (a prompt may still need it) and cannot be shared line by line.
+    job.command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = job.command.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::CommandNotFound { program }
+        } else {
+            Error::CommandNotExecutable { program, source: e }
+        }
+    })?;
+    tracing::debug!(profile = %job.name, pid = child.id(), "started");
+    let prefix: Arc<str> = format!("[{}] ", job.name).into();
+    let mut open_pipes = 0;
+    if let Some(out) = child.stdout.take() {
+        open_pipes += 1;
+        pump(out, Stream::Stdout, index, &prefix, events, console);
+    }
+    if let Some(err) = child.stderr.take() {
+        open_pipes += 1;
+        pump(err, Stream::Stderr, index, &prefix, events, console);
+    }
+    Ok(Running {
+        index,
+        child,
+        started,
+        open_pipes,
+        exited: None,
+    })
+}
+
+/// Copies a child's pipe to our stream, line by line, on a thread of its own. Not joined: a
+/// process the child left running may hold the pipe open past the summary.
+fn pump(
+    pipe: impl Read + Send + 'static,
+    stream: Stream,
+    index: usize,
+    prefix: &Arc<str>,
+    events: &Sender<Event>,
+    console: &Arc<Console>,
+) {
+    let (prefix, events, console) = (prefix.clone(), events.clone(), console.clone());
+    std::thread::spawn(move || {
+        let mut reader = BufReader::with_capacity(64 * 1024, pipe);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match (&mut reader)
+                .take(MAX_LINE as u64)
+                .read_until(b'\n', &mut line)
+            {
+                Ok(0) => break,
+                Ok(_) => console.line(stream, &prefix, &line),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = events.send(Event::Closed(index));
+    });
+}
+
+/// The events that arrived within a short wait: shorter while a child has closed its pipes
+/// (it is exiting) or exited (its output is draining), so that neither waits on the poll.
+fn wait_for_events(inbox: &Receiver<Event>, running: &[Running]) -> Vec<Event> {
+    let wait = if running
+        .iter()
+        .any(|r| r.exited.is_none() && r.open_pipes == 0)
+    {
+        Duration::from_millis(1)
+    } else if running.iter().any(|r| r.exited.is_some()) {
+        Duration::from_millis(10)
+    } else {
+        Duration::from_millis(50)
+    };
+    let mut events = Vec::new();
+    match inbox.recv_timeout(wait) {
+        Ok(event) => events.push(event),
+        // The sender lives as long as the loop: disconnected cannot happen.
+        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return events,
+    }
+    events.extend(inbox.try_iter());
+    events
+}
+
+fn outcome(status: ExitStatus, took: Duration) -> Outcome {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return Outcome::Signalled { signal, took };
+        }
+    }
+    Outcome::Exited {
+        code: status.code().unwrap_or(1),
+        took,
+    }
+}
+
+#[cfg(unix)]
+type Watcher = Option<(signal_hook::iterator::Handle, std::thread::JoinHandle<()>)>;
+#[cfg(not(unix))]
+type Watcher = ();
+
+/// Turns SIGINT, SIGTERM and SIGHUP into events while the commands run. Without it (it cannot
+/// fail but for a lack of resources) a signal ends this process as it would any other.
+#[cfg(unix)]
+fn watch_signals(events: Sender<Event>) -> Watcher {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::iterator::SignalsInfo;
+    use signal_hook::iterator::exfiltrator::WithOrigin;
+    use signal_hook::low_level::siginfo::Cause;
+
+    let mut signals = match SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(signals) => signals,
+        Err(err) => {
+            tracing::warn!(%err, "cannot watch for signals: Ctrl-C will end assume-role at once");
+            return None;
+        }
+    };
+    let handle = signals.handle();
+    let thread = std::thread::spawn(move || {
+        for origin in signals.forever() {
+            let event = Event::Signal {
+                signal: origin.signal,
+                from_terminal: origin.cause == Cause::Kernel,
+            };
+            if events.send(event).is_err() {
+                break;
+            }
+        }
+    });
+    Some((handle, thread))
+}
+
+/// Ctrl-C reaches every process on the console, the commands included; here it only stops new
+/// commands from starting.
+#[cfg(windows)]
+fn watch_signals(events: Sender<Event>) -> Watcher {
+    let events = std::sync::Mutex::new(events);
+    if let Err(err) = ctrlc::set_handler(move || {
+        if let Ok(events) = events.lock() {
+            let _ = events.send(Event::Signal {
+                signal: 2,
+                from_terminal: true,
+            });
+        }
+    }) {
+        tracing::warn!(%err, "cannot watch for Ctrl-C");
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+fn watch_signals(_events: Sender<Event>) -> Watcher {}
+
+#[cfg(unix)]
+fn stop_watching(watcher: Watcher) {
+    if let Some((handle, thread)) = watcher {
+        handle.close();
+        let _ = thread.join();
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_watching((): Watcher) {}
+
+#[cfg(unix)]
+fn forward(signal: i32, running: &[Running]) {
+    use rustix::process::{Pid, Signal, kill_process};
+    let Some(signal) = Signal::from_named_raw(signal) else {
+        return;
+    };
+    // Only children not yet reaped: their PIDs are still their own.
+    for r in running.iter().filter(|r| r.exited.is_none()) {
+        tracing::debug!(?signal, pid = r.child.id(), "forwarding a signal");
+        let _ = kill_process(Pid::from_child(&r.child), signal);
+    }
+}
+
+#[cfg(not(unix))]
+fn forward(_signal: i32, _running: &[Running]) {}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn quiet() -> Arc<Console> {
+        Arc::new(Console::new(
+            Box::new(std::io::sink()),
+            Box::new(std::io::sink()),
+            false,
+            false,
+        ))
+    }
+
+    fn sh(name: &str, script: &str) -> Job {
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(script);
+        Job {
+            name: name.into(),
+            command,
+        }
+    }
+
+    #[test]
+    fn codes_signals_and_missing_programs() {
+        let jobs = vec![
+            sh("a", "exit 0"),
+            sh("b", "exit 3"),
+            sh("c", "kill -TERM $$"),
+            Job {
+                name: "d".into(),
+                command: Command::new("/nonexistent/program"),
+            },
+        ];
+        let (outcomes, stop) = run_all(jobs, 2, false, &quiet());
+        assert_eq!(stop, None);
+        assert!(matches!(outcomes[0], Outcome::Exited { code: 0, .. }));
+        assert!(matches!(outcomes[1], Outcome::Exited { code: 3, .. }));
+        assert!(matches!(outcomes[2], Outcome::Signalled { signal: 15, .. }));
+        assert!(matches!(
+            outcomes[3],
+            Outcome::Failed(Error::CommandNotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn fail_fast_starts_nothing_after_a_failure() {
+        let jobs = vec![sh("a", "exit 4"), sh("b", "exit 0"), sh("c", "exit 0")];
+        let (outcomes, stop) = run_all(jobs, 1, true, &quiet());
+        assert_eq!(stop, Some(Stop::Failure));
+        assert!(matches!(outcomes[0], Outcome::Exited { code: 4, .. }));
+        assert!(matches!(outcomes[1], Outcome::NotStarted));
+        assert!(matches!(outcomes[2], Outcome::NotStarted));
+    }
+
+    #[test]
+    fn a_background_process_holding_the_pipe_does_not_hold_the_run() {
+        let start = Instant::now();
+        let (outcomes, _) = run_all(vec![sh("a", "sleep 5 & echo hi")], 1, false, &quiet());
+        assert!(matches!(outcomes[0], Outcome::Exited { code: 0, .. }));
+        assert!(start.elapsed() < Duration::from_secs(3));
+    }
+}
