@@ -78,6 +78,9 @@ pub struct Context {
     pub session_region: Option<String>,
     #[serde(skip)]
     pub session_expiration: Option<String>,
+    /// `AWS_ACCOUNT_ID`, for `prompt`'s `{account}`.
+    #[serde(skip)]
+    pub session_account: Option<String>,
 }
 
 impl Context {
@@ -164,6 +167,7 @@ impl Context {
             session_region: text(env_vars::AWS_REGION)
                 .or_else(|| text(env_vars::AWS_DEFAULT_REGION)),
             session_expiration: text(env_vars::AWS_CREDENTIAL_EXPIRATION),
+            session_account: text(env_vars::AWS_ACCOUNT_ID),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod session;
+pub mod shell;
 pub mod source;
 pub mod sts;
 

@@ -11,6 +11,13 @@ mod list;
 mod onboard;
 mod profile;
 mod whoami;
+// Shell integration.
+mod completions;
+mod init;
+mod man;
+mod prompt;
+
+pub use completions::complete_if_asked;
 
 use crate::assume;
 use crate::cli::{Cli, Command, CredentialOptions};
@@ -58,6 +65,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             whoami::run(profile.as_deref(), json, &options, &ctx)
         }
         Command::Keys(command) => keys::run(command, &ctx),
+        Command::Init { shell } => init::run(shell),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Man => man::run(),
+        Command::Prompt { format, status } => prompt::run(format.as_deref(), status, &ctx),
     }
 }
 

@@ -21,6 +21,7 @@ mod profile_add;
 mod profiles;
 mod secrets;
 mod server;
+mod shell;
 mod sts;
 mod transcripts;
 mod whoami;
