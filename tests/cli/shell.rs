@@ -408,7 +408,7 @@ fn every_completion_script_is_generated() {
 }
 
 #[test]
-fn profile_completion_stays_quick_on_ten_thousand_profiles() {
+fn profile_completion_over_ten_thousand_profiles_uses_lists_index() {
     let env = TestEnv::with_moto();
     let mut config = std::fs::read_to_string(env.config_path()).unwrap();
     for i in 0..10_000 {
@@ -424,6 +424,8 @@ fn profile_completion_stays_quick_on_ten_thousand_profiles() {
         env.run_command(cmd)
     };
     let first = ask();
+    // The first Tab built the index `list` keeps; the next ones read it instead of the config.
+    assert!(env.cache_dir().join("profiles-list.json").is_file());
     let second = ask();
     let names: Vec<String> = second
         .ok()
