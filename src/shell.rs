@@ -83,11 +83,62 @@ function unassume {{
     fi
     unset {names}
 }}
-"#,
+{completion}"#,
+        completion = if name == "zsh" {
+            zsh_completion(bin)
+        } else {
+            bash_completion(bin)
+        },
         bin = sh_quote(bin),
         for_people = FOR_PEOPLE.join("|"),
         profile = env_vars::ASSUME_ROLE_PROFILE,
         names = env_vars::SESSION_VARIABLES.join(" "),
+    )
+}
+
+/// Completing `assume`'s profile (its first argument) asks the binary as `assume-role env
+/// <word><Tab>` would, in the line format of clap's fish adapter (`name\tdescription`): the
+/// same profile names `assume-role completions` offers, from `list`'s cached index.
+fn ask_for_profiles(bin: &str, word: &str) -> String {
+    format!(
+        "{var}=fish command {bin} -- assume-role env {word} 2>/dev/null",
+        var = env_vars::ASSUME_ROLE_COMPLETE,
+    )
+}
+
+fn bash_completion(bin: &str) -> String {
+    format!(
+        r#"
+# Tab after `assume` completes profile names.
+_assume_role_complete_assume() {{
+    COMPREPLY=()
+    [ "$COMP_CWORD" -eq 1 ] || return 0
+    local __assume_role_line
+    while IFS= read -r __assume_role_line; do
+        COMPREPLY+=("${{__assume_role_line%%$'\t'*}}")
+    done < <({ask})
+}}
+complete -F _assume_role_complete_assume assume
+"#,
+        ask = ask_for_profiles(&sh_quote(bin), r#""${COMP_WORDS[COMP_CWORD]}""#),
+    )
+}
+
+fn zsh_completion(bin: &str) -> String {
+    format!(
+        r#"
+# Tab after `assume` completes profile names (with compinit loaded first).
+_assume_role_complete_assume() {{
+    (( CURRENT == 2 )) || return 1
+    local -a __assume_role_names
+    __assume_role_names=("${{(@f)$({ask})}}")
+    __assume_role_names=("${{(@)__assume_role_names%%$'\t'*}}")
+    __assume_role_names=("${{(@)__assume_role_names:#}}")
+    compadd -a __assume_role_names
+}}
+(( $+functions[compdef] )) && compdef _assume_role_complete_assume assume
+"#,
+        ask = ask_for_profiles(&sh_quote(bin), r#""${words[CURRENT]}""#),
     )
 }
 
@@ -125,7 +176,13 @@ function unassume --description 'Remove the session assume exported'
     end
     return 0
 end
+
+# Tab after `assume` completes profile names.
+complete --command assume --no-files --condition __fish_is_first_arg --arguments '({ask})'
 ",
+        ask = ask_for_profiles(&fish_quote(bin), "(commandline --current-token)")
+            .replace('\\', "\\\\")
+            .replace('\'', "\\'"),
         bin = fish_quote(bin),
         for_people = FOR_PEOPLE.join(" "),
         profile = env_vars::ASSUME_ROLE_PROFILE,

@@ -522,3 +522,43 @@ fn prompt_shows_the_session_from_the_environment_alone() {
     env.remove("AWS_CREDENTIAL_EXPIRATION");
     assert_eq!(env.run(&["prompt"]).ok(), "client-prod\n");
 }
+
+#[test]
+fn tab_after_assume_completes_profile_names() {
+    let env = TestEnv::with_moto();
+    let bin = support::BIN;
+    let mut bash = env.command("bash");
+    bash.args(["--norc", "-c"]).arg(format!(
+        "eval \"$({bin} init bash)\"\nCOMP_WORDS=(assume cl); COMP_CWORD=1; _assume_role_complete_assume\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\nCOMP_WORDS=(assume client --dur); COMP_CWORD=2; _assume_role_complete_assume\necho \"options=${{#COMPREPLY[@]}}\""
+    ));
+    let run = env.run_command(bash);
+    let mut expected = standard_profiles_starting_with("cl").join("\n");
+    expected.push_str("\noptions=0\n");
+    assert_eq!(run.ok(), expected, "{}", run.stderr());
+
+    if let Some(fish) = support::require_tool("fish") {
+        let mut cmd = env.command(&fish);
+        cmd.args(["--no-config", "-c"]).arg(format!(
+            "{bin} init fish | source; complete --do-complete 'assume s'"
+        ));
+        let run = env.run_command(cmd);
+        let out = run.ok();
+        let names: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
+        assert_eq!(
+            names,
+            standard_profiles_starting_with("s"),
+            "{}",
+            run.stderr()
+        );
+    }
+    if let Some(zsh) = support::require_tool("zsh") {
+        // Registered when compinit has run, as in a normal ~/.zshrc.
+        let mut cmd = env.command(&zsh);
+        cmd.args(["-f", "-c"]).arg(format!(
+            "autoload -Uz compinit && compinit -u -D && eval \"$({bin} init zsh)\" && print -r -- ${{_comps[assume]}}"
+        ));
+        let run = env.run_command(cmd);
+        assert_eq!(run.ok(), "_assume_role_complete_assume\n");
+        assert_eq!(run.stderr(), "");
+    }
+}
