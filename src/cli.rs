@@ -154,6 +154,50 @@ pub enum Command {
         after_help = "Examples:\n  assume-role each 'client-*' -- aws sts get-caller-identity\n  assume-role each 'client-*-prod' 'partner-?' -j 4 -- terraform plan -no-color\n  assume-role each '{acme,globex}-*' --fail-fast -- ./deploy.sh"
     )]
     Each(EachArgs),
+
+    /// Print shell functions for your rc file: `assume PROFILE` exports a session into the
+    /// shell itself, `unassume` removes it, and `assume` alone shows it.
+    ///
+    /// `assume` takes the options of `env`, passes assume-role's exit code on, and changes
+    /// nothing when assume-role fails. The functions call this binary by its absolute path.
+    #[command(
+        after_help = "Setup, one line in your rc file:\n  eval \"$(assume-role init bash)\"                              # ~/.bashrc\n  eval \"$(assume-role init zsh)\"                               # ~/.zshrc\n  assume-role init fish | source                                 # ~/.config/fish/config.fish\n  assume-role init powershell | Out-String | Invoke-Expression   # $PROFILE\n\nThen:\n  assume client-prod\n  assume client-prod --duration 2h\n  assume\n  unassume"
+    )]
+    Init {
+        #[arg(value_enum)]
+        shell: crate::shell::InitShell,
+    },
+
+    /// Print a completion script; profile names complete from your AWS config.
+    #[command(
+        after_help = "Setup:\n  source <(assume-role completions bash)                         # ~/.bashrc\n  source <(assume-role completions zsh)                          # ~/.zshrc, after compinit\n  assume-role completions fish | source                          # ~/.config/fish/config.fish\n  assume-role completions powershell | Out-String | Invoke-Expression\n  eval (assume-role completions elvish | slurp)                  # ~/.config/elvish/rc.elv\n  assume-role completions nushell | save -f ~/.config/nushell/assume-role.nu   # then `use` it"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: crate::shell::CompletionShell,
+    },
+
+    /// Print the manual page (roff): `assume-role man > assume-role.1`.
+    Man,
+
+    /// Print this shell's session for a prompt, `client-prod (42m)`, or nothing outside one.
+    ///
+    /// Reads the environment only (no config, no cache, no network), so a prompt can run it
+    /// before every command line.
+    #[command(
+        after_help = "Examples:\n  PS1='$(assume-role prompt --format \"[{profile} {left}] \")'$PS1   # bash\n  assume-role prompt --format '{profile}@{account} {left}'\n  assume-role prompt --status"
+    )]
+    Prompt {
+        /// What to print: `{profile}`, `{left}` (`1h5m`, `42m`, `expired`), `{expiration}`,
+        /// `{region}` and `{account}`; empty when unknown (default: `{profile} ({left})`, or
+        /// `{profile}` when the session has no fixed expiry).
+        #[arg(long, value_name = "TEMPLATE")]
+        format: Option<String>,
+        /// Print a sentence for people instead (profile, time left, expiry, account, region),
+        /// and fail with exit code 1 outside a session: what `assume` alone shows.
+        #[arg(long, conflicts_with = "format")]
+        status: bool,
+    },
 }
 
 #[derive(Debug, Args, Clone)]

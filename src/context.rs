@@ -99,6 +99,9 @@ pub struct Context {
     /// where the settings are read: `ctx.audit &= settings.audit` (either one can turn it off).
     #[serde(skip)]
     pub audit: bool,
+    /// `AWS_ACCOUNT_ID`, for `prompt`'s `{account}`.
+    #[serde(skip)]
+    pub session_account: Option<String>,
 }
 
 impl Context {
@@ -209,6 +212,7 @@ impl Context {
                         .map(|d| d.join("assume-role"))
                 }),
             audit: text(env_vars::ASSUME_ROLE_AUDIT).is_none_or(|v| crate::audit::switched_on(&v)),
+            session_account: text(env_vars::AWS_ACCOUNT_ID),
         }
     }
 

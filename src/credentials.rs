@@ -255,6 +255,23 @@ mod tests {
     }
 
     #[test]
+    fn every_variable_a_session_sets_is_declared_for_unassume() {
+        for token in [true, false] {
+            let changes = session(token).env_changes([]);
+            let set: Vec<&str> = changes.set.iter().map(|a| a.name).collect();
+            for name in &set {
+                assert!(env_vars::SESSION_VARIABLES.contains(name), "{name}");
+            }
+            for name in env_vars::SESSION_VARIABLES {
+                assert!(
+                    set.contains(name) || changes.unset.iter().any(|n| n == name),
+                    "{name} is neither set nor removed"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn missing_values_are_removed_not_kept() {
         let changes = session(false).env_changes([]);
         assert!(changes.unset.contains(&"AWS_SESSION_TOKEN".to_owned()));

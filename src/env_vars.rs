@@ -95,3 +95,22 @@ pub const ASSUME_ROLE_BROWSER: &str = "ASSUME_ROLE_BROWSER";
 pub const ASSUME_ROLE_BROWSER_PATH: &str = "ASSUME_ROLE_BROWSER_PATH";
 /// `console` with the default browser: the command that opens a URL, as other tools read it.
 pub const BROWSER: &str = "BROWSER";
+
+/// Every variable a session sets (`env`, `exec`), in the order `env` prints them: what the
+/// `unassume` of `assume-role init` removes, and nothing else. A session without a token or an
+/// account ID removes those instead of setting them.
+pub const SESSION_VARIABLES: &[&str] = &[
+    AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY,
+    AWS_SESSION_TOKEN,
+    AWS_CREDENTIAL_EXPIRATION,
+    AWS_ACCOUNT_ID,
+    AWS_REGION,
+    AWS_DEFAULT_REGION,
+    ASSUME_ROLE_PROFILE,
+];
+
+/// Set by the completion scripts of `assume-role completions` when they ask the binary for
+/// candidates. Our own name rather than clap's default `COMPLETE`, which is generic enough to
+/// be set for something else and would turn every run into a completion request.
+pub const ASSUME_ROLE_COMPLETE: &str = "_ASSUME_ROLE_COMPLETE";

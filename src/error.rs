@@ -432,6 +432,9 @@ pub enum Error {
     )]
     NoSession,
 
+    #[error("this shell has no session of assume-role (`ASSUME_ROLE_PROFILE` is not set)")]
+    NotInSession,
+
     #[error("STS at `{endpoint}` {} the credentials of {who}: {detail}", remote_verb(*.failure))]
     Identity {
         /// `profile `x`` or `this session`.
@@ -671,7 +674,9 @@ impl Error {
             } if e.kind() != std::io::ErrorKind::NotFound => Exit::NotExecutable,
             Error::CommandNotFound { .. } | Error::ShellUnusable { .. } => Exit::NotFound,
             Error::CommandNotExecutable { .. } => Exit::NotExecutable,
-            Error::Unrepresentable { .. }
+            // Nothing to show (`prompt --status`) is an answer, not a usage mistake.
+            Error::NotInSession
+            | Error::Unrepresentable { .. }
             | Error::Output(_)
             | Error::Runtime(_)
             | Error::LockTimeout { .. }
@@ -886,6 +891,10 @@ impl Error {
                 format!("install the browser, or point `{}` at its executable", crate::env_vars::ASSUME_ROLE_BROWSER_PATH),
                 "or choose another with `--browser` (`default` uses `$BROWSER`, else the system's opener)".into(),
                 "or pass `--print` and open the URL yourself (it works for 15 minutes, and it is a credential: do not paste it anywhere else)".into(),
+            ],
+            Error::NotInSession => vec![
+                "start one in this shell: `assume PROFILE` (set up with `eval \"$(assume-role init bash)\"`, or `zsh`, `fish`, `powershell`)".into(),
+                "or start a shell inside one: `assume-role exec PROFILE`".into(),
             ],
             Error::NoSession => vec![
                 "name a profile: `assume-role whoami PROFILE`".into(),

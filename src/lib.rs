@@ -29,6 +29,7 @@ pub mod secret;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod shell;
 pub mod source;
 pub mod sts;
 

@@ -135,7 +135,7 @@ pub fn sh_quote(value: &str) -> String {
 }
 
 /// fish single quotes: only `\\` and `\'` are escapes inside.
-fn fish_quote(value: &str) -> String {
+pub(crate) fn fish_quote(value: &str) -> String {
     format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
@@ -151,7 +151,7 @@ fn no_control(value: &str) -> Result<&str, &'static str> {
 
 /// PowerShell single quotes: a quote is doubled. PowerShell also ends a single-quoted string at
 /// the typographic quotes U+2018–U+201B, so those are doubled too.
-fn powershell_quote(value: &str) -> String {
+pub(crate) fn powershell_quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {
@@ -175,7 +175,7 @@ fn cmd_value(value: &str) -> Result<&str, &'static str> {
 }
 
 /// Nushell raw strings `r#'…'#` have no escapes; enough `#` make any content literal.
-fn nu_quote(value: &str) -> String {
+pub(crate) fn nu_quote(value: &str) -> String {
     let mut hashes = 1;
     while value.contains(&format!("'{}", "#".repeat(hashes))) {
         hashes += 1;

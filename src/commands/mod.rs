@@ -13,6 +13,13 @@ mod log;
 mod onboard;
 mod profile;
 mod whoami;
+// Shell integration.
+mod completions;
+mod init;
+mod man;
+mod prompt;
+
+pub use completions::complete_if_asked;
 
 use crate::assume;
 use crate::cli::{Cli, Command, CredentialOptions};
@@ -25,6 +32,18 @@ use std::process::ExitCode;
 
 /// Runs the parsed command line. The process environment is read here, once.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    // These read no settings: a prompt runs before every command line and must not fail on a
+    // broken settings file, and printing scripts or the manual needs nothing.
+    match cli.command {
+        Command::Init { shell } => return init::run(shell),
+        Command::Completions { shell } => return completions::run(shell),
+        Command::Man => return man::run(),
+        Command::Prompt { format, status } => {
+            let ctx = Context::from_vars(std::env::vars_os());
+            return prompt::run(format.as_deref(), status, &ctx);
+        }
+        _ => {}
+    }
     let ctx = Context::from_process()?;
     match cli.command {
         Command::Exec {
@@ -62,6 +81,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Keys(command) => keys::run(command, &ctx),
         Command::Log(args) => log::run(&args, &ctx),
         Command::Each(args) => each::run(&args, &ctx),
+        Command::Init { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Prompt { .. } => {
+            unreachable!("dispatched above, before the settings are read")
+        }
     }
 }
 

@@ -25,6 +25,7 @@ mod rotate;
 mod secrets;
 mod server;
 mod settings;
+mod shell;
 mod sts;
 mod transcripts;
 mod whoami;
