@@ -78,6 +78,9 @@ pub struct Context {
     pub session_region: Option<String>,
     #[serde(skip)]
     pub session_expiration: Option<String>,
+    /// `PATH`, for `doctor` to find the programs of `mfa_process` and `credential_process`.
+    #[serde(skip)]
+    pub path: Option<OsString>,
 }
 
 impl Context {
@@ -164,6 +167,7 @@ impl Context {
             session_region: text(env_vars::AWS_REGION)
                 .or_else(|| text(env_vars::AWS_DEFAULT_REGION)),
             session_expiration: text(env_vars::AWS_CREDENTIAL_EXPIRATION),
+            path: os(env_vars::PATH).cloned(),
         }
     }
 

@@ -4,6 +4,7 @@
 mod cache;
 mod console;
 mod credential_process;
+mod doctor;
 mod env;
 mod exec;
 mod keys;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             whoami::run(profile.as_deref(), json, &options, &ctx)
         }
         Command::Keys(command) => keys::run(command, &ctx),
+        Command::Doctor(args) => doctor::run(&args, &ctx),
     }
 }
 

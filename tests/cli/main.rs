@@ -10,6 +10,7 @@ mod cache;
 mod console;
 mod crash;
 mod differential;
+mod doctor;
 mod fuzz;
 mod handover;
 mod hardening;
