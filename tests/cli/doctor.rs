@@ -327,6 +327,11 @@ fn live_passes_a_good_profile_and_explains_a_wrong_external_id() {
         assert!(out.contains(expected), "{expected}\n{out}");
     }
 
+    // What the live run made is cached, and the offline report says so.
+    let out = env.run(&["doctor", "client"]).ok();
+    assert!(out.contains("cache         a role session until "), "{out}");
+    assert!(out.contains("left): a run uses it"), "{out}");
+
     let run = env.run(&["doctor", "same-wrong-ext", "--live"]);
     let out = run.stdout();
     assert_eq!(run.code(), Some(5), "{out}\n{}", run.stderr());
