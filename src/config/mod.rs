@@ -24,6 +24,10 @@ pub struct Profiles {
     files: FilesRead,
     /// Where each section and key is written, file by file (empty for [`Profiles::from_texts`]).
     layouts: Vec<(PathBuf, Layout)>,
+    /// Suggestions already made, by the name asked for: checking every profile of a large
+    /// config that all name one missing source would otherwise compare every name with every
+    /// other.
+    suggested: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
 }
 
 impl Profiles {
@@ -114,6 +118,7 @@ impl Profiles {
                 set,
                 files: read,
                 layouts: Vec::new(),
+                suggested: std::sync::Mutex::default(),
             }),
             Err(LoadError::ParseError { 0: err, .. }) => Err(Error::ConfigParse(err.to_string())),
             Err(LoadError::CouldNotReadFile { .. }) => Err(Error::ConfigParse(
@@ -187,8 +192,12 @@ impl Profiles {
 
     /// The closest existing name, for "did you mean".
     pub fn suggest(&self, name: &str) -> Option<String> {
+        if let Some(known) = self.suggested.lock().ok()?.get(name) {
+            return known.clone();
+        }
         let lower = name.to_lowercase();
-        self.set
+        let found = self
+            .set
             .profiles()
             .map(|candidate| {
                 (
@@ -198,7 +207,11 @@ impl Profiles {
             })
             .filter(|(score, _)| *score > 0.8)
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, candidate)| candidate.to_owned())
+            .map(|(_, candidate)| candidate.to_owned());
+        if let Ok(mut suggested) = self.suggested.lock() {
+            suggested.insert(name.to_owned(), found.clone());
+        }
+        found
     }
 
     pub(crate) fn unknown(&self, name: &str, referenced_by: Option<&str>) -> Error {
