@@ -132,9 +132,10 @@ pub enum Command {
     /// Explain how a profile's credentials will be obtained, hop by hop, and name every problem
     /// that would stop them, with its fix. Offline: nothing is sent, no MFA code is asked.
     ///
-    /// Without a profile, checks every profile and prints one line each. The exit code is that
-    /// of the first problem a real run would fail with, 1 for a problem it would not fail on
-    /// (loose file permissions, an old key), 0 when there is none.
+    /// The exit code is that of the first problem a real run would fail with, 1 for a problem
+    /// it would not fail on (loose file permissions, an old key), 0 when there is none. Without
+    /// a profile, it checks every profile, prints one line each, and exits 1 if any has a
+    /// problem.
     #[command(
         after_help = "Examples:\n  assume-role doctor client-prod\n  assume-role doctor                        # every profile, one line each\n  assume-role doctor client-prod --live     # and try it: GetCallerIdentity, then each AssumeRole"
     )]
