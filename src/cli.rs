@@ -198,6 +198,18 @@ pub enum Command {
         #[arg(long, conflicts_with = "format")]
         status: bool,
     },
+
+    /// Explain how a profile's credentials will be obtained, hop by hop, and name every problem
+    /// that would stop them, with its fix. Offline: nothing is sent, no MFA code is asked.
+    ///
+    /// The exit code is that of the first problem a real run would fail with, 1 for a problem
+    /// it would not fail on (loose file permissions, an old key), 0 when there is none. Without
+    /// a profile, it checks every profile, prints one line each, and exits 1 if any has a
+    /// problem.
+    #[command(
+        after_help = "Examples:\n  assume-role doctor client-prod\n  assume-role doctor                        # every profile, one line each\n  assume-role doctor client-prod --live     # and try it: GetCallerIdentity, then each AssumeRole"
+    )]
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -231,6 +243,36 @@ pub struct EachArgs {
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DoctorArgs {
+    /// The profile to explain (default: every profile, one line each).
+    pub profile: Option<String>,
+    /// Also try it: GetCallerIdentity with the source credentials, then a real AssumeRole per
+    /// hop (asking for MFA codes as a run does), explaining each failure.
+    #[arg(long, requires = "profile")]
+    pub live: bool,
+    /// The 6-digit MFA code `--live` sends (otherwise `mfa_process`, otherwise a prompt).
+    #[arg(long, value_name = "CODE", requires = "profile")]
+    pub mfa_token: Option<String>,
+    /// Explain the run with this session length (as `exec --duration` would ask).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse, requires = "profile")]
+    pub duration: Option<Duration>,
+    /// Explain the run with this session name.
+    #[arg(long, value_name = "NAME", requires = "profile")]
+    pub session_name: Option<String>,
+    /// Explain the run with this external ID.
+    #[arg(
+        long,
+        value_name = "ID",
+        allow_hyphen_values = true,
+        requires = "profile"
+    )]
+    pub external_id: Option<String>,
+    /// Explain the run in this region.
+    #[arg(long, value_name = "REGION", requires = "profile")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -102,6 +102,9 @@ pub struct Context {
     /// `AWS_ACCOUNT_ID`, for `prompt`'s `{account}`.
     #[serde(skip)]
     pub session_account: Option<String>,
+    /// `PATH`, for `doctor` to find the programs of `mfa_process` and `credential_process`.
+    #[serde(skip)]
+    pub path: Option<OsString>,
 }
 
 impl Context {
@@ -213,6 +216,7 @@ impl Context {
                 }),
             audit: text(env_vars::ASSUME_ROLE_AUDIT).is_none_or(|v| crate::audit::switched_on(&v)),
             session_account: text(env_vars::AWS_ACCOUNT_ID),
+            path: os(env_vars::PATH).cloned(),
         }
     }
 

@@ -80,6 +80,9 @@ pub const SCRUBBED_PREFIXES: &[&str] = &["AWSUME_", "GRANTED_"];
 pub const USER: &str = "USER";
 pub const USERNAME: &str = "USERNAME";
 
+/// Where `doctor` looks for the programs of `mfa_process` and `credential_process`.
+pub const PATH: &str = "PATH";
+
 /// The shell `exec` runs when no command is given.
 pub const SHELL: &str = "SHELL";
 pub const COMSPEC: &str = "COMSPEC";

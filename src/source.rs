@@ -388,7 +388,7 @@ fn parse_process_output(stdout: &[u8]) -> Result<Credentials, String> {
 /// `credential_source = Environment`, the one case where `AWS_*` credential variables count.
 /// Those of an outer assume-role session are refused: chaining from them silently would make
 /// the result depend on which shell the command happened to run in.
-fn environment(profile: &str, ctx: &Context) -> Result<Credentials, Error> {
+pub(crate) fn environment(profile: &str, ctx: &Context) -> Result<Credentials, Error> {
     if let Some(outer) = &ctx.outer_session {
         return Err(Error::OuterSessionAsSource {
             profile: profile.to_owned(),

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 /// Keys older than this are flagged: the usual rotation period in security questionnaires.
-const ROTATE_AFTER_DAYS: u64 = 90;
+pub(super) const ROTATE_AFTER_DAYS: u64 = 90;
 
 pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
     match command {

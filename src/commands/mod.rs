@@ -4,6 +4,7 @@
 mod cache;
 mod console;
 mod credential_process;
+mod doctor;
 mod each;
 mod env;
 mod exec;
@@ -87,6 +88,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         | Command::Prompt { .. } => {
             unreachable!("dispatched above, before the settings are read")
         }
+        Command::Doctor(args) => doctor::run(&args, &ctx),
     }
 }
 

@@ -8,7 +8,7 @@ mod profile_kind;
 
 pub use plan::{
     Base, Context, DEFAULT_REGION, Defaults, Hop, Mfa, Overrides, OwnSession, Plan, RegionOrigin,
-    check_mfa_code, mfa_of,
+    check_mfa_code, default_session_name, mfa_of,
 };
 pub use profile_kind::{ProfileKind, ProfileSummary};
 
@@ -23,6 +23,12 @@ use std::path::{Path, PathBuf};
 pub struct Profiles {
     set: ProfileSet,
     files: FilesRead,
+    /// Where each section and key is written, file by file (empty for [`Profiles::from_texts`]).
+    layouts: Vec<(PathBuf, Layout)>,
+    /// Suggestions already made, by the name asked for: checking every profile of a large
+    /// config that all name one missing source would otherwise compare every name with every
+    /// other.
+    suggested: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
 }
 
 impl Profiles {
@@ -37,6 +43,7 @@ impl Profiles {
         let mut texts = std::collections::HashMap::new();
         let mut builder = EnvConfigFiles::builder();
         let mut read = Vec::new();
+        let mut layouts = Vec::new();
         for (kind, path) in [
             (EnvConfigFileKind::Config, &files.config),
             (EnvConfigFileKind::Credentials, &files.credentials),
@@ -44,7 +51,7 @@ impl Profiles {
             let text = read_text(path)?;
             read.push((path.clone(), text.is_some()));
             if let Some(text) = text {
-                warn_about_layout(path, &text);
+                layouts.push((path.clone(), scan_layout(path, &text)));
                 texts.insert(path.as_os_str().to_owned(), text.into_bytes());
                 builder = builder.with_file(kind, path);
             }
@@ -60,8 +67,13 @@ impl Profiles {
         };
         let config_text = lines(&files.config);
         let credentials_text = lines(&files.credentials);
-        Self::parse(&Fs::from_raw_map(texts), &builder.build(), FilesRead(read)).map_err(|err| {
-            match err {
+        let parsed = Self::parse(&Fs::from_raw_map(texts), &builder.build(), FilesRead(read));
+        parsed
+            .map(|profiles| Self {
+                layouts,
+                ..profiles
+            })
+            .map_err(|err| match err {
                 Error::ConfigParse(message) => syntax_error(
                     &message,
                     &[
@@ -71,8 +83,7 @@ impl Profiles {
                 )
                 .unwrap_or(Error::ConfigParse(message)),
                 other => other,
-            }
-        })
+            })
     }
 
     /// Profiles from text, as if read from files; for tests and tools.
@@ -104,7 +115,12 @@ impl Profiles {
             None,
         ));
         match loaded {
-            Ok(set) => Ok(Self { set, files: read }),
+            Ok(set) => Ok(Self {
+                set,
+                files: read,
+                layouts: Vec::new(),
+                suggested: std::sync::Mutex::default(),
+            }),
             Err(LoadError::ParseError { 0: err, .. }) => Err(Error::ConfigParse(err.to_string())),
             Err(LoadError::CouldNotReadFile { .. }) => Err(Error::ConfigParse(
                 "could not read the AWS config files".into(),
@@ -138,11 +154,58 @@ impl Profiles {
         &self.files
     }
 
+    /// Where `key` of profile `name` is written, or with no key, its section header. A key is
+    /// looked for in the credentials file first, whose values win over the config file's (as
+    /// the SDK merges them); a section in the config file first.
+    pub fn location(&self, name: &str, key: Option<&str>) -> Option<Location> {
+        let config = self.files.0.first().map(|(path, _)| path);
+        // In the config file a profile is `[profile NAME]` (bare only for `default`); in the
+        // credentials file it is `[NAME]`.
+        let headers = |path: &PathBuf| -> Vec<String> {
+            if Some(path) != config {
+                vec![name.to_owned()]
+            } else if name == "default" {
+                vec![format!("profile {name}"), name.to_owned()]
+            } else {
+                vec![format!("profile {name}")]
+            }
+        };
+        let key = key.map(str::to_ascii_lowercase);
+        let find = |(path, layout): &(PathBuf, Layout)| {
+            headers(path).into_iter().find_map(|header| {
+                let line = match &key {
+                    Some(key) => layout.keys.get(&(header, key.clone())),
+                    None => layout.sections.get(&header),
+                }?;
+                Some(Location {
+                    path: path.clone(),
+                    line: *line,
+                })
+            })
+        };
+        // `layouts` is in load order: the config file, then the credentials file.
+        if key.is_some() {
+            self.layouts.iter().rev().find_map(find)
+        } else {
+            self.layouts.iter().find_map(find)
+        }
+    }
+
     /// The closest existing name, for "did you mean".
     pub fn suggest(&self, name: &str) -> Option<String> {
-        self.close_to(name)
+        // Remembered: checking 10,000 profiles that name one missing source must not compare
+        // that name with every profile 10,000 times.
+        if let Some(known) = self.suggested.lock().ok()?.get(name) {
+            return known.clone();
+        }
+        let found = self
+            .close_to(name)
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, candidate)| candidate.to_owned())
+            .map(|(_, candidate)| candidate.to_owned());
+        if let Ok(mut suggested) = self.suggested.lock() {
+            suggested.insert(name.to_owned(), found.clone());
+        }
+        found
     }
 
     /// Up to `n` existing names close to `text`, closest first, by the measure of
@@ -178,6 +241,27 @@ impl Profiles {
             referenced_by: referenced_by.map(str::to_owned),
         }
     }
+}
+
+/// A line of one of the AWS files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// The line of each section header and each key in one file, by the header as written inside
+/// its brackets (`profile x`, `x`) and the lower-cased key: the first time each is met.
+#[derive(Debug, Default)]
+struct Layout {
+    sections: std::collections::HashMap<String, usize>,
+    keys: std::collections::HashMap<(String, String), usize>,
 }
 
 /// Where the two AWS files are.
@@ -357,10 +441,10 @@ fn syntax_error(message: &str, files: &[(&PathBuf, Option<&str>)]) -> Option<Err
 /// AWS CLI refuses the file), a key set twice in one section (the later wins; the AWS CLI
 /// refuses the file), and a quoted name (`[profile "x"]`: the AWS CLI reads `x`, the SDK
 /// ignores the section). Each warning names the lines and the fix. Values are never quoted.
-fn warn_about_layout(path: &Path, text: &str) {
-    use std::collections::HashMap;
-    let mut sections: HashMap<String, usize> = HashMap::new();
-    let mut keys: HashMap<(String, String), usize> = HashMap::new();
+/// The lines it meets are kept, for messages that name where a value is written.
+fn scan_layout(path: &Path, text: &str) -> Layout {
+    let mut layout = Layout::default();
+    let Layout { sections, keys } = &mut layout;
     let mut current: Option<String> = None;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
@@ -407,18 +491,16 @@ fn warn_about_layout(path: &Path, text: &str) {
         if key.is_empty() {
             continue;
         }
-        match keys.get(&(section.clone(), key.clone())) {
-            Some(first) => {
-                tracing::warn!(
-                    "`{}` sets `{key}` twice in `[{section}]`, on lines {first} and {number}: the later one is used (the AWS CLI refuses the file); keep one",
-                    path.display(),
-                );
-            }
-            _ => {
-                keys.insert((section.clone(), key), number);
-            }
+        if let Some(first) = keys.get(&(section.clone(), key.clone())) {
+            tracing::warn!(
+                "`{}` sets `{key}` twice in `[{section}]`, on lines {first} and {number}: the later one is used (the AWS CLI refuses the file); keep one",
+                path.display(),
+            );
         }
+        // The later line is the one in effect, so it is the one a message names.
+        keys.insert((section.clone(), key), number);
     }
+    layout
 }
 
 /// The path given (by `AWS_CONFIG_FILE` or `AWS_SHARED_CREDENTIALS_FILE`), with a leading `~`

@@ -11,6 +11,7 @@ mod cache;
 mod console;
 mod crash;
 mod differential;
+mod doctor;
 mod each;
 mod fuzz;
 mod handover;

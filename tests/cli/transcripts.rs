@@ -113,7 +113,7 @@ fn diff(expected: &str, actual: &str) -> String {
 /// Asserts the whole transcript of `run`, normalised (see the module doc). On a mismatch it
 /// shows every part that differs as a diff, expected (`-`) against actual (`+`).
 #[track_caller]
-fn assert_transcript(env: &TestEnv, run: &Run, code: i32, stdout: &str, stderr: &str) {
+pub(super) fn assert_transcript(env: &TestEnv, run: &Run, code: i32, stdout: &str, stderr: &str) {
     let actual_stdout = normalise(env, &run.stdout());
     let actual_stderr = normalise(env, &run.stderr());
     let mut report = String::new();
