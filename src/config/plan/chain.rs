@@ -358,11 +358,11 @@ fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
 /// panic. The usual cause is an indented line after the key (a comment, say), which the AWS file
 /// format reads as a continuation of its value. Secrets are never shown; an ID only masked.
 pub(crate) fn check_key_text(profile: &str, key: &str, value: &str) -> Result<(), Error> {
-    if !value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    if !value.chars().any(char::is_control) {
         return Ok(());
     }
     let shown = if key == keys::AWS_ACCESS_KEY_ID {
-        crate::secret::mask_access_key(value.split_whitespace().next().unwrap_or_default())
+        crate::secret::mask_access_key(value.split(char::is_control).next().unwrap_or_default())
     } else {
         "(a secret, not shown)".to_owned()
     };
@@ -371,6 +371,6 @@ pub(crate) fn check_key_text(profile: &str, key: &str, value: &str) -> Result<()
         key: key.to_owned(),
         what: "key value",
         value: shown,
-        reason: "it holds a line break, a space or a control character; an indented line after a key continues its value in the AWS file format, so unindent that line (or remove it)".into(),
+        reason: "it holds a line break or another control character; an indented line after a key continues its value in the AWS file format, so unindent that line (or remove it)".into(),
     })
 }
