@@ -54,10 +54,10 @@ fn rotate(profile: &str, mfa_token: Option<&str>, ctx: &Context) -> Result<ExitC
     let done = keys::rotate::rotate(profile, mfa_token, ctx)?;
     let evicted = done.evicted.total();
     say(&format!(
-        "rotated the key of profile `{profile}` (IAM user `{}`): the new key `{}` is stored ({} backend) and works; the old key `{}` is deleted{}; took {:.1} s",
+        "rotated the key of profile `{profile}` (IAM user `{}`): the new key `{}` is stored ({}) and works; the old key `{}` is deleted{}; took {:.1} s",
         done.user,
         mask_access_key(&done.new_key),
-        done.backend,
+        done.home,
         mask_access_key(&done.old_key),
         match evicted {
             0 => String::new(),

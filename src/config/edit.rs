@@ -192,6 +192,95 @@ pub fn remove_keys(path: &Path, kind: FileKind, profiles: &[&str]) -> Result<Vec
     Ok(found)
 }
 
+/// Puts a new long-term key in place of `profile`'s in the AWS file at `path`: the values of
+/// its `aws_access_key_id` and `aws_secret_access_key` lines change, every other byte stays
+/// (the spacing around `=` included). Atomic, keeping the file's permissions, and with no
+/// backup (it would hold the old secret). Returns whether the profile's key lines were here.
+pub fn replace_keys(
+    path: &Path,
+    kind: FileKind,
+    profile: &str,
+    access_key_id: &str,
+    secret_access_key: &str,
+) -> Result<bool, Error> {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let io = |source: std::io::Error| Error::ConfigWrite {
+        path: path.clone(),
+        source,
+    };
+    let old = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io(e)),
+    };
+    let Some(bytes) = with_keys(&old, kind, profile, access_key_id, secret_access_key) else {
+        return Ok(false);
+    };
+    staged(&path, &bytes)
+        .map_err(io)?
+        .persist(&path)
+        .map_err(|e| io(e.error))?;
+    Ok(true)
+}
+
+/// `bytes` with the key values of `profile` replaced, or `None` when its section has no key
+/// lines here.
+fn with_keys(
+    bytes: &[u8],
+    kind: FileKind,
+    profile: &str,
+    access_key_id: &str,
+    secret_access_key: &str,
+) -> Option<Vec<u8>> {
+    let lines = lines_of(bytes);
+    let text = |r: &std::ops::Range<usize>| String::from_utf8_lossy(&bytes[r.clone()]).into_owned();
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    let mut ours = false;
+    let mut found = false;
+    for line in &lines {
+        let raw = &bytes[line.clone()];
+        let line_text = text(line);
+        if let Some(section) = header(&line_text) {
+            ours = match kind {
+                FileKind::Config => is_named(section, profile),
+                FileKind::Credentials => section == profile,
+            };
+            out.extend_from_slice(raw);
+            continue;
+        }
+        let value = line_text
+            .split_once('=')
+            .and_then(|(key, _)| match key.trim() {
+                k if k == keys::AWS_ACCESS_KEY_ID => Some(access_key_id),
+                k if k == keys::AWS_SECRET_ACCESS_KEY => Some(secret_access_key),
+                _ => None,
+            });
+        match value.filter(|_| ours) {
+            Some(value) => {
+                found = true;
+                // Up to `=` and the spaces after it, as written; then the value; then the
+                // line's own ending.
+                let eq = raw.iter().position(|b| *b == b'=').unwrap_or(0) + 1;
+                let spaces = raw[eq..]
+                    .iter()
+                    .take_while(|b| **b == b' ' || **b == b'\t')
+                    .count();
+                let body_end = raw.len()
+                    - raw
+                        .iter()
+                        .rev()
+                        .take_while(|b| **b == b'\n' || **b == b'\r')
+                        .count();
+                out.extend_from_slice(&raw[..eq + spaces]);
+                out.extend_from_slice(value.as_bytes());
+                out.extend_from_slice(&raw[body_end..]);
+            }
+            None => out.extend_from_slice(raw),
+        }
+    }
+    found.then_some(out)
+}
+
 /// `bytes` without the key lines of `profiles` (and without a section they leave empty), and
 /// the profiles that had some.
 fn without_keys(bytes: &[u8], kind: FileKind, profiles: &[&str]) -> (Vec<u8>, Vec<String>) {
@@ -496,5 +585,36 @@ mod tests {
             .collect();
         assert_eq!(names, ["credentials"]);
         assert!(!std::fs::read_to_string(&path).unwrap().contains("s3cret"));
+    }
+
+    #[test]
+    fn key_replacement_changes_only_the_values() {
+        let out = with_keys(
+            CREDENTIALS.as_bytes(),
+            FileKind::Credentials,
+            "contractor",
+            "AKIANEW",
+            "n3w",
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            CREDENTIALS
+                .replace(
+                    "aws_access_key_id = AKIAEXAMPLE",
+                    "aws_access_key_id = AKIANEW"
+                )
+                .replace("aws_secret_access_key=s3cret", "aws_secret_access_key=n3w")
+        );
+        assert!(
+            with_keys(
+                CREDENTIALS.as_bytes(),
+                FileKind::Credentials,
+                "absent",
+                "A",
+                "B"
+            )
+            .is_none()
+        );
     }
 }

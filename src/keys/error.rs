@@ -100,12 +100,6 @@ pub enum KeyError {
     StillInPlainText { profile: String, path: PathBuf },
 
     #[error(
-        "the key of profile `{profile}` is in plain text in `{}`; `keys rotate` rotates stored keys only, so nothing changed",
-        .path.display()
-    )]
-    RotatePlaintext { profile: String, path: PathBuf },
-
-    #[error(
         "profile `{profile}` holds no long-term key of its own (its credentials come from {source_kind} of profile `{base}`), so there is nothing to rotate"
     )]
     RotateNotOwnKey {
@@ -347,7 +341,6 @@ impl KeyError {
             | KeyError::NothingToImport { .. }
             | KeyError::TemporaryKeys { .. }
             | KeyError::StillInPlainText { .. }
-            | KeyError::RotatePlaintext { .. }
             | KeyError::RotateNotOwnKey { .. } => Exit::Config,
         }
     }
@@ -405,9 +398,6 @@ impl KeyError {
                 path.display()
             )],
             KeyError::NoProfilesNamed => vec!["`assume-role keys import contractor`, or `assume-role keys import --all`".into()],
-            KeyError::RotatePlaintext { profile, .. } => vec![
-                format!("store it first: `assume-role keys import {profile} --remove-plaintext` moves it into the OS store or the encrypted file; then `assume-role keys rotate {profile}`"),
-            ],
             KeyError::RotateNotOwnKey { base, base_rotatable: true, .. } => vec![
                 format!("rotate the key it uses: `assume-role keys rotate {base}`"),
             ],

@@ -7,6 +7,9 @@
 //! STS accepts it (IAM is eventually consistent), else put the old key back and delete the new
 //! one; evict the cached sessions made from the old key; and only then `DeleteAccessKey` it.
 //!
+//! A key in plain text (`~/.aws/credentials`) is rotated there: the file is rewritten in place
+//! and atomically, with no backup, and the message recommends `keys import`.
+//!
 //! Every IAM call is signed by the old key (or its MFA session), never by the new one: the new
 //! key has no MFA session yet, and signing with it would cost a second MFA code.
 
@@ -14,6 +17,7 @@ use super::{Backend, KeyError, RotationFailure, RotationState, StoredKey};
 use crate::assume;
 use crate::cache::key::Key;
 use crate::cache::sessions::{Kind, Removed, Store};
+use crate::config::edit::{self, FileKind};
 use crate::config::{Base, ConfigFiles, DEFAULT_REGION, Mfa, Plan, Profiles, RegionOrigin};
 use crate::context::Context;
 use crate::credentials::Credentials;
@@ -37,7 +41,8 @@ pub struct Rotated {
     pub user: String,
     pub old_key: String,
     pub new_key: String,
-    pub backend: Backend,
+    /// Where the new key is kept.
+    pub home: Home,
     /// The cached sessions made from the old key that were removed.
     pub evicted: Removed,
     /// How long the new key took to work.
@@ -45,7 +50,48 @@ pub struct Rotated {
     pub elapsed: Duration,
 }
 
-/// Rotates the stored key of `profile`. `mfa_token` is `--mfa-token`.
+/// Where a profile's long-term key lives, and so where its new one goes.
+#[derive(Debug, Clone)]
+pub enum Home {
+    Stored(Backend),
+    /// In plain text in the AWS files (the credentials file, else the config file).
+    Plain(ConfigFiles),
+}
+
+impl std::fmt::Display for Home {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Home::Stored(backend) => write!(f, "{backend} backend"),
+            Home::Plain(files) => write!(f, "plain text, in `{}`", files.credentials.display()),
+        }
+    }
+}
+
+impl Home {
+    /// Puts `key` here for `profile`.
+    fn put(&self, profile: &str, key: &StoredKey, ctx: &Context) -> Result<(), Error> {
+        match self {
+            Home::Stored(backend) => super::store(profile, key, *backend, ctx).map_err(Error::Keys),
+            Home::Plain(files) => {
+                let secret = key.secret_access_key.expose();
+                for (path, kind) in [
+                    (&files.credentials, FileKind::Credentials),
+                    (&files.config, FileKind::Config),
+                ] {
+                    if edit::replace_keys(path, kind, profile, &key.access_key_id, secret)? {
+                        return Ok(());
+                    }
+                }
+                Err(Error::Keys(KeyError::NothingToImport {
+                    profile: profile.to_owned(),
+                    path: files.credentials.clone(),
+                }))
+            }
+        }
+    }
+}
+
+/// Rotates the key of `profile`, stored or in plain text. `mfa_token` is `--mfa-token`.
 pub fn rotate(
     profile: &str,
     mfa_token: Option<OneTimeCode>,
@@ -60,22 +106,41 @@ pub fn rotate(
     let ctx = &fresh;
     let files = ConfigFiles::locate(ctx);
     let profiles = Profiles::load_from(&files)?;
-    let (plan, mfa) = plan_for(profile, &profiles, &files, ctx)?;
-    let entry = super::index(ctx).get(profile).cloned().ok_or_else(|| {
-        Error::Keys(KeyError::NotStored {
-            profile: profile.to_owned(),
-        })
-    })?;
+    let (plan, mfa) = plan_for(profile, &profiles, ctx)?;
     // Computed now, from the index as it is: these keys are derived from the old key's ID.
     let old_sessions = OldSessions::of(profile, &plan, mfa.as_ref(), &profiles, ctx);
-    let ctx = &with_passphrase(ctx, entry.backend).map_err(Error::Keys)?;
-    let old = super::load(profile, ctx).map_err(Error::Keys)?;
+    let (home, old, ctx) = if let Base::StaticKeys {
+        access_key_id,
+        secret_access_key,
+        ..
+    } = &plan.base
+    {
+        tracing::warn!(
+            "the key of profile `{profile}` is in plain text: the new one goes there too; `assume-role keys import {profile} --remove-plaintext` keeps it out of plain text"
+        );
+        let old = StoredKey {
+            access_key_id: access_key_id.clone(),
+            secret_access_key: secret_access_key.clone(),
+            created: 0,
+        };
+        (Home::Plain(files.clone()), old, ctx.clone())
+    } else {
+        let entry = super::index(ctx).get(profile).cloned().ok_or_else(|| {
+            Error::Keys(KeyError::NotStored {
+                profile: profile.to_owned(),
+            })
+        })?;
+        let ctx = with_passphrase(ctx, entry.backend).map_err(Error::Keys)?;
+        let old = super::load(profile, &ctx).map_err(Error::Keys)?;
+        (Home::Stored(entry.backend), old, ctx)
+    };
+    let ctx = &ctx;
     let store = Store::open(ctx);
     let job = Job {
         profile,
         plan: &plan,
         mfa: mfa.as_ref(),
-        backend: entry.backend,
+        home,
         old: &old,
         store: store.as_ref(),
         old_sessions: &old_sessions,
@@ -109,7 +174,6 @@ fn lock(profile: &str, ctx: &Context) -> Result<crate::cache::lock::Lock, Error>
 fn plan_for(
     profile: &str,
     profiles: &Profiles,
-    files: &ConfigFiles,
     ctx: &Context,
 ) -> Result<(Plan, Option<Mfa>), Error> {
     let Some(section) = profiles.get(profile) else {
@@ -135,18 +199,12 @@ fn plan_for(
     };
     let plan = plan_of(profiles, profile, ctx)?;
     match &plan.base {
-        Base::StoredKeys { profile: base, .. } if base == profile && plan.hops.is_empty() => {}
-        Base::StaticKeys {
+        Base::StoredKeys { profile: base, .. }
+        | Base::StaticKeys {
             profile: base,
             session_token: None,
             ..
-        } if base == profile && plan.hops.is_empty() => {
-            return Err(KeyError::RotatePlaintext {
-                profile: profile.to_owned(),
-                path: files.credentials.clone(),
-            }
-            .into_error());
-        }
+        } if base == profile && plan.hops.is_empty() => {}
         other => {
             return Err(KeyError::RotateNotOwnKey {
                 profile: profile.to_owned(),
@@ -241,7 +299,7 @@ struct Job<'a> {
     profile: &'a str,
     plan: &'a Plan,
     mfa: Option<&'a Mfa>,
-    backend: Backend,
+    home: Home,
     old: &'a StoredKey,
     store: Option<&'a Store>,
     old_sessions: &'a OldSessions,
@@ -337,7 +395,7 @@ impl Job<'_> {
             user: user.to_owned(),
             old_key: self.old.access_key_id.clone(),
             new_key: new.access_key_id,
-            backend: self.backend,
+            home: self.home.clone(),
             evicted,
             waited,
             elapsed: Duration::ZERO,
@@ -378,7 +436,7 @@ impl Job<'_> {
             created: super::now_secs(),
         };
 
-        if let Err(err) = super::store(self.profile, &new_key, self.backend, self.ctx) {
+        if let Err(err) = self.home.put(self.profile, &new_key, self.ctx) {
             let deleted = iam
                 .delete_access_key(auth, user, &new.access_key_id)
                 .await
@@ -398,7 +456,7 @@ impl Job<'_> {
         match self.wait_until_works(sts, &new_key.credentials()).await {
             Ok(waited) => Ok(waited),
             Err(last) => {
-                let restored = super::store(self.profile, self.old, self.backend, self.ctx).is_ok();
+                let restored = self.home.put(self.profile, self.old, self.ctx).is_ok();
                 // Deleted only once the old key is back: otherwise the new one is all there is.
                 let deleted = restored
                     && iam
@@ -561,22 +619,13 @@ mod tests {
     }
 
     #[test]
-    fn only_a_profile_holding_its_own_stored_key_can_be_rotated() {
+    fn only_a_profile_holding_its_own_long_term_key_can_be_rotated() {
         let ctx = ctx();
         let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
-        let files = ConfigFiles {
-            config: "config".into(),
-            credentials: "credentials".into(),
-        };
-        assert!(plan_for("contractor", &profiles, &files, &ctx).is_ok());
-        let err = plan_for("plain", &profiles, &files, &ctx).unwrap_err();
-        assert!(err.to_string().contains("plain text"), "{err}");
-        assert!(
-            err.hints().iter().any(|h| h.contains("keys import plain")),
-            "{:?}",
-            err.hints()
-        );
-        let err = plan_for("a", &profiles, &files, &ctx).unwrap_err();
+        assert!(plan_for("contractor", &profiles, &ctx).is_ok());
+        // A key in plain text is rotated where it is.
+        assert!(plan_for("plain", &profiles, &ctx).is_ok());
+        let err = plan_for("a", &profiles, &ctx).unwrap_err();
         assert!(
             err.hints()
                 .iter()
@@ -584,7 +633,7 @@ mod tests {
             "{:?}",
             err.hints()
         );
-        assert!(plan_for("nowhere", &profiles, &files, &ctx).is_err());
+        assert!(plan_for("nowhere", &profiles, &ctx).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::*;
 use assume_role::secret::mask_access_key;
+use std::path::Path;
 use std::process::Command;
 
 const PASSPHRASE: &str = "rotate passphrase for tests";
@@ -228,17 +229,55 @@ fn an_old_key_that_cannot_be_deleted_leaves_the_new_one_stored_and_says_how_to_f
 }
 
 #[test]
-fn a_key_in_plain_text_is_refused_before_any_call() {
+fn a_key_in_plain_text_is_rotated_in_place_with_every_other_byte_kept() {
+    let user = "rotate-plain";
+    let old = create_user(user, 1, true).remove(0);
+    let fx = moto();
     let env = TestEnv::with_moto();
-    let run = env.run(&["keys", "rotate", "contractor"]);
-    assert_eq!(run.code(), Some(3), "{}", run.stderr());
-    assert!(run.stderr().contains("plain text"), "{}", run.stderr());
-    assert!(
-        run.stderr().contains("assume-role keys import contractor"),
-        "{}",
-        run.stderr()
+    let credentials = Path::new(&env.vars["AWS_SHARED_CREDENTIALS_FILE"]).to_owned();
+    let before = format!(
+        "# mine\n[rot]\naws_access_key_id = {}\naws_secret_access_key={}\nregion = {}\n\n[other]\nregion = eu-west-1\n",
+        old.0, old.1, fx.region
     );
-    // A role profile names the key it uses.
+    env.write_credentials(&before);
+    let run = env.run(&["keys", "rotate", "rot"]);
+    run.ok();
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("keys import rot --remove-plaintext"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("plain text"), "{stderr}");
+    let now = keys_in_iam(user);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_ne!(now[0], old.0);
+    let after = std::fs::read_to_string(&credentials).unwrap();
+    // Only the two values changed; no copy of the old secret is left anywhere.
+    let new_secret = after
+        .lines()
+        .find_map(|l| l.strip_prefix("aws_secret_access_key="))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        after,
+        before
+            .replace(&old.0, &now[0])
+            .replace(&format!("={}", old.1), &format!("={new_secret}"))
+    );
+    let names: Vec<_> = std::fs::read_dir(credentials.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("credentials"))
+        .collect();
+    assert_eq!(names, ["credentials"]);
+    // The file's new key works.
+    let who = env.run(&["whoami", "rot"]).ok();
+    assert!(who.contains(user), "{who}");
+}
+
+#[test]
+fn a_role_profile_names_the_key_it_uses() {
+    let env = TestEnv::with_moto();
     let run = env.run(&["keys", "rotate", "client-nomfa"]);
     assert_eq!(run.code(), Some(3), "{}", run.stderr());
     assert!(
