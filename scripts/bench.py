@@ -190,9 +190,11 @@ def main() -> None:
         in_session = dict(env, ASSUME_ROLE_PROFILE="client", AWS_CREDENTIAL_EXPIRATION="2099-01-01T00:00:00Z")
         add("prompt (environment only)", measure([binary, "prompt"], in_session, args.runs, args.warmup), 2)
         add("doctor, offline, 10,002 profiles", measure([binary, "doctor"], env_big, max(5, args.runs // 5), 1, ok_codes=(0, 1)), 1000)
+        # fish's protocol: the words typed so far, as arguments after `--`.
         add("completion of `exec client-0999`, 10,002 profiles",
-            measure([binary, "--", binary, "exec", "client-0999"], dict(env_big, _ASSUME_ROLE_COMPLETE="bash"),
+            measure([binary, "--", binary, "exec", "client-0999"], dict(env_big, _ASSUME_ROLE_COMPLETE="fish"),
                     args.runs, args.warmup), None)
+        add("spawning /bin/true, for scale", measure(["/bin/true"], env, args.runs, args.warmup), None)
 
         # The peers, side by side.
         print()
