@@ -100,6 +100,22 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// An external ID, shown as present but not in full: the first and last two characters of a
+/// long one (enough to tell two apart), only the length of a short one. AWS does not count it
+/// a secret, but it is the client's guard against the confused deputy: logs and `doctor` do
+/// not need it whole.
+pub fn mask_external_id(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let n = chars.len();
+    if n >= 10 {
+        let head: String = chars[..2].iter().collect();
+        let tail: String = chars[n - 2..].iter().collect();
+        format!("set ({head}…{tail}, {n} chars)")
+    } else {
+        format!("set ({n} chars)")
+    }
+}
+
 /// Shows the first four characters of an access key ID (its kind: `AKIA` long-term, `ASIA`
 /// temporary) and the last four (enough to tell two keys apart), masking the rest.
 pub fn mask_access_key(key: &str) -> String {

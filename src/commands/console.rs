@@ -3,7 +3,7 @@
 
 use super::{print, session_for};
 use crate::cli::{ConsoleArgs, CredentialOptions};
-use crate::config::{ConfigFiles, Overrides, Plan, Profiles, check_mfa_code};
+use crate::config::{ConfigFiles, Overrides, Plan, Profiles};
 use crate::console::{self, Origin};
 use crate::context::Context;
 use crate::error::Error;
@@ -17,11 +17,7 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
     let choice = (!args.print)
         .then(|| console::choose(args.browser, ctx))
         .transpose()?;
-    let mfa_token = args
-        .mfa_token
-        .as_deref()
-        .map(|code| check_mfa_code(code, "`--mfa-token`"))
-        .transpose()?;
+    let mfa_token = super::mfa_token_flag(args.mfa_token.as_deref())?;
     let overrides = Overrides {
         mfa_token,
         ..Overrides::default()

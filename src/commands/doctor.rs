@@ -16,7 +16,7 @@ use crate::assume;
 use crate::cache::key::{self, Key};
 use crate::cache::sessions::{Entry, Store};
 use crate::cli::DoctorArgs;
-use crate::config::{Base, ConfigFiles, Overrides, Plan, Profiles, RegionOrigin, check_mfa_code};
+use crate::config::{Base, ConfigFiles, Overrides, Plan, Profiles, RegionOrigin};
 use crate::context::Context;
 use crate::credentials::rfc3339;
 use crate::duration::{self, CHAINED_MAX};
@@ -72,11 +72,7 @@ fn exit_for<'a>(problems: impl IntoIterator<Item = &'a Problem>) -> Exit {
 }
 
 pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<ExitCode, Error> {
-    let mfa_token = args
-        .mfa_token
-        .as_deref()
-        .map(|code| check_mfa_code(code, "`--mfa-token`"))
-        .transpose()?;
+    let mfa_token = super::mfa_token_flag(args.mfa_token.as_deref())?;
     let overrides = Overrides {
         mfa_token: mfa_token.clone(),
         duration: args.duration,
@@ -275,20 +271,6 @@ fn key_of<'a>(profiles: &'a Profiles, profile: &str, key: &str) -> Option<&'a st
         .filter(|v| !v.is_empty())
 }
 
-/// An external ID, shown as present but not in full: the first and last two characters of a
-/// long one (enough to tell two apart), only the length of a short one.
-fn masked(value: &str) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    let n = chars.len();
-    if n >= 10 {
-        let head: String = chars[..2].iter().collect();
-        let tail: String = chars[n - 2..].iter().collect();
-        format!("set ({head}…{tail}, {n} chars)")
-    } else {
-        format!("set ({n} chars)")
-    }
-}
-
 fn line(out: &mut String, label: &str, text: &str) {
     let _ = writeln!(out, "{label:<LABEL$} {text}");
 }
@@ -388,11 +370,14 @@ impl View<'_> {
         );
         let external_id = match &hop.external_id {
             Some(value) if self.flag_applies(index) && overrides.external_id.is_some() => {
-                format!("{}: `--external-id`", masked(value))
+                format!(
+                    "{}: `--external-id`",
+                    crate::secret::mask_external_id(value)
+                )
             }
             Some(value) => format!(
                 "{}: `external_id`{}",
-                masked(value),
+                crate::secret::mask_external_id(value),
                 at(profiles, p, "external_id")
             ),
             None => "none".to_owned(),
@@ -973,7 +958,7 @@ fn trust_hints(
     hints.push(match &hop.external_id {
         Some(value) => format!(
             "the external ID sent, {}, must equal the `sts:ExternalId` of the role's trust policy exactly: it is case-sensitive (`external_id`{})",
-            masked(value),
+            crate::secret::mask_external_id(value),
             at(profiles, p, "external_id")
         ),
         None => format!(
@@ -1016,8 +1001,11 @@ mod tests {
 
     #[test]
     fn external_ids_are_masked() {
-        assert_eq!(masked("abcdefghijklmnopqrstuvwx"), "set (ab…wx, 24 chars)");
-        assert_eq!(masked("short"), "set (5 chars)");
+        assert_eq!(
+            crate::secret::mask_external_id("abcdefghijklmnopqrstuvwx"),
+            "set (ab…wx, 24 chars)"
+        );
+        assert_eq!(crate::secret::mask_external_id("short"), "set (5 chars)");
     }
 
     // Windows leaves the lookup to `cmd /C`, so doctor checks no programs there.

@@ -5,9 +5,7 @@ use crate::config::edit::{self, FileKind};
 use crate::config::keys::{
     AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SECURITY_TOKEN, AWS_SESSION_TOKEN,
 };
-use crate::config::{
-    Base, ConfigFiles, DEFAULT_REGION, Plan, Profiles, RegionOrigin, check_key_text,
-};
+use crate::config::{ConfigFiles, DEFAULT_REGION, Profiles, check_key_text};
 use crate::context::Context;
 use crate::error::Error;
 use crate::keys::{self, Backend, KeyError, StoredKey};
@@ -48,9 +46,7 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
 }
 
 fn rotate(profile: &str, mfa_token: Option<&str>, ctx: &Context) -> Result<ExitCode, Error> {
-    let mfa_token = mfa_token
-        .map(|code| crate::config::check_mfa_code(code, "`--mfa-token`"))
-        .transpose()?;
+    let mfa_token = super::mfa_token_flag(mfa_token)?;
     let done = keys::rotate::rotate(profile, mfa_token, ctx)?;
     let evicted = done.evicted.total();
     say(&format!(
@@ -295,18 +291,7 @@ fn check(
         })
         .or_else(|| ctx.env_region.clone())
         .unwrap_or_else(|| DEFAULT_REGION.to_owned());
-    let plan = Plan {
-        profile: profile.to_owned(),
-        region,
-        region_origin: RegionOrigin::Default,
-        base: Base::StoredKeys {
-            profile: profile.to_owned(),
-            backend: Backend::File,
-        },
-        hops: Vec::new(),
-        sdk_settings: None,
-        session: None,
-    };
+    let plan = keys::bare_plan(profile, region);
     let source = StoredKey {
         access_key_id: access_key_id.to_owned(),
         secret_access_key: secret.clone(),

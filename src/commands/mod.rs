@@ -105,14 +105,16 @@ fn session_for(
     crate::session::obtain(profile, &overrides, &opts, ctx, via)
 }
 
+/// `--mfa-token`, checked before anything else happens: a malformed code fails on every path.
+fn mfa_token_flag(code: Option<&str>) -> Result<Option<crate::secret::OneTimeCode>, Error> {
+    code.map(|code| check_mfa_code(code, "`--mfa-token`"))
+        .transpose()
+}
+
 /// What the command line's credential options make: the plan's overrides and how the cache is
 /// used, with `--mfa-token` checked.
 fn credential_inputs(options: &CredentialOptions) -> Result<(Overrides, assume::Options), Error> {
-    let mfa_token = options
-        .mfa_token
-        .as_deref()
-        .map(|code| check_mfa_code(code, "`--mfa-token`"))
-        .transpose()?;
+    let mfa_token = mfa_token_flag(options.mfa_token.as_deref())?;
     let overrides = Overrides {
         mfa_token: mfa_token.clone(),
         duration: options.duration,

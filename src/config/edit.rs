@@ -171,24 +171,12 @@ pub enum FileKind {
 /// backup: a `.bak` would be a plain-text copy of the very secret being moved out. Returns the
 /// profiles whose keys were found here.
 pub fn remove_keys(path: &Path, kind: FileKind, profiles: &[&str]) -> Result<Vec<String>, Error> {
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let io = |source: std::io::Error| Error::ConfigWrite {
-        path: path.clone(),
-        source,
-    };
-    let old = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(e)),
-    };
-    let (bytes, found) = without_keys(&old, kind, profiles);
-    if found.is_empty() {
-        return Ok(found);
-    }
-    staged(&path, &bytes)
-        .map_err(io)?
-        .persist(&path)
-        .map_err(|e| io(e.error))?;
+    let mut found = Vec::new();
+    rewrite(path, |old| {
+        let (bytes, here) = without_keys(old, kind, profiles);
+        found = here;
+        (!found.is_empty()).then_some(bytes)
+    })?;
     Ok(found)
 }
 
@@ -203,6 +191,15 @@ pub fn replace_keys(
     access_key_id: &str,
     secret_access_key: &str,
 ) -> Result<bool, Error> {
+    rewrite(path, |old| {
+        with_keys(old, kind, profile, access_key_id, secret_access_key)
+    })
+}
+
+/// Replaces the file at `path` (through a symlink) with what `change` makes of its bytes,
+/// atomically and with no backup; `change` returning `None`, or no file, leaves it as it is.
+/// Returns whether the file was rewritten.
+fn rewrite(path: &Path, change: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> Result<bool, Error> {
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let io = |source: std::io::Error| Error::ConfigWrite {
         path: path.clone(),
@@ -213,7 +210,7 @@ pub fn replace_keys(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(io(e)),
     };
-    let Some(bytes) = with_keys(&old, kind, profile, access_key_id, secret_access_key) else {
+    let Some(bytes) = change(&old) else {
         return Ok(false);
     };
     staged(&path, &bytes)

@@ -282,6 +282,24 @@ pub fn load(profile: &str, ctx: &Context) -> Result<StoredKey, KeyError> {
     Ok(key)
 }
 
+/// The plan of a key that has no profile of its own in the AWS config (checked by `keys add`,
+/// or rotated): no role, in `region`. The backend it names is not read: the key is loaded by
+/// profile name, from the index's backend.
+pub fn bare_plan(profile: &str, region: String) -> crate::config::Plan {
+    crate::config::Plan {
+        profile: profile.to_owned(),
+        region,
+        region_origin: crate::config::RegionOrigin::Default,
+        base: crate::config::Base::StoredKeys {
+            profile: profile.to_owned(),
+            backend: Backend::File,
+        },
+        hops: Vec::new(),
+        sdk_settings: None,
+        session: None,
+    }
+}
+
 /// Now, in seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
     SystemTime::now()

@@ -18,7 +18,7 @@ use crate::assume;
 use crate::cache::key::Key;
 use crate::cache::sessions::{Kind, Removed, Store};
 use crate::config::edit::{self, FileKind};
-use crate::config::{Base, ConfigFiles, DEFAULT_REGION, Mfa, Plan, Profiles, RegionOrigin};
+use crate::config::{Base, ConfigFiles, DEFAULT_REGION, Mfa, Plan, Profiles};
 use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::error::{Error, Exit, RemoteFailure};
@@ -178,21 +178,11 @@ fn plan_for(
 ) -> Result<(Plan, Option<Mfa>), Error> {
     let Some(section) = profiles.get(profile) else {
         if super::index(ctx).contains_key(profile) {
-            let plan = Plan {
-                profile: profile.to_owned(),
-                region: ctx
-                    .env_region
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
-                region_origin: RegionOrigin::Default,
-                base: Base::StoredKeys {
-                    profile: profile.to_owned(),
-                    backend: Backend::File,
-                },
-                hops: Vec::new(),
-                sdk_settings: None,
-                session: None,
-            };
+            let region = ctx
+                .env_region
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+            let plan = super::bare_plan(profile, region);
             return Ok((plan, None));
         }
         return Err(profiles.unknown(profile, None));

@@ -35,8 +35,8 @@ impl std::fmt::Debug for Mfa {
     }
 }
 
-/// One `AssumeRole` call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One `AssumeRole` call. `Debug` (the plan at `-vv`) shows the external ID masked.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hop {
     pub profile: String,
     pub role_arn: String,
@@ -47,6 +47,27 @@ pub struct Hop {
     pub source_identity: Option<String>,
     /// The hop's source credentials are a role's (an earlier hop, SSO, web identity).
     pub chained: bool,
+}
+
+impl std::fmt::Debug for Hop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hop")
+            .field("profile", &self.profile)
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field(
+                "external_id",
+                &self
+                    .external_id
+                    .as_deref()
+                    .map(crate::secret::mask_external_id),
+            )
+            .field("mfa", &self.mfa)
+            .field("duration", &self.duration)
+            .field("source_identity", &self.source_identity)
+            .field("chained", &self.chained)
+            .finish()
+    }
 }
 
 /// What a hop takes when neither a flag nor its profile says: the tool's settings, else the
