@@ -443,24 +443,6 @@ fn commands_get_no_input_and_a_sigterm_reaches_them() {
     );
 }
 
-/// Waits for `child` at most `limit`; kills it (and fails) past that.
-#[cfg(unix)]
-#[track_caller]
-fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let started = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("each did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[cfg(unix)]
 #[test]
 fn the_terminal_is_asked_once_for_a_shared_mfa_session() {
@@ -481,7 +463,7 @@ fn the_terminal_is_asked_once_for_a_shared_mfa_session() {
     screen.expect(&format!("MFA code for {serial}"));
     terminal.write_all(b"135790\n").unwrap();
     // A second prompt would wait for ever: the bound fails the test instead.
-    let status = wait_at_most(&mut child, Duration::from_secs(20));
+    let status = support::wait_at_most(&mut child, Duration::from_secs(20), "each");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(status.success(), "{stderr}");
@@ -509,5 +491,5 @@ fn on_a_terminal_a_progress_line_makes_way_for_every_line() {
     screen.expect("running");
     screen.expect("\r\x1b[KPROFILE");
     screen.expect("3 profiles: 3 succeeded, 0 failed");
-    assert!(wait_at_most(&mut child, Duration::from_secs(20)).success());
+    assert!(support::wait_at_most(&mut child, Duration::from_secs(20), "each").success());
 }

@@ -212,7 +212,11 @@ fn exit_codes_and_signals_pass_through_and_signals_are_forwarded() {
     unsafe {
         libc::kill(i32::try_from(parent.id()).unwrap(), libc::SIGTERM);
     }
-    let status = wait_at_most(&mut parent, Duration::from_secs(10));
+    let status = support::wait_at_most(
+        &mut parent,
+        Duration::from_secs(10),
+        "assume-role, after SIGTERM,",
+    );
     assert_eq!(status.code(), Some(42));
     let output = parent.wait_with_output().unwrap();
     env.check_stderr(
@@ -223,21 +227,6 @@ fn exit_codes_and_signals_pass_through_and_signals_are_forwarded() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the endpoint outlived the child"
     );
-}
-
-#[cfg(unix)]
-fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let started = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("assume-role did not exit within {limit:?} of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

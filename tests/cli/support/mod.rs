@@ -671,3 +671,25 @@ pub fn read_request(stream: &mut std::net::TcpStream) -> String {
     }
     String::from_utf8_lossy(&data).into_owned()
 }
+
+/// Waits for `child` at most `limit`; past that, kills and reaps it and fails, naming `what`.
+#[cfg(unix)]
+#[track_caller]
+pub fn wait_at_most(
+    child: &mut std::process::Child,
+    limit: Duration,
+    what: &str,
+) -> std::process::ExitStatus {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
