@@ -14,12 +14,14 @@
 //! at most [`LOCK_WAIT`]: a run that does not get it appends anyway and leaves the rotation to
 //! the next one.
 
+use crate::assume::AssumeError;
 use crate::assume::Served;
 use crate::cache::{ensure_private_dir, lock::Lock};
 use crate::config::Plan;
 use crate::context::Context;
 use crate::credentials::{Session, account_from_arn, rfc3339};
-use crate::error::{Error, Exit};
+use crate::exit::Diagnose;
+use crate::exit::Exit;
 use serde::{Deserialize, Serialize};
 use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
@@ -38,14 +40,6 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(2);
 const LOCK_FILE: &str = "audit.lock";
 /// How much of an error's text a line keeps: its first sentence is what says why.
 const ERROR_MAX: usize = 300;
-
-/// Whether an `ASSUME_ROLE_AUDIT` (or settings) value leaves the log on: everything but `0`,
-/// `false`, `no` and `off`.
-pub fn switched_on(value: &str) -> bool {
-    !["0", "false", "no", "off"]
-        .iter()
-        .any(|off| value.trim().eq_ignore_ascii_case(off))
-}
 
 /// The command credentials are obtained for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +142,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn of(err: &Error) -> Self {
+    fn of(err: &AssumeError) -> Self {
         match err.exit() {
             Exit::Denied => Outcome::Denied,
             Exit::Mfa => Outcome::MfaFailed,
@@ -198,7 +192,7 @@ impl Record {
         via: Via<'_>,
         role: Option<&Role>,
         external_id: Option<&str>,
-        result: &Result<(Session, Served), Error>,
+        result: &Result<(Session, Served), AssumeError>,
     ) -> Self {
         let (credentials, served) = match result {
             Ok((session, served)) => (Some(&session.credentials), Some(*served)),
@@ -235,14 +229,12 @@ impl Record {
 
 /// Seconds since the epoch of an RFC 3339 time.
 pub fn epoch_secs(time: &str) -> Option<i64> {
-    aws_smithy_types::DateTime::from_str(time, aws_smithy_types::date_time::Format::DateTime)
-        .ok()
-        .map(|t| t.secs())
+    crate::time::parse_epoch_secs(time)
 }
 
 /// An error as one short line: secrets this process has held redacted, access key IDs masked,
 /// external IDs replaced.
-fn error_text<'a>(err: &Error, hidden: impl Iterator<Item = &'a str>) -> String {
+fn error_text<'a>(err: &AssumeError, hidden: impl Iterator<Item = &'a str>) -> String {
     let mut text = crate::secret::redact(&err.to_string()).replace(['\n', '\r'], " ");
     for value in hidden.filter(|v| !v.is_empty()) {
         text = text.replace(value, "(external ID)");
@@ -266,12 +258,12 @@ pub fn record(
     via: Via<'_>,
     role: Option<&Role>,
     external_id: Option<&str>,
-    result: &Result<(Session, Served), Error>,
+    result: &Result<(Session, Served), AssumeError>,
 ) {
-    if !ctx.audit {
+    if !ctx.audit_on() {
         return;
     }
-    let Some(dir) = ctx.state_dir.as_deref() else {
+    let Some(dir) = ctx.paths.state_dir.as_deref() else {
         return;
     };
     let record = Record::new(SystemTime::now(), profile, via, role, external_id, result);
@@ -380,7 +372,7 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Every record in the log, oldest first, and the lines that are not records.
-pub fn read(dir: &Path) -> Result<(Vec<Entry>, Vec<Skipped>), Error> {
+pub fn read(dir: &Path) -> Result<(Vec<Entry>, Vec<Skipped>), AssumeError> {
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
     for path in files(dir) {
@@ -388,7 +380,7 @@ pub fn read(dir: &Path) -> Result<(Vec<Entry>, Vec<Skipped>), Error> {
             Ok(bytes) => bytes,
             // Rotated away between listing and reading.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(Error::AuditLog { path, source }),
+            Err(source) => return Err(AssumeError::AuditLog { path, source }),
         };
         for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
             if raw.iter().all(u8::is_ascii_whitespace) {
@@ -478,7 +470,7 @@ mod tests {
 
     #[test]
     fn a_refusal_is_logged_with_its_role_and_without_the_external_id() {
-        let err = Error::InvalidValue {
+        let err = crate::rules::InvalidValue {
             profile: Some("client".into()),
             key: "external_id".into(),
             what: "external ID",
@@ -491,7 +483,7 @@ mod tests {
             Via::CredentialProcess,
             Some(&role()),
             Some("from-the-flag"),
-            &Err(err),
+            &Err(err.into()),
         );
         assert_eq!(r.outcome, Outcome::ConfigError);
         assert_eq!(r.served, None);
@@ -504,10 +496,10 @@ mod tests {
     #[test]
     fn switches() {
         for off in ["0", "false", "FALSE", "no", "off", " Off "] {
-            assert!(!switched_on(off), "{off}");
+            assert!(!crate::env::switched_on(off), "{off}");
         }
         for on in ["1", "true", "yes", "on", "anything"] {
-            assert!(switched_on(on), "{on}");
+            assert!(crate::env::switched_on(on), "{on}");
         }
     }
 

@@ -322,7 +322,7 @@ pub enum KeysCommand {
         /// Where to keep it (default: `ASSUME_ROLE_KEYS_BACKEND`, else `keys_backend` in the
         /// settings file, else the OS store if it answers, else the file).
         #[arg(long, value_enum)]
-        backend: Option<crate::keys::Backend>,
+        backend: Option<crate::keystore::Backend>,
     },
     /// List stored keys: profile, masked access key ID, backend, age.
     List,
@@ -351,7 +351,7 @@ pub enum KeysCommand {
         no_check: bool,
         /// Where to keep them (as for `keys add`).
         #[arg(long, value_enum)]
-        backend: Option<crate::keys::Backend>,
+        backend: Option<crate::keystore::Backend>,
     },
     /// Replace the stored key of PROFILE with a new one: create it in IAM, store it, check that
     /// it works, then delete the old one and the sessions cached from it.

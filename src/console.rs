@@ -7,11 +7,14 @@
 //! request carries the session's keys: neither is ever logged, and both are held as
 //! [`Secret`]s so that [`crate::secret::redact`] takes them out of any line that might.
 
+mod error;
+pub use error::ConsoleError;
+
+use crate::aws::RemoteFailure;
 use crate::config::{Base, Plan};
 use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::env_vars;
-use crate::error::{Error, RemoteFailure};
 use crate::rules::{self, Partition};
 use crate::secret::Secret;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -73,6 +76,7 @@ pub fn origin(plan: &Plan, ctx: &Context) -> Origin {
     let long_term = match &plan.base {
         Base::StaticKeys { session_token, .. } => session_token.is_none(),
         Base::Environment { .. } => ctx
+            .env
             .env_credentials
             .as_ref()
             .is_some_and(|c| c.session_token.is_none()),
@@ -93,12 +97,12 @@ pub fn session_duration(
     profile: &str,
     origin: Origin,
     asked: Option<Duration>,
-) -> Result<(Option<Duration>, String), Error> {
+) -> Result<(Option<Duration>, String), ConsoleError> {
     use crate::duration::display;
     if let Some(d) = asked
         && !(SESSION_DURATION_MIN..=SESSION_DURATION_MAX).contains(&d)
     {
-        return Err(Error::InvalidValue {
+        return Err(crate::rules::InvalidValue {
             profile: None,
             key: "--duration".into(),
             what: "console session length",
@@ -108,7 +112,8 @@ pub fn session_duration(
                 display(SESSION_DURATION_MIN),
                 display(SESSION_DURATION_MAX)
             ),
-        });
+        }
+        .into());
     }
     let default = display(DEFAULT_LIFETIME);
     Ok(match (origin, asked) {
@@ -151,15 +156,15 @@ pub fn federation_endpoint(
     partition: &Partition,
     region: &str,
     ctx: &Context,
-) -> Result<String, Error> {
+) -> Result<String, ConsoleError> {
     let Some(host) = rules::signin_host(partition) else {
-        return Err(Error::ConsoleUnavailable {
+        return Err(ConsoleError::ConsoleUnavailable {
             profile: profile.to_owned(),
             partition: partition.name,
             region: region.to_owned(),
         });
     };
-    match &ctx.federation_endpoint {
+    match &ctx.env.federation_endpoint {
         Some(url) => check_endpoint_override(url).map(|()| url.clone()),
         None => Ok(format!("https://{host}/federation")),
     }
@@ -167,8 +172,8 @@ pub fn federation_endpoint(
 
 /// The override carries credentials in its query: `https://`, or plain `http://` to this
 /// machine only (a test stub), as botocore allows for its container endpoint.
-fn check_endpoint_override(url: &str) -> Result<(), Error> {
-    let bad = |reason: &'static str| Error::InvalidEnvVar {
+fn check_endpoint_override(url: &str) -> Result<(), ConsoleError> {
+    let bad = |reason: &'static str| crate::env_vars::InvalidEnvVar {
         name: env_vars::ASSUME_ROLE_FEDERATION_ENDPOINT,
         value: rules::shown(url),
         reason,
@@ -176,17 +181,16 @@ fn check_endpoint_override(url: &str) -> Result<(), Error> {
     };
     let uri: hyper::Uri = url.parse().map_err(|_| bad("not a URL"))?;
     if uri.query().is_some() {
-        return Err(bad(
-            "a URL with a query, to which another could not be added",
-        ));
+        return Err(bad("a URL with a query, to which another could not be added").into());
     }
     match (uri.scheme_str(), uri.host()) {
         (Some("https"), Some(_)) => Ok(()),
         (Some("http"), Some(host)) if is_loopback(host) => Ok(()),
         (Some("http"), Some(_)) => Err(bad(
             "plain `http://` to another machine, which would send the credentials in the clear",
-        )),
-        _ => Err(bad("not an `https://` URL")),
+        )
+        .into()),
+        _ => Err(bad("not an `https://` URL").into()),
     }
 }
 
@@ -206,12 +210,13 @@ pub fn destination(
     partition: &Partition,
     region: &str,
     service: Option<&str>,
-) -> Result<String, Error> {
-    let host = rules::console_host(partition, region).ok_or_else(|| Error::ConsoleUnavailable {
-        profile: profile.to_owned(),
-        partition: partition.name,
-        region: region.to_owned(),
-    })?;
+) -> Result<String, ConsoleError> {
+    let host =
+        rules::console_host(partition, region).ok_or_else(|| ConsoleError::ConsoleUnavailable {
+            profile: profile.to_owned(),
+            partition: partition.name,
+            region: region.to_owned(),
+        })?;
     let path = match service {
         Some(service) => {
             let ok = !service.is_empty()
@@ -221,13 +226,13 @@ pub fn destination(
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-/".contains(&b));
             if !ok {
-                return Err(Error::InvalidValue {
+                return Err(crate::rules::InvalidValue {
                     profile: None,
                     key: "--service".into(),
                     what: "console service",
                     value: rules::shown(service),
                     reason: "it is the service's part of the console's address, such as `s3`, `ec2`, `cloudformation` or `iam`: lower-case letters, digits, `-` and `/`".into(),
-                });
+                }.into());
             }
             service.trim_end_matches('/')
         }
@@ -291,8 +296,8 @@ pub async fn signin_token(
     creds: &Credentials,
     duration: Option<Duration>,
     profile: &str,
-) -> Result<Secret, Error> {
-    let fail = |failure: RemoteFailure, detail: String| Error::Federation {
+) -> Result<Secret, ConsoleError> {
+    let fail = |failure: RemoteFailure, detail: String| ConsoleError::Federation {
         profile: profile.to_owned(),
         endpoint: endpoint.to_owned(),
         detail,
@@ -369,7 +374,7 @@ async fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
         let response = client
             .request(request)
             .await
-            .map_err(|e| crate::error::root_cause(&e))?;
+            .map_err(|e| crate::exit::root_cause(&e))?;
         let status = response.status().as_u16();
         let body = Limited::new(response.into_body(), ANSWER_MAX)
             .collect()
@@ -395,97 +400,7 @@ async fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
     send(connector, uri).await
 }
 
-/// Which browser opens the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BrowserKind {
-    /// `$BROWSER`, else the system's opener (`xdg-open`, `open`); no isolation.
-    Default,
-    /// Google Chrome, with a user-data directory of its own per profile.
-    Chrome,
-    /// Chromium, likewise.
-    Chromium,
-    /// Brave, likewise.
-    Brave,
-    /// Microsoft Edge, likewise.
-    Edge,
-    /// Firefox, with a container per profile (needs the "Open external links in a container"
-    /// extension, with Multi-Account Containers).
-    Firefox,
-}
-
-impl BrowserKind {
-    pub const NAMES: &'static str = "`chrome`, `chromium`, `brave`, `edge`, `firefox` or `default`";
-
-    fn name(self) -> &'static str {
-        match self {
-            BrowserKind::Default => "default",
-            BrowserKind::Chrome => "chrome",
-            BrowserKind::Chromium => "chromium",
-            BrowserKind::Brave => "brave",
-            BrowserKind::Edge => "edge",
-            BrowserKind::Firefox => "firefox",
-        }
-    }
-
-    pub(crate) fn parse(text: &str) -> Option<Self> {
-        [
-            BrowserKind::Default,
-            BrowserKind::Chrome,
-            BrowserKind::Chromium,
-            BrowserKind::Brave,
-            BrowserKind::Edge,
-            BrowserKind::Firefox,
-        ]
-        .into_iter()
-        .find(|k| k.name().eq_ignore_ascii_case(text.trim()))
-    }
-
-    /// Executables to try, in order, when `ASSUME_ROLE_BROWSER_PATH` names none.
-    fn executables(self) -> &'static [&'static str] {
-        if cfg!(target_os = "macos") {
-            return match self {
-                BrowserKind::Chrome => {
-                    &["/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"]
-                }
-                BrowserKind::Chromium => &["/Applications/Chromium.app/Contents/MacOS/Chromium"],
-                BrowserKind::Brave => {
-                    &["/Applications/Brave Browser.app/Contents/MacOS/Brave Browser"]
-                }
-                BrowserKind::Edge => {
-                    &["/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"]
-                }
-                BrowserKind::Firefox => &["/Applications/Firefox.app/Contents/MacOS/firefox"],
-                BrowserKind::Default => &[],
-            };
-        }
-        if cfg!(windows) {
-            return match self {
-                BrowserKind::Chrome => &[
-                    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
-                    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
-                ],
-                BrowserKind::Chromium => &["chromium.exe"],
-                BrowserKind::Brave => {
-                    &[r"C:\Program Files\BraveSoftware\Brave-Browser\Application\brave.exe"]
-                }
-                BrowserKind::Edge => &[
-                    r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
-                    r"C:\Program Files\Microsoft\Edge\Application\msedge.exe",
-                ],
-                BrowserKind::Firefox => &[r"C:\Program Files\Mozilla Firefox\firefox.exe"],
-                BrowserKind::Default => &[],
-            };
-        }
-        match self {
-            BrowserKind::Chrome => &["google-chrome-stable", "google-chrome", "chrome"],
-            BrowserKind::Chromium => &["chromium", "chromium-browser"],
-            BrowserKind::Brave => &["brave-browser", "brave"],
-            BrowserKind::Edge => &["microsoft-edge-stable", "microsoft-edge", "msedge"],
-            BrowserKind::Firefox => &["firefox"],
-            BrowserKind::Default => &[],
-        }
-    }
-}
+pub use crate::settings::choices::BrowserKind;
 
 /// The browser chosen, and where the choice came from (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -496,25 +411,26 @@ pub struct Choice {
 
 /// `--browser`, else `ASSUME_ROLE_BROWSER`, else `browser` in the settings file, else the
 /// default.
-pub fn choose(flag: Option<BrowserKind>, ctx: &Context) -> Result<Choice, Error> {
+pub fn choose(flag: Option<BrowserKind>, ctx: &Context) -> Result<Choice, ConsoleError> {
     if let Some(kind) = flag {
         return Ok(Choice {
             kind,
             setting: format!("`--browser {}`", kind.name()),
         });
     }
-    match &ctx.browser {
+    match &ctx.env.browser {
         Some(text) => BrowserKind::parse(text)
             .map(|kind| Choice {
                 kind,
                 setting: format!("`{}={}`", env_vars::ASSUME_ROLE_BROWSER, kind.name()),
             })
-            .ok_or_else(|| Error::InvalidEnvVar {
+            .ok_or_else(|| crate::env_vars::InvalidEnvVar {
                 name: env_vars::ASSUME_ROLE_BROWSER,
                 value: rules::shown(text),
                 reason: "not a browser assume-role knows",
                 expected: BrowserKind::NAMES,
-            }),
+            })
+            .map_err(Into::into),
         None => Ok(match ctx.settings.browser {
             Some(kind) => Choice {
                 kind,
@@ -564,7 +480,13 @@ impl std::fmt::Debug for Launch {
 /// The directory of a profile's own browser identity. The name is the profile's, encoded, so
 /// that two profiles never share one and no name can climb out of the directory.
 pub fn user_data_dir(ctx: &Context, profile: &str) -> Option<PathBuf> {
-    Some(ctx.data_dir.as_ref()?.join("browser").join(encode(profile)))
+    Some(
+        ctx.paths
+            .data_dir
+            .as_ref()?
+            .join("browser")
+            .join(encode(profile)),
+    )
 }
 
 /// The ways to start `choice` for `profile` with `url`, in the order to try them.
@@ -573,10 +495,11 @@ pub fn launches(
     profile: &str,
     url: &Secret,
     ctx: &Context,
-) -> Result<Vec<Launch>, Error> {
+) -> Result<Vec<Launch>, ConsoleError> {
     let url = url.expose();
     let programs = |kind: BrowserKind| -> Vec<OsString> {
         match ctx
+            .env
             .browser_path
             .as_ref()
             .or(ctx.settings.browser_path.as_ref())
@@ -601,11 +524,11 @@ pub fn launches(
     };
     Ok(match choice.kind {
         BrowserKind::Chrome | BrowserKind::Chromium | BrowserKind::Brave | BrowserKind::Edge => {
-            let dir = user_data_dir(ctx, profile).ok_or_else(|| Error::Browser {
+            let dir = user_data_dir(ctx, profile).ok_or_else(|| ConsoleError::Browser {
                 setting: choice.setting.clone(),
                 reason: "there is no data directory for the profile's browser identity (set `XDG_DATA_HOME`)".into(),
             })?;
-            create_private_dir(&dir).map_err(|e| Error::Browser {
+            create_private_dir(&dir).map_err(|e| ConsoleError::Browser {
                 setting: choice.setting.clone(),
                 reason: format!("cannot create `{}`: {e}", dir.display()),
             })?;
@@ -636,7 +559,7 @@ pub fn launches(
 /// platform's opener.
 fn default_launches(url: &str, ctx: &Context) -> Vec<Launch> {
     let mut launches = Vec::new();
-    if let Some(commands) = &ctx.browser_command {
+    if let Some(commands) = &ctx.env.browser_command {
         let separator = if cfg!(windows) { ';' } else { ':' };
         for command in commands.split(separator) {
             let mut words = command.split_whitespace();
@@ -697,7 +620,7 @@ fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
 /// Starts the first of `launches` that exists. Its output goes nowhere: an opener's complaint
 /// may quote the URL. An opener that fails within [`OPENER_WAIT`] is an error; one still running
 /// then is the browser itself, left to run.
-pub fn open(choice: &Choice, launches: &[Launch]) -> Result<(), Error> {
+pub fn open(choice: &Choice, launches: &[Launch]) -> Result<(), ConsoleError> {
     use std::process::{Command, Stdio};
     let mut tried = Vec::new();
     for launch in launches {
@@ -715,7 +638,7 @@ pub fn open(choice: &Choice, launches: &[Launch]) -> Result<(), Error> {
                 continue;
             }
             Err(e) => {
-                return Err(Error::Browser {
+                return Err(ConsoleError::Browser {
                     setting: choice.setting.clone(),
                     reason: format!("`{}` cannot be run: {e}", launch.program.to_string_lossy()),
                 });
@@ -726,7 +649,7 @@ pub fn open(choice: &Choice, launches: &[Launch]) -> Result<(), Error> {
             match child.try_wait() {
                 Ok(Some(status)) if status.success() => return Ok(()),
                 Ok(Some(status)) => {
-                    return Err(Error::Browser {
+                    return Err(ConsoleError::Browser {
                         setting: choice.setting.clone(),
                         reason: format!("`{}` failed ({status})", launch.program.to_string_lossy()),
                     });
@@ -737,7 +660,7 @@ pub fn open(choice: &Choice, launches: &[Launch]) -> Result<(), Error> {
         }
         return Ok(());
     }
-    Err(Error::Browser {
+    Err(ConsoleError::Browser {
         setting: choice.setting.clone(),
         reason: if tried.is_empty() {
             "there is no command to start".into()
@@ -811,7 +734,7 @@ mod tests {
         let iso = rules::partition("aws-iso").unwrap();
         assert!(matches!(
             federation_endpoint("p", iso, "us-iso-east-1", &ctx),
-            Err(Error::ConsoleUnavailable { .. })
+            Err(ConsoleError::ConsoleUnavailable { .. })
         ));
         let cn = rules::partition("aws-cn").unwrap();
         assert_eq!(
@@ -851,10 +774,16 @@ mod tests {
     #[test]
     fn each_profile_gets_its_own_identity() {
         let ctx = Context {
-            data_dir: Some(
-                std::env::temp_dir().join(format!("assume-role-test-{}", std::process::id())),
-            ),
-            browser_path: Some("/bin/true".into()),
+            env: crate::env::Env {
+                browser_path: Some("/bin/true".into()),
+                ..crate::env::Env::default()
+            },
+            paths: crate::paths::Paths {
+                data_dir: Some(
+                    std::env::temp_dir().join(format!("assume-role-test-{}", std::process::id())),
+                ),
+                ..crate::paths::Paths::default()
+            },
             ..Context::default()
         };
         let url = Secret::new("https://s/federation?Action=login&SigninToken=x");
@@ -870,6 +799,51 @@ mod tests {
             f[0].args[1],
             "ext+container:name=client-a&url=https%3A%2F%2Fs%2Ffederation%3FAction%3Dlogin%26SigninToken%3Dx"
         );
-        let _ = std::fs::remove_dir_all(ctx.data_dir.unwrap());
+        let _ = std::fs::remove_dir_all(ctx.paths.data_dir.unwrap());
+    }
+
+    #[test]
+    fn browser_is_flag_then_environment_then_settings_then_default() {
+        let ctx = |env: Option<&str>, settings: Option<BrowserKind>| Context {
+            env: crate::env::Env {
+                browser: env.map(str::to_owned),
+                ..crate::env::Env::default()
+            },
+            settings: crate::settings::Settings {
+                file: Some(std::path::PathBuf::from("/s/config.toml")),
+                browser: settings,
+                ..crate::settings::Settings::default()
+            },
+            ..Context::default()
+        };
+        let cases = [
+            (
+                Some(BrowserKind::Chrome),
+                Some("edge"),
+                Some(BrowserKind::Firefox),
+                BrowserKind::Chrome,
+            ),
+            (
+                None,
+                Some("edge"),
+                Some(BrowserKind::Firefox),
+                BrowserKind::Edge,
+            ),
+            (None, None, Some(BrowserKind::Firefox), BrowserKind::Firefox),
+            (None, None, None, BrowserKind::Default),
+        ];
+        for (flag, env, settings, expected) in cases {
+            assert_eq!(
+                choose(flag, &ctx(env, settings)).unwrap().kind,
+                expected,
+                "{flag:?} {env:?} {settings:?}"
+            );
+        }
+        assert_eq!(
+            choose(None, &ctx(None, Some(BrowserKind::Brave)))
+                .unwrap()
+                .setting,
+            "`browser = \"brave\"` in `/s/config.toml`"
+        );
     }
 }

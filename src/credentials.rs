@@ -4,7 +4,7 @@
 use crate::env_vars;
 use crate::secret::{Secret, mask_access_key};
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -56,14 +56,7 @@ pub fn account_from_arn(arn: &str) -> Option<String> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_owned())
 }
 
-/// RFC 3339 in UTC with `Z`, to the second, as botocore and the SDKs expect.
-pub fn rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
-    aws_smithy_types::DateTime::from_secs(secs)
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default()
-}
+pub use crate::time::rfc3339;
 
 /// How much of a value `Debug` may show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,7 +217,7 @@ mod tests {
                 access_key_id: "ASIAEXAMPLEEXAMPLE12".into(),
                 secret_access_key: Secret::new("s3cr3t/key+value"),
                 session_token: token.then(|| Secret::new("t0ken")),
-                expiration: Some(UNIX_EPOCH + Duration::from_secs(1_795_000_000)),
+                expiration: Some(std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000)),
                 account_id: Some("222222222222".into()),
             },
         }

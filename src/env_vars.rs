@@ -117,3 +117,26 @@ pub const SESSION_VARIABLES: &[&str] = &[
 /// candidates. Our own name rather than clap's default `COMPLETE`, which is generic enough to
 /// be set for something else and would turn every run into a completion request.
 pub const ASSUME_ROLE_COMPLETE: &str = "_ASSUME_ROLE_COMPLETE";
+
+/// A variable of ours set to a value it cannot take: exit 2, as for a bad flag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{name}` is `{value}`, which is {reason}")]
+pub struct InvalidEnvVar {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: &'static str,
+    pub expected: &'static str,
+}
+
+impl crate::exit::Diagnose for InvalidEnvVar {
+    fn exit(&self) -> crate::exit::Exit {
+        crate::exit::Exit::Usage
+    }
+
+    fn hints(&self) -> Vec<String> {
+        vec![format!(
+            "set `{}` to {}, or unset it",
+            self.name, self.expected
+        )]
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod assume;
 pub mod audit;
+pub mod aws;
 pub mod cache;
 pub mod cli;
 pub mod commands;
@@ -14,37 +15,26 @@ pub mod console;
 pub mod context;
 pub mod credentials;
 pub mod duration;
+pub mod env;
 pub mod env_vars;
 pub mod error;
+pub mod exit;
 pub mod fanout;
-pub mod iam;
-pub mod keys;
+pub mod fsx;
+pub mod keystore;
 pub mod logging;
 pub mod mfa;
+pub mod obtain;
 pub mod onboard;
 pub mod output;
+pub mod paths;
 pub mod process;
+pub mod rotate;
 pub mod rules;
 pub mod secret;
 pub mod server;
-pub mod session;
 pub mod settings;
 pub mod shell;
-pub mod source;
-pub mod sts;
 
-/// Prints an error and its hints to stderr, for people.
-pub fn report(err: &error::Error) {
-    use std::io::Write;
-    let _ = std::io::stderr().write_all(report_text(err).as_bytes());
-}
-
-/// What [`report`] prints.
-pub fn report_text(err: &error::Error) -> String {
-    use std::fmt::Write as _;
-    let mut text = format!("assume-role: {err}\n");
-    for hint in err.hints() {
-        let _ = writeln!(text, "  hint: {hint}");
-    }
-    text
-}
+pub mod terminal;
+pub mod time;

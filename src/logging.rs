@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn only_our_own_targets_are_formatted_in_full() {
         assert!(is_ours("assume_role"));
-        assert!(is_ours("assume_role::sts"));
+        assert!(is_ours("assume_role::aws::sts"));
         assert!(!is_ours("assume_roles"));
         assert!(!is_ours("aws_runtime::env_config::source"));
     }

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
     match assume_role::commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            assume_role::report(&err);
+            assume_role::error::report(&err);
             err.exit().into()
         }
     }

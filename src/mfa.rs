@@ -2,12 +2,13 @@
 //! on the terminal device. The prompt never touches stdout or stderr: `credential_process`
 //! consumers capture both, and `eval "$(assume-role env …)"` captures stdout.
 
-use crate::config::{Mfa, check_mfa_code};
-use crate::error::Error;
+mod error;
+pub use error::MfaError;
+
+use crate::config::Mfa;
 use crate::process::{Helper, HelperKind};
 use crate::secret::OneTimeCode;
 use std::io::{BufRead, BufReader, Write};
-use std::process::Command;
 use std::time::Duration;
 
 /// A one-time code, and where it came from (for messages).
@@ -35,7 +36,7 @@ pub fn code_for(
     mfa: &Mfa,
     timeout: Duration,
     spent: &dyn Fn(&OneTimeCode) -> bool,
-) -> Result<Code, Error> {
+) -> Result<Code, MfaError> {
     if let Some(command) = &mfa.process {
         let origin = format!("`mfa_process` of profile `{profile}`");
         let started = std::time::Instant::now();
@@ -46,7 +47,7 @@ pub fn code_for(
                 return Ok(Code { value, origin });
             }
             if started.elapsed() > NEXT_CODE_WITHIN {
-                return Err(Error::MfaCodeReused {
+                return Err(MfaError::MfaCodeReused {
                     origin,
                     serial: mfa.serial.clone(),
                 });
@@ -63,7 +64,7 @@ pub fn code_for(
             std::thread::sleep(Duration::from_secs(2));
         }
     }
-    let mut terminal = Terminal::open().map_err(|_| Error::MfaUnavailable {
+    let mut terminal = Terminal::open().map_err(|_| MfaError::MfaUnavailable {
         profile: profile.to_owned(),
         serial: mfa.serial.clone(),
     })?;
@@ -71,7 +72,7 @@ pub fn code_for(
     let mut prompt = format!("MFA code for {} (profile {}): ", mfa.serial, profile);
     let mut tries_left = PROMPT_TRIES;
     loop {
-        let typed = terminal.ask(&prompt).map_err(Error::Prompt)?;
+        let typed = terminal.ask(&prompt).map_err(MfaError::Prompt)?;
         tries_left -= 1;
         let tries = if tries_left == 1 { "try" } else { "tries" };
         match check_mfa_code(&typed, &origin) {
@@ -94,44 +95,20 @@ pub fn code_for(
 /// Runs `mfa_process` through the platform's shell (not a hard-coded `/bin/sh`, which breaks
 /// Windows) and returns its stdout. Its stderr and stdin stay connected, so a password manager
 /// can ask the user for its own unlock.
-fn run_mfa_process(profile: &str, command: &str, timeout: Duration) -> Result<String, Error> {
+fn run_mfa_process(profile: &str, command: &str, timeout: Duration) -> Result<String, MfaError> {
     let helper = Helper {
         kind: HelperKind::MfaProcess,
         profile,
         command,
     };
     let stdout = crate::process::run(&helper, &[], timeout)?;
-    String::from_utf8(stdout).map_err(|_| Error::MfaProcess {
+    String::from_utf8(stdout).map_err(|_| MfaError::MfaProcess {
         profile: profile.to_owned(),
         reason: format!(
             "`{}` printed something that is not text",
-            program_name(command)
+            crate::process::program_name(command)
         ),
     })
-}
-
-/// `sh -c` on Unix, `cmd /C` on Windows: how the SDKs run `credential_process` too.
-#[cfg(not(windows))]
-pub fn platform_shell(command: &str) -> Command {
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(command);
-    cmd
-}
-
-/// `cmd.exe` does not understand the MSVC escaping `Command::arg` applies, so a quoted path
-/// would break; like aws-config, hand it the command line raw.
-#[cfg(windows)]
-pub fn platform_shell(command: &str) -> Command {
-    use std::os::windows::process::CommandExt;
-    let mut cmd = Command::new("cmd.exe");
-    cmd.arg("/C").raw_arg(format!("\"{command}\""));
-    cmd
-}
-
-/// The first word of a command line, for messages: arguments may hold a TOTP seed or a
-/// password, as the SDK's own `credential_process` logging assumes.
-pub fn program_name(command: &str) -> &str {
-    command.split_whitespace().next().unwrap_or_default()
 }
 
 /// The controlling terminal, opened directly.
@@ -181,9 +158,17 @@ impl Terminal {
     }
 }
 
+/// Checks a one-time code before it is sent anywhere: six digits, spaces allowed between them
+/// (`123 456`, as authenticator apps show it).
+pub fn check_mfa_code(code: &str, origin: &str) -> Result<OneTimeCode, MfaError> {
+    OneTimeCode::parse(code).ok_or_else(|| MfaError::MfaMalformed {
+        origin: origin.to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::config::check_mfa_code;
+    use super::*;
 
     #[test]
     fn codes_may_have_spaces_as_authenticator_apps_show_them() {
@@ -193,5 +178,22 @@ mod tests {
         for bad in ["abc", "123 45", "1234567", "１２３４５６"] {
             assert!(check_mfa_code(bad, "test").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn mfa_codes_must_be_six_digits() {
+        for bad in ["12345", "1234567", "12345a", "12 34 5", ""] {
+            let err = check_mfa_code(bad, "`--mfa-token`").unwrap_err();
+            assert!(
+                matches!(err, MfaError::MfaMalformed { .. }),
+                "{bad:?}: {err:?}"
+            );
+        }
+        assert_eq!(
+            check_mfa_code(" 123 456 ", "`--mfa-token`")
+                .unwrap()
+                .expose(),
+            "123456"
+        );
     }
 }

@@ -3,8 +3,10 @@
 //! each shell gets its own literal-string syntax, and where a syntax has no safe way to carry a
 //! character (`cmd`, dotenv), we refuse instead of guessing.
 
+mod error;
+pub use error::OutputError;
+
 use crate::credentials::{EnvChanges, is_portable_name};
-use crate::error::Error;
 use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,7 +80,7 @@ impl Format {
 }
 
 /// The text to print: assignments first, then removals, one per line.
-pub fn render(format: Format, changes: &EnvChanges) -> Result<String, Error> {
+pub fn render(format: Format, changes: &EnvChanges) -> Result<String, OutputError> {
     if format == Format::Json {
         let object: serde_json::Map<String, serde_json::Value> = changes
             .set
@@ -92,7 +94,7 @@ pub fn render(format: Format, changes: &EnvChanges) -> Result<String, Error> {
     let mut out = String::new();
     for assignment in &changes.set {
         let (name, value) = (assignment.name, assignment.value());
-        let refuse = |reason| Error::Unrepresentable {
+        let refuse = |reason| OutputError::Unrepresentable {
             format: format.name(),
             name: name.to_owned(),
             reason,

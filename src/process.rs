@@ -3,8 +3,9 @@
 //! that does not finish in time is killed, with what it started where that can be reached,
 //! and reported as a typed timeout instead of hanging the run.
 
-use crate::error::Error;
-use crate::mfa::{platform_shell, program_name};
+mod error;
+pub use error::ProcessError;
+
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -49,25 +50,18 @@ pub struct Helper<'a> {
 impl Helper<'_> {
     /// The error for a helper that ran but failed; `reason` names the program only, never its
     /// arguments, which may hold a TOTP seed or a password.
-    fn failed(&self, reason: String) -> Error {
-        match self.kind {
-            HelperKind::MfaProcess => Error::MfaProcess {
-                profile: self.profile.to_owned(),
-                reason,
-            },
-            HelperKind::CredentialProcess => Error::SourceCredentials {
-                profile: self.profile.to_owned(),
-                kind: "credential_process",
-                detail: reason,
-                unreachable: false,
-            },
+    fn failed(&self, reason: String) -> ProcessError {
+        ProcessError::HelperFailed {
+            kind: self.kind,
+            profile: self.profile.to_owned(),
+            reason,
         }
     }
 }
 
 /// The value of `ASSUME_ROLE_PROCESS_TIMEOUT` (`None` when unset): seconds or a duration such
 /// as `90s`, `2m` or `1m30s`; unset or empty means [`DEFAULT_TIMEOUT`].
-pub fn process_timeout(value: Option<&str>) -> Result<Duration, Error> {
+pub fn process_timeout(value: Option<&str>) -> Result<Duration, ProcessError> {
     let Some(text) = value.filter(|v| !v.trim().is_empty()) else {
         return Ok(DEFAULT_TIMEOUT);
     };
@@ -78,18 +72,23 @@ pub fn process_timeout(value: Option<&str>) -> Result<Duration, Error> {
     }
 }
 
-fn invalid_timeout(value: &str, reason: &'static str) -> Error {
-    Error::InvalidEnvVar {
+fn invalid_timeout(value: &str, reason: &'static str) -> ProcessError {
+    crate::env_vars::InvalidEnvVar {
         name: crate::env_vars::ASSUME_ROLE_PROCESS_TIMEOUT,
         value: value.escape_debug().to_string(),
         reason,
         expected: "seconds (`90`) or a duration with units (`30s`, `2m`, `1m30s`)",
     }
+    .into()
 }
 
 /// Runs `helper` with the extra environment `env`, and returns its stdout if it exits
 /// successfully within `timeout`.
-pub fn run(helper: &Helper, env: &[(&str, &str)], timeout: Duration) -> Result<Vec<u8>, Error> {
+pub fn run(
+    helper: &Helper,
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<Vec<u8>, ProcessError> {
     let program = program_name(helper.command);
     let mut cmd = platform_shell(helper.command);
     cmd.envs(env.iter().copied())
@@ -119,7 +118,7 @@ pub fn run(helper: &Helper, env: &[(&str, &str)], timeout: Duration) -> Result<V
         if now >= deadline {
             stop(&mut child, own_group);
             tracing::debug!(program, own_group, "helper timed out and was killed");
-            return Err(Error::HelperTimeout {
+            return Err(ProcessError::HelperTimeout {
                 kind: helper.kind,
                 profile: helper.profile.to_owned(),
                 program: program.to_owned(),
@@ -255,6 +254,30 @@ fn stop(child: &mut Child, own_group: bool) {
     let _ = child.wait();
 }
 
+/// `sh -c` on Unix, `cmd /C` on Windows: how the SDKs run `credential_process` too.
+#[cfg(not(windows))]
+pub fn platform_shell(command: &str) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(command);
+    cmd
+}
+
+/// `cmd.exe` does not understand the MSVC escaping `Command::arg` applies, so a quoted path
+/// would break; like aws-config, hand it the command line raw.
+#[cfg(windows)]
+pub fn platform_shell(command: &str) -> Command {
+    use std::os::windows::process::CommandExt;
+    let mut cmd = Command::new("cmd.exe");
+    cmd.arg("/C").raw_arg(format!("\"{command}\""));
+    cmd
+}
+
+/// The first word of a command line, for messages: arguments may hold a TOTP seed or a
+/// password, as the SDK's own `credential_process` logging assumes.
+pub fn program_name(command: &str) -> &str {
+    command.split_whitespace().next().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,7 +332,7 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(5));
         let text = err.to_string();
         assert!(
-            matches!(err, Error::HelperTimeout { .. }) && !text.contains("secret"),
+            matches!(err, ProcessError::HelperTimeout { .. }) && !text.contains("secret"),
             "{text}"
         );
     }
@@ -319,7 +342,7 @@ mod tests {
     fn a_chatty_helper_is_capped_and_a_lingering_one_does_not_hold_the_answer() {
         let err = run(&helper("yes"), &[], Duration::from_secs(1)).unwrap_err();
         // `yes` never ends: it is stopped at the timeout, not by a full pipe.
-        assert!(matches!(err, Error::HelperTimeout { .. }), "{err}");
+        assert!(matches!(err, ProcessError::HelperTimeout { .. }), "{err}");
         let err = run(&helper("head -c 2000000 /dev/zero"), &[], DEFAULT_TIMEOUT).unwrap_err();
         assert!(err.to_string().contains("more than 1 MiB"), "{err}");
         // A background process keeps stdout open; the answer comes when the helper exits.

@@ -3,7 +3,54 @@
 //! documents (`onboard`). A check says only what is wrong ([`Broken`]); the caller says where
 //! the value came from (a profile key, or the flag the user typed), with [`Broken::at`].
 
-use crate::error::Error;
+use crate::exit::{Diagnose, Exit};
+
+/// A value that breaks a rule, and where it was found: the one error of this layer. Every
+/// layer above wraps it unchanged, so a bad ARN reads the same from `config`, `onboard` or a
+/// flag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: `{value}` is not a valid {what}: {reason}", where_(.profile.as_deref(), .key))]
+pub struct InvalidValue {
+    pub profile: Option<String>,
+    pub key: String,
+    pub what: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Diagnose for InvalidValue {
+    fn exit(&self) -> Exit {
+        Exit::Config
+    }
+
+    fn hints(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Where a value was found, for messages: a profile key, or the flag or variable it came from.
+pub fn where_(profile: Option<&str>, key: &str) -> String {
+    match profile {
+        Some(profile) => format!("`{key}` in profile `{profile}`"),
+        // A flag as typed (`--role-arn`) or a positional argument (`NAME`) is shown as it is.
+        // An environment variable (`AWS_ENDPOINT_URL`) too.
+        None if key.starts_with("--")
+            || key.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') =>
+        {
+            format!("`{key}`")
+        }
+        None => format!("`--{}`", flag_for(key)),
+    }
+}
+
+/// The command-line flag that sets what `key` sets in a profile.
+fn flag_for(key: &str) -> String {
+    match key {
+        "duration_seconds" => "duration".into(),
+        "role_session_name" => "session-name".into(),
+        other => other.replace('_', "-"),
+    }
+}
 
 /// Why a value breaks a rule: what it was meant to be, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +72,9 @@ impl Broken {
     }
 
     /// The error for `value` found at `key` of `profile`, or, with no profile, given as the
-    /// flag `key` (`--role-arn`, or a profile key that [`Error`] turns into its flag).
-    pub fn at(self, profile: Option<&str>, key: &str, value: &str) -> Error {
-        Error::InvalidValue {
+    /// flag `key` (`--role-arn`, or a profile key that [`InvalidValue`] turns into its flag).
+    pub fn at(self, profile: Option<&str>, key: &str, value: &str) -> InvalidValue {
+        InvalidValue {
             profile: profile.map(str::to_owned),
             key: key.to_owned(),
             what: self.what,
@@ -111,7 +158,7 @@ impl StsText {
     }
 
     /// [`verify`](Self::verify), naming `key` of `profile` (or the flag `key`) on failure.
-    pub fn check(&self, value: &str, profile: Option<&str>, key: &str) -> Result<(), Error> {
+    pub fn check(&self, value: &str, profile: Option<&str>, key: &str) -> Result<(), InvalidValue> {
         self.verify(value).map_err(|b| b.at(profile, key, value))
     }
 }

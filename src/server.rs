@@ -9,9 +9,12 @@
 //! A request therefore never waits on STS, and STS sees one call per refresh whatever the
 //! number of requests.
 
+mod error;
+pub use error::ServerError;
+
 use crate::credentials::{Assignment, Credentials, EnvChanges, Session, rfc3339};
 use crate::env_vars;
-use crate::error::Error;
+use crate::exit::Diagnose;
 use crate::secret::Secret;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
@@ -31,7 +34,8 @@ const TOKEN_BYTES: usize = 32;
 
 /// New credentials, given the least lifetime they must have: the caller's way to the cache and
 /// STS. It runs on the refresher's thread, where blocking (on STS, on a prompt) is fine.
-pub type Refresh = Box<dyn FnMut(Duration) -> Result<Credentials, Error> + Send>;
+/// Its error is any layer's (the command's run may fail anywhere), told by message and hints.
+pub type Refresh = Box<dyn FnMut(Duration) -> Result<Credentials, Box<dyn Diagnose + Send>> + Send>;
 
 /// A running endpoint: where it listens, and the token a client must send.
 pub struct Endpoint {
@@ -72,20 +76,26 @@ impl Shared {
 /// Starts serving `first` (the credentials obtained up front) on `127.0.0.1` at a random
 /// port, and refreshing them with `refresh` before they expire. Both run until the process
 /// exits: the endpoint dies with the `exec` that started it.
-pub fn start(profile: &str, first: Credentials, refresh: Refresh) -> Result<Endpoint, Error> {
+pub fn start(profile: &str, first: Credentials, refresh: Refresh) -> Result<Endpoint, ServerError> {
     if first.expiration.is_none() || first.session_token.is_none() {
-        return Err(Error::ServerWithoutSession {
+        return Err(ServerError::ServerWithoutSession {
             profile: profile.to_owned(),
         });
     }
     let token = new_token()?;
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(Error::ServerStart)?;
-    listener.set_nonblocking(true).map_err(Error::ServerStart)?;
-    let port = listener.local_addr().map_err(Error::ServerStart)?.port();
+    let listener =
+        std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(ServerError::ServerStart)?;
+    listener
+        .set_nonblocking(true)
+        .map_err(ServerError::ServerStart)?;
+    let port = listener
+        .local_addr()
+        .map_err(ServerError::ServerStart)?
+        .port();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
-        .map_err(Error::ServerStart)?;
+        .map_err(ServerError::ServerStart)?;
     let shared = Arc::new(Shared {
         profile: profile.to_owned(),
         token: token.clone(),
@@ -97,18 +107,18 @@ pub fn start(profile: &str, first: Credentials, refresh: Refresh) -> Result<Endp
     });
     let listener = {
         let _entered = runtime.enter();
-        tokio::net::TcpListener::from_std(listener).map_err(Error::ServerStart)?
+        tokio::net::TcpListener::from_std(listener).map_err(ServerError::ServerStart)?
     };
     let serving = shared.clone();
     std::thread::Builder::new()
         .name("credential-endpoint".into())
         .spawn(move || runtime.block_on(serve(listener, serving)))
-        .map_err(Error::ServerStart)?;
+        .map_err(ServerError::ServerStart)?;
     let refreshing = shared;
     std::thread::Builder::new()
         .name("credential-refresh".into())
         .spawn(move || refresher(&refreshing, refresh))
-        .map_err(Error::ServerStart)?;
+        .map_err(ServerError::ServerStart)?;
     let url = format!("http://127.0.0.1:{port}{PATH}");
     tracing::info!(%url, "credential endpoint listening");
     Ok(Endpoint { url, token })
@@ -116,10 +126,10 @@ pub fn start(profile: &str, first: Credentials, refresh: Refresh) -> Result<Endp
 
 /// A fresh token: 256 random bits from the operating system, as hex (safe in a header and in
 /// any shell).
-fn new_token() -> Result<Secret, Error> {
+fn new_token() -> Result<Secret, ServerError> {
     use std::fmt::Write as _;
     let mut bytes = [0u8; TOKEN_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Random(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(|e| crate::assume::AssumeError::Random(e.to_string()))?;
     let mut hex = String::with_capacity(TOKEN_BYTES * 2);
     for b in bytes {
         let _ = write!(hex, "{b:02x}");
@@ -562,6 +572,9 @@ mod tests {
         keys.expiration = None;
         keys.session_token = None;
         let err = start("p", keys, Box::new(|_| unreachable!())).unwrap_err();
-        assert!(matches!(err, Error::ServerWithoutSession { .. }), "{err}");
+        assert!(
+            matches!(err, ServerError::ServerWithoutSession { .. }),
+            "{err}"
+        );
     }
 }

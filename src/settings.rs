@@ -11,13 +11,17 @@
 //! A setting is the weakest source of its value: a flag beats a profile key, which beats a
 //! setting, which beats the built-in default (see the README for each key's exact order).
 
-use crate::console::BrowserKind;
+mod error;
+pub use error::SettingsError;
+
+pub mod choices;
+
 use crate::duration::{
     self, ASSUME_ROLE_MAX, ASSUME_ROLE_MIN, SESSION_TOKEN_MAX, SESSION_TOKEN_MIN,
 };
-use crate::error::Error;
-use crate::keys::Backend;
 use crate::rules::{self, SESSION_NAME};
+use crate::settings::choices::Backend;
+use crate::settings::choices::BrowserKind;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -110,7 +114,10 @@ impl std::fmt::Debug for Settings {
             .field("region", &self.region)
             .field(
                 "mfa_process",
-                &self.mfa_process.as_deref().map(crate::mfa::program_name),
+                &self
+                    .mfa_process
+                    .as_deref()
+                    .map(crate::process::program_name),
             )
             .field("mfa_session_duration", &self.mfa_session_duration)
             .field("browser", &self.browser)
@@ -147,7 +154,7 @@ const DURATION_FORMS: &str =
 impl Settings {
     /// Reads the settings at `location`. No location, or a file that is not there (unless
     /// `ASSUME_ROLE_CONFIG` named it), means no settings.
-    pub fn load(location: Option<&Location>) -> Result<Self, Error> {
+    pub fn load(location: Option<&Location>) -> Result<Self, SettingsError> {
         let Some(location) = location else {
             return Ok(Self::default());
         };
@@ -158,7 +165,7 @@ impl Settings {
                 return Ok(Self::default());
             }
             Err(err) => {
-                return Err(Error::SettingsRead {
+                return Err(SettingsError::SettingsRead {
                     path: location.path.clone(),
                     explicit: location.explicit,
                     source: err,
@@ -168,7 +175,7 @@ impl Settings {
         let text = String::from_utf8(bytes).map_err(|err| {
             let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
             let (line, column) = line_column(&String::from_utf8_lossy(valid), valid.len());
-            Error::SettingsInvalid {
+            SettingsError::SettingsInvalid {
                 path: location.path.clone(),
                 line,
                 column,
@@ -181,7 +188,7 @@ impl Settings {
     }
 
     /// The settings in `text`, as read from `path` (named in errors).
-    pub fn parse(text: &str, path: &Path) -> Result<Self, Error> {
+    pub fn parse(text: &str, path: &Path) -> Result<Self, SettingsError> {
         let raw: Raw = toml::from_str(text).map_err(|err| {
             let span = err.span().unwrap_or(0..0);
             let (line, column) = line_column(text, span.start);
@@ -196,7 +203,7 @@ impl Settings {
                 Some(key) => format!("unknown key `{key}`"),
                 None => one_line(message),
             };
-            Error::SettingsInvalid {
+            SettingsError::SettingsInvalid {
                 path: path.to_owned(),
                 line,
                 column,
@@ -208,7 +215,7 @@ impl Settings {
         Self::from_raw(raw, text, path)
     }
 
-    fn from_raw(raw: Raw, text: &str, path: &Path) -> Result<Self, Error> {
+    fn from_raw(raw: Raw, text: &str, path: &Path) -> Result<Self, SettingsError> {
         let at = At { text, path };
         Ok(Self {
             file: Some(path.to_owned()),
@@ -264,7 +271,7 @@ impl Settings {
     }
 }
 
-/// What a key accepts, for the hint of a [`Error::SettingsInvalid`].
+/// What a key accepts, for the hint of a [`SettingsError::SettingsInvalid`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expected {
     /// The key itself is wrong, or the file is not TOML: the hint lists the keys.
@@ -323,9 +330,9 @@ struct At<'a> {
 }
 
 impl At<'_> {
-    fn error(&self, span: &std::ops::Range<usize>, key: &str, problem: String) -> Error {
+    fn error(&self, span: &std::ops::Range<usize>, key: &str, problem: String) -> SettingsError {
         let (line, column) = line_column(self.text, span.start);
-        Error::SettingsInvalid {
+        SettingsError::SettingsInvalid {
             path: self.path.to_owned(),
             line,
             column,
@@ -341,7 +348,7 @@ impl At<'_> {
         value: Option<Spanned<Value>>,
         key: &str,
         check: impl Fn(&str) -> Result<(), String>,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<String>, SettingsError> {
         let Some(value) = value else { return Ok(None) };
         let span = value.span();
         match value.into_inner() {
@@ -371,7 +378,7 @@ impl At<'_> {
         value: Option<Spanned<Value>>,
         key: &str,
         range: std::ops::RangeInclusive<Duration>,
-    ) -> Result<Option<Duration>, Error> {
+    ) -> Result<Option<Duration>, SettingsError> {
         let Some(value) = value else { return Ok(None) };
         let span = value.span();
         let parsed = match value.into_inner() {
@@ -405,7 +412,11 @@ impl At<'_> {
         }
     }
 
-    fn boolean(&self, value: Option<Spanned<Value>>, key: &str) -> Result<Option<bool>, Error> {
+    fn boolean(
+        &self,
+        value: Option<Spanned<Value>>,
+        key: &str,
+    ) -> Result<Option<bool>, SettingsError> {
         let Some(value) = value else { return Ok(None) };
         let span = value.span();
         match value.into_inner() {
@@ -418,7 +429,10 @@ impl At<'_> {
         }
     }
 
-    fn jobs(&self, value: Option<Spanned<Value>>) -> Result<Option<std::num::NonZeroU16>, Error> {
+    fn jobs(
+        &self,
+        value: Option<Spanned<Value>>,
+    ) -> Result<Option<std::num::NonZeroU16>, SettingsError> {
         let Some(value) = value else { return Ok(None) };
         let span = value.span();
         match value.into_inner() {

@@ -258,10 +258,7 @@ pub const DEFAULT_PROMPT: &str = "{profile} ({left})";
 
 /// Reads `AWS_CREDENTIAL_EXPIRATION` (RFC 3339); anything else counts as unknown.
 pub fn parse_expiration(text: &str) -> Option<SystemTime> {
-    let time =
-        aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime)
-            .ok()?;
-    SystemTime::try_from(time).ok()
+    crate::time::parse(text)
 }
 
 /// Time left, as a prompt shows it: `1h5m`, `42m`, `30s`, `expired`; whole minutes once there

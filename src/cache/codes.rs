@@ -2,7 +2,7 @@
 //! refused here first, before any network call, with advice to wait. Only a hash of the code is
 //! kept, and only for a short while in any case: the file says when it was accepted.
 
-use super::key;
+use super::id;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -20,11 +20,11 @@ struct Accepted {
 
 fn path(root: &std::path::Path, serial: &str) -> PathBuf {
     root.join("mfa-codes")
-        .join(format!("{}.json", key::mfa_device(serial).as_str()))
+        .join(format!("{}.json", id::mfa_device(serial).as_str()))
 }
 
 fn digest(serial: &str, code: &str) -> String {
-    key::hex(&Sha256::digest(format!("{serial}\n{code}").as_bytes()))
+    id::hex(&Sha256::digest(format!("{serial}\n{code}").as_bytes()))
 }
 
 fn now_secs() -> u64 {

@@ -2,7 +2,7 @@
 //! STS call and show one MFA prompt. The OS releases the lock when its holder exits, however it
 //! exits, so a killed run never blocks later ones; the lock file itself carries nothing.
 
-use crate::error::Error;
+use crate::cache::CacheError;
 use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -19,8 +19,8 @@ pub struct Lock {
 impl Lock {
     /// Blocks until the lock at `path` is ours. `what` names the session in the message shown if
     /// the wait is long.
-    pub fn acquire(path: &Path, what: &str) -> Result<Self, Error> {
-        let io = |e: std::io::Error| Error::Cache {
+    pub fn acquire(path: &Path, what: &str) -> Result<Self, CacheError> {
+        let io = |e: std::io::Error| CacheError::Cache {
             path: path.to_path_buf(),
             source: e,
         };
@@ -35,7 +35,7 @@ impl Lock {
             }
             let waited = start.elapsed();
             if waited > GIVE_UP_AFTER {
-                return Err(Error::LockTimeout {
+                return Err(CacheError::LockTimeout {
                     what: what.to_owned(),
                     waited,
                 });

@@ -2,15 +2,20 @@
 //! temporary file in the same directory, then a rename), every read forgiving: an entry that is
 //! missing, unreadable or corrupt is simply a miss, logged at debug level.
 
+mod error;
+pub use error::CacheError;
+
 pub mod codes;
-pub mod key;
+pub mod id;
 pub mod lock;
 pub mod sessions;
 
+// The file primitives live in `fsx` (layer 1), so that the key store can use them without
+// depending on the cache.
+pub use crate::fsx::{ensure_private_dir, parse, read, read_bytes, write, write_private};
+
 use crate::config::Plan;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use std::io::Write;
 use std::path::Path;
 
 /// Bumped whenever the layout of any cache file changes; old files are then misses.
@@ -37,12 +42,12 @@ struct PlanEntryRef<'a> {
 /// `fingerprint` it was made from, so that a warm run need not parse a large config. One file
 /// per command line, replaced when the files change. Its secrets were never stored: a cached
 /// plan names the credentials to look up, it cannot sign anything.
-pub fn cached_plan(root: &Path, key: &key::Key, fingerprint: &str) -> Option<Plan> {
+pub fn cached_plan(root: &Path, key: &id::Key, fingerprint: &str) -> Option<Plan> {
     let entry: PlanEntry = read(&root.join("plans").join(format!("{}.json", key.as_str())))?;
     (entry.version == FORMAT_VERSION && entry.fingerprint == fingerprint).then_some(entry.plan)
 }
 
-pub fn store_plan(root: &Path, key: &key::Key, fingerprint: &str, plan: &Plan) {
+pub fn store_plan(root: &Path, key: &id::Key, fingerprint: &str, plan: &Plan) {
     write(
         &root.join("plans").join(format!("{}.json", key.as_str())),
         &PlanEntryRef {
@@ -51,18 +56,6 @@ pub fn store_plan(root: &Path, key: &key::Key, fingerprint: &str, plan: &Plan) {
             plan,
         },
     );
-}
-
-/// The bytes of a cache file, or `None` if it is missing or unreadable.
-pub fn read_bytes(path: &Path) -> Option<Vec<u8>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            tracing::debug!(path = %path.display(), error = %e, "cache entry unreadable; ignoring it");
-            None
-        }
-    }
 }
 
 /// Whether the cache at `root` can be trusted: anyone who can write there could plant
@@ -92,105 +85,4 @@ pub fn trusted(root: &Path) -> bool {
     #[cfg(not(unix))]
     let _ = root;
     true
-}
-
-/// Reads a JSON cache file. Anything short of a well-formed entry is a miss.
-pub fn read<T: DeserializeOwned>(path: &Path) -> Option<T> {
-    parse(path, &read_bytes(path)?)
-}
-
-/// Parses cache bytes (possibly borrowing from them); a corrupt entry is a miss.
-pub fn parse<'a, T: serde::Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Option<T> {
-    match serde_json::from_slice(bytes) {
-        Ok(value) => Some(value),
-        Err(e) => {
-            tracing::debug!(path = %path.display(), error = %e, "cache entry corrupt; ignoring it");
-            None
-        }
-    }
-}
-
-/// Writes a JSON cache file privately and atomically. Failing to cache never fails a command,
-/// so the error is only logged.
-pub fn write<T: Serialize>(path: &Path, value: &T) {
-    let result = serde_json::to_vec(value)
-        .map_err(std::io::Error::other)
-        .and_then(|bytes| write_private(path, &bytes));
-    if let Err(e) = result {
-        tracing::debug!(path = %path.display(), error = %e, "could not write cache entry");
-    }
-}
-
-/// Creates `dir` and any missing parents with mode 0700. A directory that already exists is
-/// left as it is: `ASSUME_ROLE_CACHE_DIR` may name a directory that is not ours to chmod, and
-/// the files inside are 0600 whatever the directory allows.
-pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// Writes `bytes` to `path` through a 0600 temporary file in the same directory, so that a
-/// reader sees the old file or the new one, never half of one, and a crash leaves at worst a
-/// stray temporary file.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| std::io::Error::other("cache path has no parent"))?;
-    ensure_private_dir(dir)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o600));
-    }
-    // On Windows the per-user cache directory's ACL is what keeps the file private.
-    let mut file = builder.tempfile_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    // A directory where an entry belongs (left by hand, or by a broken tool) would make every
-    // later write fail, and the entry would never be cached again: it goes.
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-        std::fs::remove_dir_all(path)?;
-    }
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_are_private_and_reads_forgive() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/entry.json");
-        write(&path, &vec!["a", "b"]);
-        assert_eq!(
-            read::<Vec<String>>(&path),
-            Some(vec!["a".into(), "b".into()])
-        );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode(&path), 0o600);
-            assert_eq!(mode(path.parent().unwrap()), 0o700);
-        }
-        std::fs::write(&path, b"{not json").unwrap();
-        assert_eq!(read::<Vec<String>>(&path), None);
-        assert_eq!(read::<Vec<String>>(&dir.path().join("missing.json")), None);
-        // No temporary files are left behind.
-        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["entry.json"]);
-    }
 }

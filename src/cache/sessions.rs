@@ -1,7 +1,7 @@
 //! Cached sessions: role sessions and MFA sessions, one file each, named by their key. Only
 //! temporary credentials are ever stored; long-term keys never leave the AWS files.
 
-use super::key::Key;
+use super::id::Key;
 use crate::credentials::Credentials;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -129,7 +129,7 @@ impl Store {
     /// under the platform's (`$XDG_CACHE_HOME`, `~/.cache`, `~/Library/Caches`,
     /// `%LOCALAPPDATA%`).
     pub fn open(ctx: &crate::context::Context) -> Option<Self> {
-        let root = ctx.cache_dir.clone()?;
+        let root = ctx.paths.cache_dir.clone()?;
         super::trusted(&root).then_some(Self { root })
     }
 
@@ -174,7 +174,7 @@ impl Store {
     }
 
     /// Holds the lock of `key` until dropped; see [`super::lock`].
-    pub fn lock(&self, key: &Key, what: &str) -> Result<super::lock::Lock, crate::error::Error> {
+    pub fn lock(&self, key: &Key, what: &str) -> Result<super::lock::Lock, super::CacheError> {
         super::lock::Lock::acquire(
             &self
                 .root

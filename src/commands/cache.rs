@@ -3,7 +3,7 @@
 //! would use, whoever made it.
 
 use super::print;
-use crate::cache::key::Key;
+use crate::cache::id::Key;
 use crate::cache::sessions::{Entry, Kind, Removed, Store};
 use crate::cli::CacheCommand;
 use crate::config::{ConfigFiles, Profiles};
@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::credentials::rfc3339;
 use crate::duration;
 use crate::error::Error;
-use crate::session::{Serving, plan_of, sessions_served};
+use crate::obtain::{Serving, plan_of, sessions_served};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -47,18 +47,19 @@ fn no_cache_dir() -> ExitCode {
 }
 
 fn cache_error(store: &Store, source: std::io::Error) -> Error {
-    Error::Cache {
+    crate::cache::CacheError::Cache {
         path: store.root().to_path_buf(),
         source,
     }
+    .into()
 }
 
 fn load_profiles(ctx: &Context) -> Result<Profiles, Error> {
-    Profiles::load_from(&ConfigFiles::locate(ctx))
+    Profiles::load_from(&ConfigFiles::locate(ctx)).map_err(Into::into)
 }
 
 /// A warning on stderr: what follows from `err`, then the error and its hints.
-fn warn(consequence: &str, err: &Error) {
+fn warn(consequence: &str, err: &dyn crate::exit::Diagnose) {
     let mut text = format!("assume-role: warning: {consequence}: {err}\n");
     for hint in err.hints() {
         let _ = writeln!(text, "  hint: {hint}");
@@ -110,7 +111,7 @@ fn select<'a>(
         }
     };
     if profiles.get(name).is_none() {
-        return Err(profiles.unknown(name, None));
+        return Err(profiles.unknown(name, None).into());
     }
     match plan_of(profiles, name, ctx) {
         Ok(plan) => selection.serving = Serving::of(&plan, ctx),

@@ -49,7 +49,7 @@ pub fn run(shell: CompletionShell) -> Result<ExitCode, Error> {
             &completer,
             &mut script,
         )
-        .map_err(Error::Output)?;
+        .map_err(crate::output::OutputError::Output)?;
     print(&String::from_utf8_lossy(&script))
 }
 

@@ -30,9 +30,10 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
     )?;
     let origin = console::origin(&plan, ctx);
     if origin == Origin::NoRole && is_long_term(&plan) {
-        return Err(Error::ConsoleNeedsRole {
+        return Err(crate::console::ConsoleError::ConsoleNeedsRole {
             profile: profile.to_owned(),
-        });
+        }
+        .into());
     }
     let region = match &args.region {
         Some(region) => {
@@ -41,12 +42,10 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
             rules::region_in_partition(region, rules::partition_of_region(&plan.region)).map_err(
                 |b| {
                     let mut err = b.at(None, "--region", region);
-                    if let Error::InvalidValue { reason, .. } = &mut err {
-                        *reason = format!(
-                            "profile `{profile}` has credentials for partition `{}`, and `{region}` is not in it",
-                            rules::partition_of_region(&plan.region).name
-                        );
-                    }
+                    err.reason = format!(
+                        "profile `{profile}` has credentials for partition `{}`, and `{region}` is not in it",
+                        rules::partition_of_region(&plan.region).name
+                    );
                     err
                 },
             )?;
@@ -66,9 +65,10 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
     };
     let session = session_for(profile, &options, ctx, crate::audit::Via::Console)?;
     if session.credentials.session_token.is_none() {
-        return Err(Error::ConsoleNeedsRole {
+        return Err(crate::console::ConsoleError::ConsoleNeedsRole {
             profile: profile.to_owned(),
-        });
+        }
+        .into());
     }
     let token = crate::assume::runtime()?.block_on(console::signin_token(
         &endpoint,

@@ -13,17 +13,22 @@
 
 use super::print;
 use crate::assume;
-use crate::cache::key::{self, Key};
+use crate::assume::AssumeError;
+use crate::aws::StsCall;
+use crate::aws::StsFailure;
+use crate::aws::sts::{CallerIdentity, Sts};
+use crate::cache::id::{self, Key};
 use crate::cache::sessions::{Entry, Store};
 use crate::cli::DoctorArgs;
 use crate::config::{Base, ConfigFiles, Overrides, Plan, Profiles, RegionOrigin};
 use crate::context::Context;
 use crate::credentials::rfc3339;
 use crate::duration::{self, CHAINED_MAX};
-use crate::error::{Error, Exit, StsCall, StsFailure};
+use crate::error::Error;
+use crate::exit::Diagnose;
+use crate::exit::Exit;
 use crate::process::HelperKind;
 use crate::secret::mask_access_key;
-use crate::sts::{CallerIdentity, Sts};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -43,7 +48,7 @@ struct Problem {
 
 impl Problem {
     /// An error a real run would stop with: its message, hints and exit code.
-    fn of(err: &Error) -> Self {
+    fn of(err: &dyn Diagnose) -> Self {
         Self {
             what: err.to_string(),
             fixes: err.hints(),
@@ -89,7 +94,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<ExitCode, Error> {
         return every(&profiles, &file_problems, &mut programs, ctx);
     };
     if profiles.get(name).is_none() {
-        return Err(profiles.unknown(name, None));
+        return Err(profiles.unknown(name, None).into());
     }
     let (plan, mut problems) = check(&profiles, name, &overrides, &mut programs, ctx);
     let mut out = String::new();
@@ -218,7 +223,7 @@ fn check(
             profiles,
         )),
         Base::StoredKeys { profile, .. } => {
-            if let Some(entry) = crate::keys::index(ctx).get(profile) {
+            if let Some(entry) = profiles.stored_keys().get(profile) {
                 let days = entry.age_days(SystemTime::now());
                 if days > super::keys::ROTATE_AFTER_DAYS {
                     problems.push(Problem {
@@ -236,7 +241,7 @@ fn check(
             }
         }
         Base::Environment { profile } => {
-            if let Err(err) = crate::source::environment(profile, ctx) {
+            if let Err(err) = crate::assume::source::environment(profile, ctx) {
                 problems.push(Problem::of(&err));
             }
         }
@@ -316,7 +321,7 @@ fn explain(
             .as_ref()
             .map(|s| s.entries().into_iter().collect())
             .unwrap_or_default(),
-        keys: key::chain(plan, ctx),
+        keys: id::chain(plan, ctx),
         mfa_session: assume::first_hop_mfa_session_key(plan, ctx),
         now: SystemTime::now(),
     };
@@ -392,7 +397,7 @@ impl View<'_> {
                 "`role_session_name`{}",
                 at(profiles, p, "role_session_name")
             )
-        } else if crate::config::default_session_name(self.ctx.user_name.as_deref())
+        } else if crate::config::default_session_name(self.ctx.env.user_name.as_deref())
             == crate::config::default_session_name(None)
         {
             "the default, as `USER` gives no usable name".to_owned()
@@ -465,7 +470,7 @@ fn source_lines(out: &mut String, plan: &Plan, profiles: &Profiles, ctx: &Contex
                     "the key stored for profile `{p}` by `assume-role keys` ({backend} backend)"
                 ),
             );
-            if let Some(entry) = crate::keys::index(ctx).get(p) {
+            if let Some(entry) = profiles.stored_keys().get(p) {
                 line(
                     out,
                     "",
@@ -493,7 +498,7 @@ fn source_lines(out: &mut String, plan: &Plan, profiles: &Profiles, ctx: &Contex
             &format!(
                 "`credential_process` of profile `{p}`{} (program `{}`)",
                 at(profiles, p, "credential_process"),
-                crate::mfa::program_name(command)
+                crate::process::program_name(command)
             ),
         ),
         Base::Sso { .. } => line(out, "source", &format!("SSO, profile `{p}`{}", section())),
@@ -518,7 +523,7 @@ fn environment_lines(out: &mut String, p: &str, profiles: &Profiles, ctx: &Conte
             at(profiles, p, "credential_source")
         ),
     );
-    let keys = match &ctx.env_credentials {
+    let keys = match &ctx.env.env_credentials {
         Some(c) => format!(
             "access key {} from `AWS_ACCESS_KEY_ID`",
             mask_access_key(&c.access_key_id)
@@ -554,7 +559,7 @@ impl View<'_> {
             format!(
                 "`mfa_process`{} (program `{}`)",
                 at(profiles, p, "mfa_process"),
-                crate::mfa::program_name(command)
+                crate::process::program_name(command)
             )
         } else {
             "a prompt on the terminal (or `--mfa-token`)".to_owned()
@@ -722,11 +727,11 @@ fn program_problem(command: &str, ctx: &Context) -> Option<(String, String)> {
         return None;
     }
     let path = if let Some(rest) = program.strip_prefix("~/") {
-        ctx.home.as_ref()?.join(rest)
+        ctx.paths.home.as_ref()?.join(rest)
     } else if program.contains('/') {
         PathBuf::from(&program)
     } else {
-        let found = ctx.path.as_ref().and_then(|dirs| {
+        let found = ctx.env.path.as_ref().and_then(|dirs| {
             std::env::split_paths(dirs)
                 .filter(|dir| !dir.as_os_str().is_empty())
                 .map(|dir| dir.join(&program))
@@ -829,13 +834,14 @@ fn live(
             "\nlive          calls to STS at {}: GetCallerIdentity, then the chain\n",
             sts.endpoint()
         ))?;
-        let source = match crate::source::base_credentials(&plan.base, &plan.region, ctx).await {
-            Ok(creds) => creds,
-            Err(err) => {
-                print("source        cannot be had\n")?;
-                return Ok(Some(Problem::of(&err)));
-            }
-        };
+        let source =
+            match crate::assume::source::base_credentials(&plan.base, &plan.region, ctx).await {
+                Ok(creds) => creds,
+                Err(err) => {
+                    print("source        cannot be had\n")?;
+                    return Ok(Some(Problem::of(&err)));
+                }
+            };
         let who = format!("profile `{}`", plan.base.profile());
         let caller = match sts.get_caller_identity(&source, &who).await {
             Ok(identity) => identity,
@@ -886,49 +892,70 @@ fn live(
                     }
                 }
             }
-            Err(err) => {
-                let failed = failed_hop(&err, plan);
-                let mut out = String::new();
-                for index in 0..failed.unwrap_or(0) {
-                    line(
-                        &mut out,
-                        &format!("hop {}", index + 1),
-                        &format!("assumed {}", plan.hops[index].role_arn),
-                    );
-                }
-                if let Some(index) = failed {
-                    line(&mut out, &format!("hop {}", index + 1), "failed");
-                }
-                print(&out)?;
-                let fixes = match (&err, failed) {
-                    (
-                        Error::Sts {
-                            call: StsCall::AssumeRole,
-                            failure: StsFailure::AccessDenied,
-                            ..
-                        },
-                        Some(index),
-                    ) => trust_hints(plan, index, &caller, profiles),
-                    _ => err.hints(),
-                };
-                Ok(Some(Problem {
-                    what: err.to_string(),
-                    fixes,
-                    exit: Some(err.exit()),
-                }))
-            }
+            Err(err) => chain_failed(&err, plan, &caller, profiles).map(Some),
         }
     })
 }
 
+/// The hops that worked, the one that failed, and the fix: for a refused `AssumeRole`, what
+/// the trust policy must say for this caller.
+fn chain_failed(
+    err: &AssumeError,
+    plan: &Plan,
+    caller: &CallerIdentity,
+    profiles: &Profiles,
+) -> Result<Problem, Error> {
+    let failed = failed_hop(err, plan);
+    let mut out = String::new();
+    for index in 0..failed.unwrap_or(0) {
+        line(
+            &mut out,
+            &format!("hop {}", index + 1),
+            &format!("assumed {}", plan.hops[index].role_arn),
+        );
+    }
+    if let Some(index) = failed {
+        line(&mut out, &format!("hop {}", index + 1), "failed");
+    }
+    print(&out)?;
+    let fixes = match (err, failed) {
+        (
+            AssumeError::Aws(crate::aws::AwsError::Sts {
+                call: StsCall::AssumeRole,
+                failure: StsFailure::AccessDenied,
+                ..
+            }),
+            Some(index),
+        ) => trust_hints(plan, index, caller, profiles),
+        _ => err.hints(),
+    };
+    Ok(Problem {
+        what: err.to_string(),
+        fixes,
+        exit: Some(err.exit()),
+    })
+}
+
 /// Which hop an error of the chain is about, by the profile it names.
-fn failed_hop(err: &Error, plan: &Plan) -> Option<usize> {
-    let (Error::Sts { profile, .. }
-    | Error::Unreachable { profile, .. }
-    | Error::BadResponse { profile, .. }
-    | Error::MfaUnavailable { profile, .. }
-    | Error::MfaProcess { profile, .. }
-    | Error::HelperTimeout { profile, .. }) = err
+fn failed_hop(err: &AssumeError, plan: &Plan) -> Option<usize> {
+    use crate::aws::AwsError as Aws;
+    use crate::mfa::MfaError as Mfa;
+    use crate::process::ProcessError as Process;
+    let (AssumeError::Aws(
+        Aws::Sts { profile, .. }
+        | Aws::Unreachable { profile, .. }
+        | Aws::BadResponse { profile, .. },
+    )
+    | AssumeError::Mfa(
+        Mfa::MfaUnavailable { profile, .. }
+        | Mfa::MfaProcess { profile, .. }
+        | Mfa::Process(
+            Process::HelperFailed { profile, .. } | Process::HelperTimeout { profile, .. },
+        ),
+    )
+    | AssumeError::Process(
+        Process::HelperFailed { profile, .. } | Process::HelperTimeout { profile, .. },
+    )) = err
     else {
         return None;
     };
@@ -1014,7 +1041,10 @@ mod tests {
     fn programs_are_found_as_sh_would() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = Context {
-            path: Some(dir.path().as_os_str().to_owned()),
+            env: crate::env::Env {
+                path: Some(dir.path().as_os_str().to_owned()),
+                ..crate::env::Env::default()
+            },
             ..Context::default()
         };
         assert_eq!(program_problem("echo 123456", &ctx), None);

@@ -19,9 +19,9 @@ use crate::context::Context;
 use crate::credentials::Session;
 use crate::error::Error;
 use crate::fanout::children::{self, Job, Outcome, Stop};
-use crate::fanout::console::Console;
 use crate::fanout::map_bounded;
 use crate::fanout::summary::{self, Ending};
+use crate::fanout::terminal::Console;
 use crate::mfa;
 use crate::secret::OneTimeCode;
 use std::collections::{HashMap, HashSet};
@@ -34,7 +34,7 @@ pub fn run(args: &EachArgs, ctx: &Context) -> Result<ExitCode, Error> {
     // `--mfa-token` is one code for the whole run: the first session that needs a code gets it.
     let flag = opts.mfa_token.take();
     overrides.mfa_token = None;
-    let timeout = ctx.process_timeout()?;
+    let timeout = ctx.env.process_timeout()?;
     let profiles = Profiles::load_from(&ConfigFiles::locate(ctx))?;
     let names = matching(&profiles, &args.patterns)?;
     let parallel = parallelism(args.jobs, ctx.settings.jobs);
@@ -107,7 +107,7 @@ pub fn run(args: &EachArgs, ctx: &Context) -> Result<ExitCode, Error> {
 fn forget_sessions(plans: &[Option<Plan>], store: Option<&Store>, ctx: &Context) {
     let Some(store) = store else { return };
     for plan in plans.iter().flatten() {
-        let serving = crate::session::Serving::of(plan, ctx);
+        let serving = crate::obtain::Serving::of(plan, ctx);
         for key in serving
             .role_sessions
             .into_iter()
@@ -163,13 +163,14 @@ fn glob(pattern: &str, case_insensitive: bool) -> Result<globset::GlobMatcher, E
         .case_insensitive(case_insensitive)
         .build()
         .map(|glob| glob.compile_matcher())
-        .map_err(|e| Error::InvalidValue {
+        .map_err(|e| crate::rules::InvalidValue {
             profile: None,
             key: "PATTERN".into(),
             what: "glob pattern",
             value: pattern.to_owned(),
             reason: e.kind().to_string(),
         })
+        .map_err(Into::into)
 }
 
 /// The error for a pattern that matches nothing, with the names it most likely meant: those it
@@ -193,11 +194,12 @@ fn no_match(profiles: &Profiles, names: &[&str], pattern: &str) -> Error {
     if suggestions.is_empty() && !literal.is_empty() {
         suggestions = profiles.closest(&literal, MAX);
     }
-    Error::NoProfileMatches {
+    crate::config::ConfigError::NoProfileMatches {
         pattern: pattern.to_owned(),
         files: profiles.files().clone(),
         suggestions,
     }
+    .into()
 }
 
 /// Where codes come from, for [`Each::collect_codes`].
@@ -311,7 +313,7 @@ impl Each<'_> {
         let results = map_bounded(
             &todo,
             parallel,
-            |(_, plan)| crate::session::for_plan(plan.clone(), store, opts, ctx, via),
+            |(_, plan)| crate::obtain::for_plan(plan.clone(), store, opts, ctx, via),
             |result| fail_fast && result.is_err(),
             |done| console.progress(format!("each: credentials {done}/{total}")),
         );
@@ -327,8 +329,8 @@ impl Each<'_> {
     }
 
     /// Reports a profile's error, with its hints, and ends the profile.
-    fn failed(&mut self, index: usize, err: &Error) {
-        self.console.message(&crate::report_text(err));
+    fn failed(&mut self, index: usize, err: &dyn crate::exit::Diagnose) {
+        self.console.message(&crate::error::report_text(err));
         self.endings[index] = Some(Ending::NoCredentials {
             reason: err.to_string(),
             code: err.exit() as u8,
@@ -390,10 +392,11 @@ impl Codes<'_> {
             mfa::code_for(&need.hop.profile, &need.mfa, self.timeout, &spent)?
         };
         if accepted(&code.value) {
-            return Err(Error::MfaCodeReused {
+            return Err(crate::mfa::MfaError::MfaCodeReused {
                 origin: code.origin,
                 serial: serial.clone(),
-            });
+            }
+            .into());
         }
         Ok(code)
     }
@@ -437,10 +440,11 @@ mod tests {
             "{err}"
         );
         assert!(
-            matches!(&err, Error::NoProfileMatches { suggestions, .. } if suggestions == &["Partner"])
+            matches!(&err, Error::Config(crate::config::ConfigError::NoProfileMatches { suggestions, .. }) if suggestions == &["Partner"])
         );
         let err = names(&["clinet-*"]).unwrap_err();
-        let Error::NoProfileMatches { suggestions, .. } = &err else {
+        let Error::Config(crate::config::ConfigError::NoProfileMatches { suggestions, .. }) = &err
+        else {
             panic!("{err}")
         };
         assert_eq!(suggestions[0], "client-a", "{suggestions:?}");

@@ -15,7 +15,7 @@ pub fn run(
     ctx: &Context,
 ) -> Result<ExitCode, Error> {
     let session = session_for(profile, options, ctx, crate::audit::Via::Env)?;
-    let changes = session.env_changes(ctx.var_names.iter().map(String::as_str));
+    let changes = session.env_changes(ctx.env.var_names.iter().map(String::as_str));
     let code = print(&output::render(format, &changes)?)?;
     // Printed to a terminal, the exports only reach the screen: say how to apply them. Captured
     // by `$(…)` or a pipe, stdout is not a terminal and nothing is added.

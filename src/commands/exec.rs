@@ -54,7 +54,7 @@ pub fn run(
 pub(super) fn give_session(child: &mut Command, session: &Session, ctx: &Context) {
     apply(
         child,
-        &session.env_changes(ctx.var_names.iter().map(String::as_str)),
+        &session.env_changes(ctx.env.var_names.iter().map(String::as_str)),
     );
 }
 
@@ -93,18 +93,25 @@ fn serve(
                 ..options.clone()
             };
             let via = audit::Via::ServerRefresh { program: &program };
-            session_for(&profile, &later, &ctx, via).map(|s| s.credentials)
+            session_for(&profile, &later, &ctx, via)
+                .map(|s| s.credentials)
+                .map_err(|e| Box::new(e) as Box<dyn crate::exit::Diagnose + Send>)
         })
     };
     let endpoint = server::start(&session.profile, session.credentials.clone(), refresh)?;
-    let changes = server::env_changes(session, &endpoint, ctx.var_names.iter().map(String::as_str));
+    let changes = server::env_changes(
+        session,
+        &endpoint,
+        ctx.env.var_names.iter().map(String::as_str),
+    );
     apply(&mut child, &changes);
     tracing::info!(program = %launch.program, "exec with a credential endpoint");
     // Hooked before the child exists: a SIGTERM in between would otherwise kill this process
     // and its endpoint, and leave the child running without credentials.
-    let signals = catch_signals().map_err(Error::ServerStart)?;
+    let signals = catch_signals().map_err(crate::server::ServerError::ServerStart)?;
     let mut running = child.spawn().map_err(|e| spawn_error(e, launch))?;
-    let status = wait_forwarding_signals(&mut running, signals).map_err(Error::ServerStart)?;
+    let status = wait_forwarding_signals(&mut running, signals)
+        .map_err(crate::server::ServerError::ServerStart)?;
     pass_through(status)
 }
 
@@ -191,13 +198,14 @@ fn pass_through(status: std::process::ExitStatus) -> ! {
 fn default_shell(profile: &str, ctx: &Context) -> Result<(&'static str, OsString), Error> {
     if cfg!(windows) {
         let shell = ctx
+            .env
             .shell
             .clone()
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "cmd.exe".into());
         return Ok((env_vars::COMSPEC, shell));
     }
-    match &ctx.shell {
+    match &ctx.env.shell {
         Some(shell) if !shell.is_empty() => Ok((env_vars::SHELL, shell.clone())),
         value => Err(Error::ShellUnusable {
             var: env_vars::SHELL,
@@ -242,10 +250,13 @@ fn hand_over(mut child: Command, launch: &Launch) -> Result<ExitCode, Error> {
         // Not fatal: the child runs either way; only an interrupted wait would lose its code.
         tracing::warn!(%err, "cannot ignore Ctrl-C while the command runs");
     }
-    let status = running.wait().map_err(|e| Error::CommandNotExecutable {
-        program: launch.program.clone(),
-        source: e,
-    })?;
+    let status =
+        running
+            .wait()
+            .map_err(|e| crate::process::ProcessError::CommandNotExecutable {
+                program: launch.program.clone(),
+                source: e,
+            })?;
     std::process::exit(status.code().unwrap_or(1))
 }
 
@@ -261,13 +272,15 @@ fn spawn_error(err: std::io::Error, launch: &Launch) -> Error {
         };
     }
     if err.kind() == std::io::ErrorKind::NotFound {
-        Error::CommandNotFound {
+        crate::process::ProcessError::CommandNotFound {
             program: program.to_owned(),
         }
+        .into()
     } else {
-        Error::CommandNotExecutable {
+        crate::process::ProcessError::CommandNotExecutable {
             program: program.to_owned(),
             source: err,
         }
+        .into()
     }
 }

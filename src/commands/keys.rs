@@ -8,7 +8,7 @@ use crate::config::keys::{
 use crate::config::{ConfigFiles, DEFAULT_REGION, Profiles, check_key_text};
 use crate::context::Context;
 use crate::error::Error;
-use crate::keys::{self, Backend, KeyError, StoredKey};
+use crate::keystore::{self, Backend, KeyError, StoredKey};
 use crate::secret::{Secret, mask_access_key};
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -34,7 +34,7 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
         } => import(&profiles, all, remove_plaintext, no_check, backend, ctx),
         KeysCommand::Rotate { profile, mfa_token } => rotate(&profile, mfa_token.as_deref(), ctx),
         KeysCommand::Remove { profile } => {
-            let entry = keys::remove(&profile, ctx).map_err(Error::Keys)?;
+            let entry = keystore::remove(&profile, ctx).map_err(Error::Keys)?;
             say(&format!(
                 "removed the stored key `{}` of profile `{profile}` ({} backend)",
                 mask_access_key(&entry.access_key_id),
@@ -47,7 +47,7 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
 
 fn rotate(profile: &str, mfa_token: Option<&str>, ctx: &Context) -> Result<ExitCode, Error> {
     let mfa_token = super::mfa_token_flag(mfa_token)?;
-    let done = keys::rotate::rotate(profile, mfa_token, ctx)?;
+    let done = crate::rotate::rotate(profile, mfa_token, ctx)?;
     let evicted = done.evicted.total();
     say(&format!(
         "rotated the key of profile `{profile}` (IAM user `{}`): the new key `{}` is stored ({}) and works; the old key `{}` is deleted{}; took {:.1} s",
@@ -77,11 +77,15 @@ fn add(
     backend: Option<Backend>,
     ctx: &Context,
 ) -> Result<ExitCode, KeyError> {
-    let backend = keys::choose(backend, ctx)?;
+    let backend = keystore::choose(backend, ctx)?;
     let (access_key_id, secret) = if from_env {
-        let creds = ctx.env_credentials.as_ref().ok_or(KeyError::EnvMissing {
-            missing: "`AWS_ACCESS_KEY_ID` or `AWS_SECRET_ACCESS_KEY`",
-        })?;
+        let creds = ctx
+            .env
+            .env_credentials
+            .as_ref()
+            .ok_or(KeyError::EnvMissing {
+                missing: "`AWS_ACCESS_KEY_ID` or `AWS_SECRET_ACCESS_KEY`",
+            })?;
         if creds.session_token.is_some() {
             tracing::warn!(
                 "`AWS_SESSION_TOKEN` is set: these look like temporary credentials, which expire; store a long-term key (AKIA…)"
@@ -101,9 +105,9 @@ fn add(
     let key = StoredKey {
         access_key_id,
         secret_access_key: secret,
-        created: keys::now_secs(),
+        created: keystore::now_secs(),
     };
-    keys::store(profile, &key, backend, ctx)?;
+    keystore::store(profile, &key, backend, ctx)?;
     say(&format!(
         "stored key `{}` for profile `{profile}` ({} backend)",
         mask_access_key(&key.access_key_id),
@@ -181,14 +185,14 @@ fn import(
         }
         found.push((name, id.to_owned(), secret));
     }
-    let backend = keys::choose(backend, ctx).map_err(Error::Keys)?;
+    let backend = keystore::choose(backend, ctx).map_err(Error::Keys)?;
     for (name, id, secret) in found {
         let key = StoredKey {
             access_key_id: id,
             secret_access_key: secret,
-            created: keys::now_secs(),
+            created: keystore::now_secs(),
         };
-        keys::store(name, &key, backend, ctx).map_err(Error::Keys)?;
+        keystore::store(name, &key, backend, ctx).map_err(Error::Keys)?;
         say(&format!(
             "stored key `{}` for profile `{name}` ({backend} backend)",
             mask_access_key(&key.access_key_id)
@@ -258,13 +262,13 @@ fn warn_if_in_plain_text(profile: &str, stored_id: &str, ctx: &Context) {
 fn ask() -> Result<(String, Secret), KeyError> {
     let prompt = |what, source| KeyError::Prompt { what, source };
     let id =
-        keys::prompt::visible("Access key ID: ").map_err(|e| prompt("the access key ID", e))?;
+        crate::terminal::visible("Access key ID: ").map_err(|e| prompt("the access key ID", e))?;
     if id.is_empty() {
         return Err(KeyError::EmptyInput {
             what: "the access key ID",
         });
     }
-    let secret = keys::prompt::hidden("Secret access key: ")
+    let secret = crate::terminal::hidden("Secret access key: ")
         .map_err(|e| prompt("the secret access key", e))?;
     if secret.expose().trim().is_empty() {
         return Err(KeyError::EmptyInput {
@@ -289,9 +293,9 @@ fn check(
                 .and_then(|p| p.get("region"))
                 .map(str::to_owned)
         })
-        .or_else(|| ctx.env_region.clone())
+        .or_else(|| ctx.env.env_region.clone())
         .unwrap_or_else(|| DEFAULT_REGION.to_owned());
-    let plan = keys::bare_plan(profile, region);
+    let plan = crate::config::Plan::for_stored_key(profile, access_key_id, region);
     let source = StoredKey {
         access_key_id: access_key_id.to_owned(),
         secret_access_key: secret.clone(),
@@ -306,7 +310,7 @@ fn check(
     };
     let runtime = crate::assume::runtime().map_err(|e| failed(e.to_string(), false))?;
     runtime.block_on(async {
-        let sts = crate::sts::Sts::new(&plan, ctx)
+        let sts = crate::aws::sts::Sts::new(&plan, ctx)
             .await
             .map_err(|e| failed(e.to_string(), false))?;
         // The same call `whoami` makes; its error says what failed, and whether STS answered.
@@ -314,16 +318,16 @@ fn check(
             .await
             .map(|identity| (identity.account, identity.arn))
             .map_err(|err| match err {
-                Error::Identity {
+                crate::aws::AwsError::Identity {
                     detail, failure, ..
-                } => failed(detail, failure == crate::error::RemoteFailure::Unreachable),
+                } => failed(detail, failure == crate::aws::RemoteFailure::Unreachable),
                 other => failed(other.to_string(), false),
             })
     })
 }
 
 fn list(ctx: &Context) -> Result<ExitCode, Error> {
-    let index = keys::index(ctx);
+    let index = keystore::read_index(ctx);
     let now = std::time::SystemTime::now();
     let mut text = String::new();
     if !index.is_empty() {
@@ -333,7 +337,7 @@ fn list(ctx: &Context) -> Result<ExitCode, Error> {
             "PROFILE", "ACCESS KEY", "BACKEND"
         );
     }
-    for (profile, entry) in index {
+    for (profile, entry) in &index {
         let days = entry.age_days(now);
         let flag = if days > ROTATE_AFTER_DAYS {
             format!("  over {ROTATE_AFTER_DAYS} days: rotate it")

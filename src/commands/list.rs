@@ -5,9 +5,10 @@
 
 use super::print;
 use crate::cache;
+use crate::config::FilesRead;
 use crate::config::{ConfigFiles, Fingerprint, ProfileSummary, Profiles};
 use crate::context::Context;
-use crate::error::{Error, FilesRead};
+use crate::error::Error;
 use serde::{Deserialize, Serialize};
 use std::process::ExitCode;
 
@@ -36,6 +37,7 @@ pub(super) fn with_summaries<T>(
     // Taken before reading, so that an edit during the parse invalidates what we store.
     let fingerprint = files.fingerprint();
     let index_path = ctx
+        .paths
         .cache_dir
         .as_ref()
         .map(|dir| dir.join(cache::LIST_INDEX));
@@ -68,7 +70,7 @@ fn with_stored_keys<'a>(
     mut summaries: Vec<ProfileSummary<'a>>,
     ctx: &Context,
 ) -> Vec<ProfileSummary<'a>> {
-    let stored = crate::keys::index(ctx);
+    let stored = crate::keystore::read_index(ctx);
     for summary in &mut summaries {
         if summary.kind == crate::config::ProfileKind::None && stored.contains_key(&*summary.name) {
             summary.kind = crate::config::ProfileKind::StoredKeys;

@@ -12,12 +12,12 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub fn run(args: &LogArgs, ctx: &Context) -> Result<ExitCode, Error> {
-    if !ctx.audit {
+    if !ctx.audit_on() {
         eprintln!(
             "assume-role: the audit log is switched off (`ASSUME_ROLE_AUDIT`); showing what it holds from before"
         );
     }
-    let Some(dir) = ctx.state_dir.as_deref() else {
+    let Some(dir) = ctx.paths.state_dir.as_deref() else {
         eprintln!(
             "assume-role: there is no state directory to keep an audit log in\n  hint: set `ASSUME_ROLE_STATE_DIR` to a private directory"
         );

@@ -13,7 +13,7 @@ pub fn run() -> Result<ExitCode, Error> {
     // Built, every subcommand knows its full name (`assume-role exec`) for its own page.
     cmd.build();
     let mut roff = Vec::new();
-    render(&cmd, &mut roff).map_err(Error::Output)?;
+    render(&cmd, &mut roff).map_err(crate::output::OutputError::Output)?;
     print(&String::from_utf8_lossy(&roff))
 }
 

@@ -24,10 +24,11 @@ pub use completions::complete_if_asked;
 
 use crate::assume;
 use crate::cli::{Cli, Command, CredentialOptions};
-use crate::config::{Overrides, check_mfa_code};
+use crate::config::Overrides;
 use crate::context::Context;
 use crate::credentials::Session;
 use crate::error::Error;
+use crate::mfa::check_mfa_code;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -40,7 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Completions { shell } => return completions::run(shell),
         Command::Man => return man::run(),
         Command::Prompt { format, status } => {
-            let ctx = Context::from_vars(std::env::vars_os());
+            let ctx = Context::of(crate::env::Env::from_process());
             return prompt::run(format.as_deref(), status, &ctx);
         }
         _ => {}
@@ -102,13 +103,14 @@ fn session_for(
     via: crate::audit::Via<'_>,
 ) -> Result<Session, Error> {
     let (overrides, opts) = credential_inputs(options)?;
-    crate::session::obtain(profile, &overrides, &opts, ctx, via)
+    crate::obtain::obtain(profile, &overrides, &opts, ctx, via).map_err(Into::into)
 }
 
 /// `--mfa-token`, checked before anything else happens: a malformed code fails on every path.
 fn mfa_token_flag(code: Option<&str>) -> Result<Option<crate::secret::OneTimeCode>, Error> {
     code.map(|code| check_mfa_code(code, "`--mfa-token`"))
         .transpose()
+        .map_err(Into::into)
 }
 
 /// What the command line's credential options make: the plan's overrides and how the cache is
@@ -141,6 +143,6 @@ fn print(text: &str) -> Result<ExitCode, Error> {
     {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(Error::Output(e)),
+        Err(e) => Err(crate::output::OutputError::Output(e).into()),
     }
 }

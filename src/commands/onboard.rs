@@ -130,7 +130,7 @@ fn publish_template(
     validate::object_key(&key)?;
     validate::bucket(&bucket)?;
     let profile = profile
-        .or_else(|| ctx.aws_profile.clone())
+        .or_else(|| ctx.env.aws_profile.clone())
         .unwrap_or_else(|| "default".to_owned());
     // The upload uses your profile's own region (where your bucket is); `--region` is the
     // client's, for the console link and the profile line.
@@ -143,7 +143,7 @@ fn publish_template(
         bucket_region,
         profile: profile.clone(),
         template,
-        endpoint_url_s3: ctx.endpoint_url_s3.clone(),
+        endpoint_url_s3: ctx.env.endpoint_url_s3.clone(),
     };
     let published = crate::assume::runtime()?.block_on(publish::publish(&request, &credentials))?;
 
@@ -192,11 +192,9 @@ fn own_credentials(
         ctx,
     )?;
     if plan.hops.is_empty() {
-        let credentials = crate::assume::runtime()?.block_on(crate::source::base_credentials(
-            &plan.base,
-            &plan.region,
-            ctx,
-        ))?;
+        let credentials = crate::assume::runtime()?.block_on(
+            crate::assume::source::base_credentials(&plan.base, &plan.region, ctx),
+        )?;
         return Ok((plan.region, credentials));
     }
     let session = session_for(

@@ -1,12 +1,14 @@
 //! `assume-role profile add`: append a role profile, check it resolves, keep a backup.
 
 use crate::cli::ProfileCommand;
+use crate::config::ConfigError;
 use crate::config::edit::{self, NewProfile};
 use crate::config::{ConfigFiles, Context, Overrides, Plan, Profiles};
 use crate::duration::{ASSUME_ROLE_MAX, ASSUME_ROLE_MIN};
 use crate::error::Error;
 use crate::onboard::validate;
 use crate::rules;
+use crate::rules::InvalidValue;
 use std::process::ExitCode;
 
 /// A rule for one optional flag's value.
@@ -51,14 +53,15 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
     if let Some(d) = duration
         && !(ASSUME_ROLE_MIN..=ASSUME_ROLE_MAX).contains(&d)
     {
-        return Err(Error::InvalidValue {
+        return Err(crate::rules::InvalidValue {
             profile: None,
             key: "--duration".into(),
             what: "session duration",
             value: crate::duration::display(d),
             reason: "AssumeRole grants 15m to 12h (and at most the role's MaxSessionDuration)"
                 .into(),
-        });
+        }
+        .into());
     }
     let profile = NewProfile {
         name,
@@ -92,7 +95,7 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
     )?
     .reported_as(&files);
     Plan::resolve(&trial, &trial_profile.name, &Overrides::default(), ctx)
-        .map_err(|e| as_flags(e, &trial_profile.name))?;
+        .map_err(|e| as_flags(e.into(), &trial_profile.name))?;
 
     let added = edit::add(&files.config, &profile, exists, force)?;
     let verb = if added.replaced { "replaced" } else { "added" };
@@ -113,28 +116,37 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
 /// profile's name (and the keys we wrote) mean nothing to the user.
 fn as_flags(err: Error, trial: &str) -> Error {
     match err {
-        Error::InvalidValue {
+        Error::Invalid(InvalidValue {
             profile: Some(profile),
             key,
             what,
             value,
             reason,
-        } if profile == trial => Error::InvalidValue {
+        })
+        | Error::Config(ConfigError::Invalid(InvalidValue {
+            profile: Some(profile),
+            key,
+            what,
+            value,
+            reason,
+        })) if profile == trial => InvalidValue {
             profile: None,
             key,
             what,
             value,
             reason,
-        },
-        Error::DurationOutOfRange {
+        }
+        .into(),
+        Error::Config(ConfigError::DurationOutOfRange {
             profile: Some(profile),
             requested,
             chained,
-        } if profile == trial => Error::DurationOutOfRange {
+        }) if profile == trial => ConfigError::DurationOutOfRange {
             profile: None,
             requested,
             chained,
-        },
+        }
+        .into(),
         other => other,
     }
 }

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 pub fn run(format: Option<&str>, status: bool, ctx: &Context) -> Result<ExitCode, Error> {
-    let Some(profile) = ctx.outer_session.as_deref() else {
+    let Some(profile) = ctx.env.outer_session.as_deref() else {
         return if status {
             Err(Error::NotInSession)
         } else {
@@ -21,11 +21,12 @@ pub fn run(format: Option<&str>, status: bool, ctx: &Context) -> Result<ExitCode
     let session = PromptSession {
         profile,
         expiration: ctx
+            .env
             .session_expiration
             .as_deref()
             .and_then(shell::parse_expiration),
-        region: ctx.session_region.as_deref(),
-        account: ctx.session_account.as_deref(),
+        region: ctx.env.session_region.as_deref(),
+        account: ctx.env.session_account.as_deref(),
     };
     let now = SystemTime::now();
     let mut text = if status {

@@ -2,13 +2,13 @@
 //! as STS sees them (`GetCallerIdentity`), and how long they last.
 
 use super::{print, session_for};
+use crate::aws::sts::{CallerIdentity, Sts};
 use crate::cli::CredentialOptions;
 use crate::config::{Base, ConfigFiles, DEFAULT_REGION, Overrides, Plan, Profiles, RegionOrigin};
 use crate::context::Context;
 use crate::credentials::{Credentials, rfc3339};
 use crate::error::Error;
 use crate::secret::mask_access_key;
-use crate::sts::{CallerIdentity, Sts};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -35,23 +35,24 @@ pub fn run(
     options: &CredentialOptions,
     ctx: &Context,
 ) -> Result<ExitCode, Error> {
-    let (label, plan, credentials) = match (profile, &ctx.outer_session, &ctx.env_credentials) {
-        (Some(name), _, _) => of_profile(name, options, ctx)?,
-        // Inside one of our sessions, the shell's own variables are what it uses: report those.
-        (None, Some(outer), Some(creds)) => (
-            Some(outer.clone()),
-            environment_plan(outer, ctx),
-            with_session_expiry(creds, ctx),
-        ),
-        // A session of ours with no keys in the environment (`exec --server`): ask again.
-        (None, Some(outer), None) => of_profile(&outer.clone(), options, ctx)?,
-        (None, None, Some(creds)) => (
-            None,
-            environment_plan("environment", ctx),
-            with_session_expiry(creds, ctx),
-        ),
-        (None, None, None) => return Err(Error::NoSession),
-    };
+    let (label, plan, credentials) =
+        match (profile, &ctx.env.outer_session, &ctx.env.env_credentials) {
+            (Some(name), _, _) => of_profile(name, options, ctx)?,
+            // Inside one of our sessions, the shell's own variables are what it uses: report those.
+            (None, Some(outer), Some(creds)) => (
+                Some(outer.clone()),
+                environment_plan(outer, ctx),
+                with_session_expiry(creds, ctx),
+            ),
+            // A session of ours with no keys in the environment (`exec --server`): ask again.
+            (None, Some(outer), None) => of_profile(&outer.clone(), options, ctx)?,
+            (None, None, Some(creds)) => (
+                None,
+                environment_plan("environment", ctx),
+                with_session_expiry(creds, ctx),
+            ),
+            (None, None, None) => return Err(Error::NoSession),
+        };
     let who = match &label {
         Some(name) => format!("profile `{name}`"),
         None => "the `AWS_*` variables of this shell".to_owned(),
@@ -89,7 +90,7 @@ fn of_profile(
 
 /// A plan for credentials taken from the environment: the session's region, no files.
 fn environment_plan(label: &str, ctx: &Context) -> Plan {
-    let (region, region_origin) = match &ctx.session_region {
+    let (region, region_origin) = match &ctx.env.session_region {
         Some(region) if crate::rules::is_host_label(region) => {
             (region.clone(), RegionOrigin::Environment)
         }
@@ -111,11 +112,11 @@ fn environment_plan(label: &str, ctx: &Context) -> Plan {
 /// The environment's credentials, with the expiry the session announced
 /// (`AWS_CREDENTIAL_EXPIRATION`), if it is readable.
 fn with_session_expiry(creds: &Credentials, ctx: &Context) -> Credentials {
-    let expiration = ctx.session_expiration.as_deref().and_then(|text| {
-        aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime)
-            .ok()
-            .and_then(|t| SystemTime::try_from(t).ok())
-    });
+    let expiration = ctx
+        .env
+        .session_expiration
+        .as_deref()
+        .and_then(crate::time::parse);
     Credentials {
         expiration,
         ..creds.clone()

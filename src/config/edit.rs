@@ -5,7 +5,7 @@
 //! here we only find section header lines and the key lines under them.
 
 use super::plan::keys;
-use crate::error::Error;
+use crate::config::ConfigError;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -61,16 +61,21 @@ pub struct Added {
 /// Appends `profile` to the config file at `path` (creating it if need be), or replaces its
 /// section in place when `force` is set. `exists` says whether the profile is already defined
 /// anywhere (the config or the credentials file), as the SDK's parser sees it.
-pub fn add(path: &Path, profile: &NewProfile, exists: bool, force: bool) -> Result<Added, Error> {
+pub fn add(
+    path: &Path,
+    profile: &NewProfile,
+    exists: bool,
+    force: bool,
+) -> Result<Added, ConfigError> {
     if exists && !force {
-        return Err(Error::ProfileExists {
+        return Err(ConfigError::ProfileExists {
             name: profile.name.clone(),
             path: path.to_path_buf(),
         });
     }
     // A config kept in a dotfiles repository is often a symlink: write the file it points to.
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let io = |source: std::io::Error| Error::ConfigWrite {
+    let io = |source: std::io::Error| ConfigError::ConfigWrite {
         path: path.clone(),
         source,
     };
@@ -170,7 +175,11 @@ pub enum FileKind {
 /// other byte stays. The file is replaced atomically, keeping its permissions, and with no
 /// backup: a `.bak` would be a plain-text copy of the very secret being moved out. Returns the
 /// profiles whose keys were found here.
-pub fn remove_keys(path: &Path, kind: FileKind, profiles: &[&str]) -> Result<Vec<String>, Error> {
+pub fn remove_keys(
+    path: &Path,
+    kind: FileKind,
+    profiles: &[&str],
+) -> Result<Vec<String>, ConfigError> {
     let mut found = Vec::new();
     rewrite(path, |old| {
         let (bytes, here) = without_keys(old, kind, profiles);
@@ -190,7 +199,7 @@ pub fn replace_keys(
     profile: &str,
     access_key_id: &str,
     secret_access_key: &str,
-) -> Result<bool, Error> {
+) -> Result<bool, ConfigError> {
     rewrite(path, |old| {
         with_keys(old, kind, profile, access_key_id, secret_access_key)
     })
@@ -199,9 +208,12 @@ pub fn replace_keys(
 /// Replaces the file at `path` (through a symlink) with what `change` makes of its bytes,
 /// atomically and with no backup; `change` returning `None`, or no file, leaves it as it is.
 /// Returns whether the file was rewritten.
-fn rewrite(path: &Path, change: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> Result<bool, Error> {
+fn rewrite(
+    path: &Path,
+    change: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+) -> Result<bool, ConfigError> {
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let io = |source: std::io::Error| Error::ConfigWrite {
+    let io = |source: std::io::Error| ConfigError::ConfigWrite {
         path: path.clone(),
         source,
     };

@@ -1,6 +1,9 @@
 //! The AWS config and credentials files, read through the SDK's own parser so that every
 //! profile means here what it means to the AWS CLI.
 
+mod error;
+pub use error::{ConfigError, FilesRead};
+
 pub mod edit;
 mod plan;
 pub(crate) use plan::{check_key_text, keys};
@@ -8,11 +11,10 @@ mod profile_kind;
 
 pub use plan::{
     Base, Context, DEFAULT_REGION, Defaults, Hop, Mfa, Overrides, OwnSession, Plan, RegionOrigin,
-    check_mfa_code, default_session_name, mfa_of,
+    default_session_name, mfa_of,
 };
 pub use profile_kind::{ProfileKind, ProfileSummary};
 
-use crate::error::{Error, FilesRead};
 use aws_config::profile::{Profile, ProfileSet};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::os_shim_internal::{Env, Fs};
@@ -29,13 +31,15 @@ pub struct Profiles {
     /// config that all name one missing source would otherwise compare every name with every
     /// other.
     suggested: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
+    /// The stored-key index, read with the files: a profile whose key is stored starts from it.
+    stored: crate::keystore::Index,
 }
 
 impl Profiles {
     /// Reads `AWS_CONFIG_FILE` (or `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (or
     /// `~/.aws/credentials`). A file that does not exist counts as empty, as it does for the AWS
     /// CLI; a file that exists but cannot be read or parsed is an error naming it.
-    pub fn load_from(files: &ConfigFiles) -> Result<Self, Error> {
+    pub fn load_from(files: &ConfigFiles) -> Result<Self, ConfigError> {
         // The files are read here rather than by the SDK, so that a file that is not UTF-8 is
         // our error (which names the line; the SDK would log the whole file, secrets and all, and
         // carry on as if it were empty), and so that a byte-order mark is accepted. The parser
@@ -71,23 +75,28 @@ impl Profiles {
         parsed
             .map(|profiles| Self {
                 layouts,
+                stored: files
+                    .keys_index
+                    .as_deref()
+                    .map(crate::keystore::read_index_at)
+                    .unwrap_or_default(),
                 ..profiles
             })
             .map_err(|err| match err {
-                Error::ConfigParse(message) => syntax_error(
+                ConfigError::ConfigParse(message) => syntax_error(
                     &message,
                     &[
                         (&files.config, config_text.as_deref()),
                         (&files.credentials, credentials_text.as_deref()),
                     ],
                 )
-                .unwrap_or(Error::ConfigParse(message)),
+                .unwrap_or(ConfigError::ConfigParse(message)),
                 other => other,
             })
     }
 
     /// Profiles from text, as if read from files; for tests and tools.
-    pub fn from_texts(config: &str, credentials: &str) -> Result<Self, Error> {
+    pub fn from_texts(config: &str, credentials: &str) -> Result<Self, ConfigError> {
         let files = EnvConfigFiles::builder()
             .with_contents(EnvConfigFileKind::Config, config)
             .with_contents(EnvConfigFileKind::Credentials, credentials)
@@ -103,7 +112,7 @@ impl Profiles {
         )
     }
 
-    fn parse(fs: &Fs, files: &EnvConfigFiles, read: FilesRead) -> Result<Self, Error> {
+    fn parse(fs: &Fs, files: &EnvConfigFiles, read: FilesRead) -> Result<Self, ConfigError> {
         use aws_config::profile::ProfileFileLoadError as LoadError;
         // `load` is async only in signature: with the files already in memory it does no I/O,
         // so a trivial executor suffices and no runtime is built. It is given no environment:
@@ -120,12 +129,26 @@ impl Profiles {
                 files: read,
                 layouts: Vec::new(),
                 suggested: std::sync::Mutex::default(),
+                stored: crate::keystore::Index::new(),
             }),
-            Err(LoadError::ParseError { 0: err, .. }) => Err(Error::ConfigParse(err.to_string())),
-            Err(LoadError::CouldNotReadFile { .. }) => Err(Error::ConfigParse(
+            Err(LoadError::ParseError { 0: err, .. }) => {
+                Err(ConfigError::ConfigParse(err.to_string()))
+            }
+            Err(LoadError::CouldNotReadFile { .. }) => Err(ConfigError::ConfigParse(
                 "could not read the AWS config files".into(),
             )),
         }
+    }
+
+    /// The stored-key index read with the files.
+    pub fn stored_keys(&self) -> &crate::keystore::Index {
+        &self.stored
+    }
+
+    /// The same profiles with `stored` as their stored-key index; for tests.
+    #[must_use]
+    pub fn with_stored_keys(self, stored: crate::keystore::Index) -> Self {
+        Self { stored, ..self }
     }
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
@@ -233,8 +256,8 @@ impl Profiles {
             .filter(|(score, _)| *score > 0.8)
     }
 
-    pub(crate) fn unknown(&self, name: &str, referenced_by: Option<&str>) -> Error {
-        Error::UnknownProfile {
+    pub(crate) fn unknown(&self, name: &str, referenced_by: Option<&str>) -> ConfigError {
+        ConfigError::UnknownProfile {
             name: name.to_owned(),
             files: self.files.clone(),
             suggestion: self.suggest(name),
@@ -269,27 +292,33 @@ struct Layout {
 pub struct ConfigFiles {
     pub config: PathBuf,
     pub credentials: PathBuf,
+    /// The stored-key index ([`crate::keystore`]): which profiles' keys are kept out of plain
+    /// text, and so what their plans start from.
+    pub keys_index: Option<PathBuf>,
 }
 
 impl ConfigFiles {
     pub fn locate(ctx: &Context) -> Self {
-        let home = ctx.home.as_deref();
+        let home = ctx.paths.home.as_deref();
         Self {
-            config: file_path(ctx.config_file.as_deref(), &[".aws", "config"], home),
+            config: file_path(ctx.paths.config_file.as_deref(), &[".aws", "config"], home),
             credentials: file_path(
-                ctx.credentials_file.as_deref(),
+                ctx.paths.credentials_file.as_deref(),
                 &[".aws", "credentials"],
                 home,
             ),
+            keys_index: crate::keystore::index_file(&ctx.paths),
         }
     }
 
     /// What the files are now, cheaply: anything derived from them is stale once this changes.
     pub fn fingerprint(&self) -> Fingerprint {
-        Fingerprint(vec![
+        let mut stamps = vec![
             FileStamp::of(&self.config),
             FileStamp::of(&self.credentials),
-        ])
+        ];
+        stamps.extend(self.keys_index.as_deref().map(FileStamp::of));
+        Fingerprint(stamps)
     }
 }
 
@@ -341,13 +370,13 @@ impl FileStamp {
 /// A config file's text: `None` if it does not exist (as for the AWS CLI, a missing file is an
 /// empty one), a UTF-8 byte-order mark dropped, and an error naming the line and byte where the
 /// text stops being UTF-8. The message never quotes the file: it may hold secret keys.
-fn read_text(path: &Path) -> Result<Option<String>, Error> {
+fn read_text(path: &Path) -> Result<Option<String>, ConfigError> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
-            return Err(Error::ConfigRead {
+            return Err(ConfigError::ConfigRead {
                 path: path.to_path_buf(),
                 source,
             });
@@ -363,7 +392,7 @@ fn read_text(path: &Path) -> Result<Option<String>, Error> {
                 .iter()
                 .rposition(|b| *b == b'\n')
                 .map_or(0, |i| i + 1);
-            Err(Error::ConfigNotUtf8 {
+            Err(ConfigError::ConfigNotUtf8 {
                 path: path.to_path_buf(),
                 line: before.split(|b| *b == b'\n').count(),
                 column: offset - line_start + 1,
@@ -377,7 +406,7 @@ fn read_text(path: &Path) -> Result<Option<String>, Error> {
 /// and line, what is wrong with the line in plain words, and the fix. Where the AWS CLI accepts
 /// the line (`key: value`, an indented first key), it says so: the file is shared with it. The
 /// line itself is never quoted, only a key name: the line may carry a secret.
-fn syntax_error(message: &str, files: &[(&PathBuf, Option<&str>)]) -> Option<Error> {
+fn syntax_error(message: &str, files: &[(&PathBuf, Option<&str>)]) -> Option<ConfigError> {
     let rest = message.strip_prefix("error parsing ")?;
     let (path, rest) = rest.rsplit_once(" on line ")?;
     let (line, problem) = rest.split_once(":\n")?;
@@ -428,7 +457,7 @@ fn syntax_error(message: &str, files: &[(&PathBuf, Option<&str>)]) -> Option<Err
             format!("fix line {line}; the file uses the AWS CLI's INI format"),
         ),
     };
-    Some(Error::ConfigSyntax {
+    Some(ConfigError::ConfigSyntax {
         path: (*file).clone(),
         line,
         what,

@@ -7,8 +7,8 @@
 //! the signal watcher wake; a short poll catches a child that exits while something it
 //! started keeps its pipes open.
 
-use super::console::{Console, Stream};
-use crate::error::Error;
+use super::terminal::{Console, Stream};
+use crate::process::ProcessError;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -43,7 +43,7 @@ pub enum Outcome {
         took: Duration,
     },
     /// It could not be started.
-    Failed(Error),
+    Failed(ProcessError),
     /// It was never started: the run stopped first.
     NotStarted,
 }
@@ -206,7 +206,7 @@ fn start(
     mut job: Job,
     events: &Sender<Event>,
     console: &Arc<Console>,
-) -> Result<Running, Error> {
+) -> Result<Running, ProcessError> {
     let program = job.command.get_program().to_string_lossy().into_owned();
     // The terminal is ours (a prompt may still need it) and cannot be shared line by line.
     job.command
@@ -216,9 +216,9 @@ fn start(
     let started = Instant::now();
     let mut child = job.command.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::CommandNotFound { program }
+            ProcessError::CommandNotFound { program }
         } else {
-            Error::CommandNotExecutable { program, source: e }
+            ProcessError::CommandNotExecutable { program, source: e }
         }
     })?;
     tracing::debug!(profile = %job.name, pid = child.id(), "started");
@@ -431,7 +431,7 @@ mod tests {
         assert!(matches!(outcomes[2], Outcome::Signalled { signal: 15, .. }));
         assert!(matches!(
             outcomes[3],
-            Outcome::Failed(Error::CommandNotFound { .. })
+            Outcome::Failed(ProcessError::CommandNotFound { .. })
         ));
     }
 

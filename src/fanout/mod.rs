@@ -3,8 +3,8 @@
 //! Nothing here knows about AWS: the command hands in names, work and prepared commands.
 
 pub mod children;
-pub mod console;
 pub mod summary;
+pub mod terminal;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -2,6 +2,7 @@
 //! and the one exit code that stands for them all.
 
 use super::children::{Outcome, Stop};
+use crate::exit::Diagnose;
 use std::fmt::Write as _;
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 
 use super::policy::{Trust, managed_policy_arn};
 use super::validate;
-use crate::error::Error;
+use crate::onboard::OnboardError;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ pub struct Template {
 }
 
 impl Template {
-    pub fn validate(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), OnboardError> {
         self.trust.validate()?;
         let partition = validate::partition(&self.trust.partition)?;
         self.managed_policies
@@ -39,24 +39,25 @@ impl Template {
         if let Some(d) = self.max_session_duration
             && !(Duration::from_hours(1)..=Duration::from_hours(12)).contains(&d)
         {
-            return Err(Error::InvalidValue {
+            return Err(crate::rules::InvalidValue {
                 profile: None,
                 key: "max_session_duration".into(),
                 what: "session duration",
                 value: crate::duration::display(d),
                 reason: "a role's MaxSessionDuration is 1h to 12h".into(),
-            });
+            }
+            .into());
         }
         // Such a role can be assumed, but every call made with it is denied: almost certainly
         // a forgotten flag, unless the client attaches policies itself.
         if self.managed_policies.is_empty() && !self.no_permissions {
-            return Err(Error::NoPermissions);
+            return Err(OnboardError::NoPermissions);
         }
         Ok(())
     }
 
     /// The template as data.
-    pub fn document(&self) -> Result<Value, Error> {
+    pub fn document(&self) -> Result<Value, OnboardError> {
         self.validate()?;
         let mut parameter = json!({
             "Type": "String",
@@ -114,7 +115,7 @@ impl Template {
     }
 
     /// The template as YAML, which CloudFormation and `cfn-lint` read.
-    pub fn yaml(&self) -> Result<String, Error> {
+    pub fn yaml(&self) -> Result<String, OnboardError> {
         let document = self.document()?;
         Ok(serde_yaml_ng::to_string(&document).expect("a JSON value serializes to YAML"))
     }
@@ -184,7 +185,7 @@ mod tests {
             no_permissions: false,
             ..base.clone()
         };
-        assert!(matches!(t.document(), Err(Error::NoPermissions)));
+        assert!(matches!(t.document(), Err(OnboardError::NoPermissions)));
         let t = Template {
             managed_policies: vec!["arn:aws-cn:iam::aws:policy/ReadOnlyAccess".into()],
             ..base.clone()

@@ -3,12 +3,13 @@
 //! role, and the launch link that hands it to the client. Everything here is pure: documents are
 //! built as data from validated input; only `publish` talks to the network.
 
+mod error;
+pub use error::{OnboardError, PublishFailure};
+
 pub mod cloudformation;
 pub mod policy;
 pub mod publish;
 pub mod validate;
-
-use crate::error::Error;
 
 /// Characters of a generated external ID: letters and digits only, so that the ID survives
 /// copying (a double-click selects all of it) and never starts like a command-line option.
@@ -19,11 +20,12 @@ const EXTERNAL_ID_ALPHABET: &[u8; 62] =
 pub const GENERATED_EXTERNAL_ID_LEN: usize = 40;
 
 /// A new external ID from the operating system's CSPRNG: unique per client, unguessable.
-pub fn generate_external_id() -> Result<String, Error> {
+pub fn generate_external_id() -> Result<String, OnboardError> {
     let mut id = String::with_capacity(GENERATED_EXTERNAL_ID_LEN);
     let mut bytes = [0u8; 64];
     while id.len() < GENERATED_EXTERNAL_ID_LEN {
-        getrandom::fill(&mut bytes).map_err(|e| Error::Random(e.to_string()))?;
+        getrandom::fill(&mut bytes)
+            .map_err(|e| crate::assume::AssumeError::Random(e.to_string()))?;
         // Bytes from 248 up would favour the first letters; dropping them keeps every
         // character equally likely.
         id.extend(

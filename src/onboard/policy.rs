@@ -1,7 +1,7 @@
 //! The policy documents of the handshake, as JSON values with a fixed, tested structure.
 
 use super::validate;
-use crate::error::Error;
+use crate::onboard::OnboardError;
 use serde_json::{Map, Value, json};
 
 /// Who may assume the role, and under which conditions.
@@ -21,15 +21,15 @@ pub struct Trust {
 
 impl Trust {
     /// Checks every value; at least one principal is required.
-    pub fn validate(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), OnboardError> {
         if self.accounts.is_empty() && self.principals.is_empty() {
-            return Err(Error::InvalidValue {
+            return Err(crate::rules::InvalidValue {
                 profile: None,
                 key: "contractor_account".into(),
                 what: "trust policy",
                 value: String::new(),
                 reason: "name who may assume the role with `--contractor-account ID` or `--contractor-principal ARN`".into(),
-            });
+            }.into());
         }
         let partition = validate::partition(&self.partition)?;
         self.accounts
@@ -100,7 +100,7 @@ impl Trust {
 
 /// What the contractor attaches to its own identity: `sts:AssumeRole` on exactly these roles, all
 /// in `partition` (no role can be assumed across partitions).
-pub fn contractor_policy(role_arns: &[String], partition: &str) -> Result<Value, Error> {
+pub fn contractor_policy(role_arns: &[String], partition: &str) -> Result<Value, OnboardError> {
     let partition = validate::partition(partition)?;
     role_arns
         .iter()
@@ -121,7 +121,7 @@ pub fn contractor_policy(role_arns: &[String], partition: &str) -> Result<Value,
 }
 
 /// Only `s3:PutObject` into one bucket: the classic contractor-upload grant.
-pub fn s3_put(bucket: &str, partition: &str) -> Result<Value, Error> {
+pub fn s3_put(bucket: &str, partition: &str) -> Result<Value, OnboardError> {
     validate::partition(partition)?;
     validate::bucket(bucket)?;
     Ok(json!({
@@ -135,7 +135,7 @@ pub fn s3_put(bucket: &str, partition: &str) -> Result<Value, Error> {
 }
 
 /// The ARN of an AWS managed policy, or the ARN given.
-pub fn managed_policy_arn(name_or_arn: &str, partition: &str) -> Result<String, Error> {
+pub fn managed_policy_arn(name_or_arn: &str, partition: &str) -> Result<String, OnboardError> {
     validate::managed_policy(name_or_arn, validate::partition(partition)?)?;
     Ok(if name_or_arn.starts_with("arn:") {
         name_or_arn.to_owned()

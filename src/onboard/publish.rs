@@ -6,7 +6,8 @@
 use super::cloudformation::Template;
 use super::validate;
 use crate::credentials::Credentials;
-use crate::error::{Error, PublishFailure};
+use crate::onboard::OnboardError;
+use crate::onboard::PublishFailure;
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -50,7 +51,10 @@ pub struct Published {
 }
 
 /// Uploads the template and builds the link. `credentials` are the contractor's.
-pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Published, Error> {
+pub async fn publish(
+    request: &Request,
+    credentials: &Credentials,
+) -> Result<Published, OnboardError> {
     validate::bucket(&request.bucket)?;
     validate::object_key(&request.key)?;
     let external_id = match &request.template.external_id {
@@ -90,7 +94,7 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
             )
             .build(),
     );
-    let fail = |failure: PublishFailure, detail: String| Error::Publish {
+    let fail = |failure: PublishFailure, detail: String| OnboardError::Publish {
         bucket: request.bucket.clone(),
         detail,
         failure,
@@ -147,7 +151,7 @@ pub async fn publish(request: &Request, credentials: &Credentials) -> Result<Pub
 }
 
 /// One sentence for a failed upload. Never the SDK's `Debug` form or its metadata's `Display`
-/// (`Error { code: …, aws_request_id: … }`), which say nothing a person can act on.
+/// (`OnboardError { code: …, aws_request_id: … }`), which say nothing a person can act on.
 fn upload_failure<E: ProvideErrorMetadata, R>(
     err: &SdkError<E, R>,
     request: &Request,

@@ -1,19 +1,25 @@
 //! Checks for what the client's documents are built from. Each error names the bad value and
 //! the option it came from.
 
-use crate::error::Error;
+use crate::onboard::OnboardError;
 use crate::rules;
 
 /// `option` is the flag as the user typed it (`--contractor-principal`).
-fn invalid(option: &str, value: &str, what: &'static str, reason: impl Into<String>) -> Error {
+fn invalid(
+    option: &str,
+    value: &str,
+    what: &'static str,
+    reason: impl Into<String>,
+) -> OnboardError {
     rules::Broken {
         what,
         reason: reason.into(),
     }
     .at(None, option, value)
+    .into()
 }
 
-pub fn account_id(value: &str) -> Result<(), Error> {
+pub fn account_id(value: &str) -> Result<(), OnboardError> {
     if rules::is_account_id(value) {
         Ok(())
     } else {
@@ -27,45 +33,57 @@ pub fn account_id(value: &str) -> Result<(), Error> {
 }
 
 /// The partition the client's role is made in (`--partition`).
-pub fn partition(value: &str) -> Result<&'static rules::Partition, Error> {
-    rules::partition(value).map_err(|b| b.at(None, "--partition", value))
+pub fn partition(value: &str) -> Result<&'static rules::Partition, OnboardError> {
+    rules::partition(value)
+        .map_err(|b| b.at(None, "--partition", value))
+        .map_err(Into::into)
 }
 
 /// An IAM principal in `partition`: the account root, a user or a role.
-pub fn principal_arn(value: &str, partition: &rules::Partition) -> Result<(), Error> {
+pub fn principal_arn(value: &str, partition: &rules::Partition) -> Result<(), OnboardError> {
     rules::principal_arn(value)
         .and_then(|arn| rules::arn_in_partition(&arn, partition))
         .map_err(|b| b.at(None, "--contractor-principal", value))
+        .map_err(Into::into)
 }
 
 /// A role ARN in `partition`, as the contractor's own policy names it.
-pub fn role_arn_in(value: &str, option: &str, partition: &rules::Partition) -> Result<(), Error> {
+pub fn role_arn_in(
+    value: &str,
+    option: &str,
+    partition: &rules::Partition,
+) -> Result<(), OnboardError> {
     rules::role_arn(value)
         .and_then(|arn| rules::arn_in_partition(&arn, partition))
         .map_err(|b| b.at(None, option, value))
+        .map_err(Into::into)
 }
 
 /// A role ARN of any partition.
-pub fn role_arn(value: &str, option: &str) -> Result<(), Error> {
+pub fn role_arn(value: &str, option: &str) -> Result<(), OnboardError> {
     rules::role_arn(value)
         .map(drop)
         .map_err(|b| b.at(None, option, value))
+        .map_err(Into::into)
 }
 
 /// The client's region (`--region`), which must be in the role's partition.
-pub fn region(value: &str, partition: &rules::Partition) -> Result<(), Error> {
+pub fn region(value: &str, partition: &rules::Partition) -> Result<(), OnboardError> {
     rules::region(value)
         .and_then(|()| rules::region_in_partition(value, partition))
         .map_err(|b| b.at(None, "--region", value))
+        .map_err(Into::into)
 }
 
-pub fn external_id(value: &str) -> Result<(), Error> {
-    rules::EXTERNAL_ID.check(value, None, "--external-id")
+pub fn external_id(value: &str) -> Result<(), OnboardError> {
+    rules::EXTERNAL_ID
+        .check(value, None, "--external-id")
+        .map_err(Into::into)
 }
 
 /// An IPv4 or IPv6 network for `aws:SourceIp`, in the form IAM expects: CIDR notation, a single
 /// address becoming `/32` (IPv4) or `/128` (IPv6).
-pub fn source_ip(value: &str) -> Result<String, Error> {
+pub fn source_ip(value: &str) -> Result<String, OnboardError> {
     let bad = || {
         invalid(
             "--source-ip",
@@ -96,18 +114,19 @@ pub fn source_ip(value: &str) -> Result<String, Error> {
 
 /// An RFC 3339 time for `aws:CurrentTime`, after `now`: a condition that is already false
 /// would make a role nobody can ever assume.
-pub fn not_after(value: &str, now: std::time::SystemTime) -> Result<(), Error> {
-    let time =
-        aws_smithy_types::DateTime::from_str(value, aws_smithy_types::date_time::Format::DateTime)
-            .map_err(|_| {
-                invalid(
-                    "--not-after",
-                    value,
-                    "time",
-                    "write RFC 3339 in UTC, e.g. `2027-06-30T23:59:59Z`",
-                )
-            })?;
-    let past = std::time::SystemTime::try_from(time).map_or(true, |t| t <= now);
+pub fn not_after(value: &str, now: std::time::SystemTime) -> Result<(), OnboardError> {
+    let secs = crate::time::parse_epoch_secs(value).ok_or_else(|| {
+        invalid(
+            "--not-after",
+            value,
+            "time",
+            "write RFC 3339 in UTC, e.g. `2027-06-30T23:59:59Z`",
+        )
+    })?;
+    // Before the epoch is in the past too.
+    let past = u64::try_from(secs).map_or(true, |s| {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(s) <= now
+    });
     if past {
         return Err(invalid(
             "--not-after",
@@ -120,7 +139,7 @@ pub fn not_after(value: &str, now: std::time::SystemTime) -> Result<(), Error> {
 }
 
 /// An S3 object key: 1 to 1024 bytes, no control characters (they do not survive a URL).
-pub fn object_key(value: &str) -> Result<(), Error> {
+pub fn object_key(value: &str) -> Result<(), OnboardError> {
     let ok = (1..=1024).contains(&value.len()) && !value.chars().any(char::is_control);
     if ok {
         Ok(())
@@ -134,7 +153,7 @@ pub fn object_key(value: &str) -> Result<(), Error> {
     }
 }
 
-pub fn role_name(value: &str) -> Result<(), Error> {
+pub fn role_name(value: &str) -> Result<(), OnboardError> {
     let ok = (1..=64).contains(&value.len())
         && value
             .chars()
@@ -152,7 +171,7 @@ pub fn role_name(value: &str) -> Result<(), Error> {
 }
 
 /// A managed policy: a bare AWS managed policy name, or a policy ARN in `partition`.
-pub fn managed_policy(value: &str, partition: &rules::Partition) -> Result<(), Error> {
+pub fn managed_policy(value: &str, partition: &rules::Partition) -> Result<(), OnboardError> {
     let name_ok = |n: &str| {
         !n.is_empty()
             && n.chars()
@@ -172,6 +191,7 @@ pub fn managed_policy(value: &str, partition: &rules::Partition) -> Result<(), E
         Some(arn) if arn.resource.strip_prefix("policy/").is_some_and(name_ok) => {
             rules::arn_in_partition(&arn, partition)
                 .map_err(|b| b.at(None, "--managed-policy", value))
+                .map_err(Into::into)
         }
         _ => Err(bad(
             "a policy ARN looks like `arn:aws:iam::aws:policy/ReadOnlyAccess` or `arn:aws:iam::123456789012:policy/NAME`",
@@ -180,7 +200,7 @@ pub fn managed_policy(value: &str, partition: &rules::Partition) -> Result<(), E
 }
 
 /// CloudFormation's rule: a letter, then up to 127 letters, digits and hyphens.
-pub fn stack_name(value: &str) -> Result<(), Error> {
+pub fn stack_name(value: &str) -> Result<(), OnboardError> {
     let ok = value.len() <= 128
         && value
             .chars()
@@ -199,7 +219,7 @@ pub fn stack_name(value: &str) -> Result<(), Error> {
     }
 }
 
-pub fn bucket(value: &str) -> Result<(), Error> {
+pub fn bucket(value: &str) -> Result<(), OnboardError> {
     let ok = (3..=63).contains(&value.len())
         && value
             .bytes()

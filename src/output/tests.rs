@@ -189,7 +189,7 @@ fn formats_without_safe_quoting_refuse_instead_of_guessing() {
     ] {
         let err = render(format, &changes(value)).unwrap_err();
         assert!(
-            matches!(err, Error::Unrepresentable { .. }),
+            matches!(err, OutputError::Unrepresentable { .. }),
             "{format:?} {value:?}: {err:?}"
         );
         assert!(err.to_string().contains("AWS_REGION"), "{err}");

@@ -1,16 +1,16 @@
 //! The settings file: what it holds, and how each mistake in it is reported.
 
 use super::*;
-use crate::context::Context;
+use crate::exit::Diagnose;
 
-fn parse(text: &str) -> Result<Settings, Error> {
+fn parse(text: &str) -> Result<Settings, SettingsError> {
     Settings::parse(text, Path::new("/home/me/.config/assume-role/config.toml"))
 }
 
 /// The error's message and hints, as the user sees them.
 fn report(text: &str) -> (String, Vec<String>) {
     let err = parse(text).unwrap_err();
-    assert_eq!(err.exit(), crate::error::Exit::Config, "{err}");
+    assert_eq!(err.exit(), crate::exit::Exit::Config, "{err}");
     (err.to_string(), err.hints())
 }
 
@@ -210,152 +210,4 @@ fn a_missing_file_is_no_settings_unless_it_was_named() {
             .contains("line 2, column 6: a byte that is not UTF-8"),
         "{err}"
     );
-}
-
-#[test]
-fn the_plan_key_changes_with_the_settings_that_change_a_plan() {
-    let key = |settings: Settings| {
-        crate::cache::key::plan(&Context {
-            settings,
-            ..Context::default()
-        })
-    };
-    let none = key(Settings::default());
-    for changed in [
-        Settings {
-            session_name: Some("alice".into()),
-            ..Settings::default()
-        },
-        Settings {
-            duration: Some(Duration::from_hours(2)),
-            ..Settings::default()
-        },
-        Settings {
-            region: Some("eu-west-1".into()),
-            ..Settings::default()
-        },
-        Settings {
-            mfa_process: Some("otp".into()),
-            ..Settings::default()
-        },
-        Settings {
-            mfa_session_duration: Some(Duration::from_hours(2)),
-            ..Settings::default()
-        },
-        Settings {
-            keys_backend: Some(Backend::File),
-            ..Settings::default()
-        },
-    ] {
-        assert_ne!(key(changed.clone()), none, "{changed:?}");
-    }
-    // What cannot change a plan does not throw cached plans away.
-    assert_eq!(
-        key(Settings {
-            audit: Some(true),
-            jobs: std::num::NonZeroU16::new(8),
-            browser: Some(BrowserKind::Chrome),
-            ..Settings::default()
-        }),
-        none
-    );
-}
-
-#[test]
-fn keys_backend_is_flag_then_environment_then_settings() {
-    use crate::keys::choose;
-    let ctx = |env: Option<&str>, settings: Option<Backend>| Context {
-        keys_backend: env.map(str::to_owned),
-        settings: Settings {
-            keys_backend: settings,
-            ..Settings::default()
-        },
-        ..Context::default()
-    };
-    // The built-in default probes the OS store: not a unit test's business.
-    let cases = [
-        (
-            Some(Backend::Os),
-            Some("file"),
-            Some(Backend::File),
-            Backend::Os,
-        ),
-        (Some(Backend::Os), None, Some(Backend::File), Backend::Os),
-        (None, Some("os"), Some(Backend::File), Backend::Os),
-        (None, Some("file"), None, Backend::File),
-        (None, None, Some(Backend::File), Backend::File),
-        (None, None, Some(Backend::Os), Backend::Os),
-    ];
-    for (flag, env, settings, expected) in cases {
-        assert_eq!(
-            choose(flag, &ctx(env, settings)).unwrap(),
-            expected,
-            "{flag:?} {env:?} {settings:?}"
-        );
-    }
-}
-
-#[test]
-fn browser_is_flag_then_environment_then_settings_then_default() {
-    use crate::console::choose;
-    let ctx = |env: Option<&str>, settings: Option<BrowserKind>| Context {
-        browser: env.map(str::to_owned),
-        settings: Settings {
-            file: Some(PathBuf::from("/s/config.toml")),
-            browser: settings,
-            ..Settings::default()
-        },
-        ..Context::default()
-    };
-    let cases = [
-        (
-            Some(BrowserKind::Chrome),
-            Some("edge"),
-            Some(BrowserKind::Firefox),
-            BrowserKind::Chrome,
-        ),
-        (
-            None,
-            Some("edge"),
-            Some(BrowserKind::Firefox),
-            BrowserKind::Edge,
-        ),
-        (None, None, Some(BrowserKind::Firefox), BrowserKind::Firefox),
-        (None, None, None, BrowserKind::Default),
-    ];
-    for (flag, env, settings, expected) in cases {
-        assert_eq!(
-            choose(flag, &ctx(env, settings)).unwrap().kind,
-            expected,
-            "{flag:?} {env:?} {settings:?}"
-        );
-    }
-    assert_eq!(
-        choose(None, &ctx(None, Some(BrowserKind::Brave)))
-            .unwrap()
-            .setting,
-        "`browser = \"brave\"` in `/s/config.toml`"
-    );
-}
-
-#[test]
-fn assume_role_config_names_the_file_and_makes_it_required() {
-    let ctx = Context::from_vars([(
-        std::ffi::OsString::from("ASSUME_ROLE_CONFIG"),
-        std::ffi::OsString::from("/etc/assume-role.toml"),
-    )]);
-    assert_eq!(
-        ctx.settings_file,
-        Some(Location {
-            path: PathBuf::from("/etc/assume-role.toml"),
-            explicit: true,
-        })
-    );
-    // `from_vars` does no I/O: the settings are read by `from_process` / `with_settings`.
-    assert_eq!(ctx.settings, Settings::default());
-    let ctx = Context::from_vars([(
-        std::ffi::OsString::from("ASSUME_ROLE_CONFIG"),
-        std::ffi::OsString::new(),
-    )]);
-    assert!(ctx.settings_file.is_none_or(|l| !l.explicit));
 }

@@ -2,9 +2,9 @@
 //! environment, instance or task roles, `credential_process`, SSO or web identity.
 
 use super::keys;
+use crate::config::ConfigError;
 use crate::config::Profiles;
-use crate::error::Error;
-use crate::keys::{Index, KeyError};
+use crate::keystore::{Index, KeyError};
 use crate::secret::Secret;
 use aws_config::profile::Profile;
 use serde::{Deserialize, Serialize};
@@ -20,11 +20,13 @@ pub enum Base {
         #[serde(skip)]
         session_token: Option<Secret>,
     },
-    /// A key kept by `assume-role keys` for a profile with none in the credentials file. Only
-    /// its name is here: the access key ID comes from the index, the secret from the backend.
+    /// A key kept by `assume-role keys` for a profile with none in the credentials file. Its
+    /// name and access key ID (not secret) are here, from the index; the secret stays in the
+    /// backend until a cold run needs it.
     StoredKeys {
         profile: String,
-        backend: crate::keys::Backend,
+        backend: crate::keystore::Backend,
+        access_key_id: String,
     },
     /// `credential_source = Environment`: the only case in which `AWS_*` variables are read.
     Environment {
@@ -72,7 +74,7 @@ impl std::fmt::Debug for Base {
             Base::CredentialProcess { profile, command } => f
                 .debug_struct("CredentialProcess")
                 .field("profile", profile)
-                .field("program", &crate::mfa::program_name(command))
+                .field("program", &crate::process::program_name(command))
                 .finish_non_exhaustive(),
             other => f
                 .debug_struct(other.describe())
@@ -129,7 +131,7 @@ pub(super) fn walk_chain<'a>(
     profiles: &'a Profiles,
     name: &'a str,
     stored: &Index,
-) -> Result<(Base, Vec<&'a Profile>), Error> {
+) -> Result<(Base, Vec<&'a Profile>), ConfigError> {
     let mut visited: Vec<&str> = Vec::new();
     let mut roles: Vec<&Profile> = Vec::new();
     let mut current = name;
@@ -140,7 +142,7 @@ pub(super) fn walk_chain<'a>(
         if visited.contains(&current) {
             let mut path: Vec<String> = visited.iter().map(|s| (*s).to_owned()).collect();
             path.push(current.to_owned());
-            return Err(Error::ProfileLoop { path });
+            return Err(ConfigError::ProfileLoop { path });
         }
         visited.push(current);
         // Past the target, static keys end the chain even beside a `role_arn` (AWS CLI rule).
@@ -158,12 +160,12 @@ pub(super) fn walk_chain<'a>(
             profile.get(keys::CREDENTIAL_SOURCE),
         ) {
             (Some(_), Some(_)) => {
-                return Err(Error::ConflictingSource {
+                return Err(ConfigError::ConflictingSource {
                     profile: current.to_owned(),
                 });
             }
             (None, None) => {
-                return Err(Error::IncompleteProfile {
+                return Err(ConfigError::IncompleteProfile {
                     profile: current.to_owned(),
                     present: keys::ROLE_ARN,
                     missing: "source_profile` or `credential_source",
@@ -172,7 +174,9 @@ pub(super) fn walk_chain<'a>(
             // A role profile may hold the keys it is assumed with.
             (Some(source), None) if source == current => {
                 break own_keys(profiles, profile, stored).map_err(|err| match err {
-                    Error::NoCredentialSource { profile } => Error::SelfSource { profile },
+                    ConfigError::NoCredentialSource { profile } => {
+                        ConfigError::SelfSource { profile }
+                    }
                     other => other,
                 })?;
             }
@@ -184,14 +188,14 @@ pub(super) fn walk_chain<'a>(
 }
 
 /// The base credentials of a profile that assumes no role itself.
-fn base_of(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Base, Error> {
+fn base_of(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Base, ConfigError> {
     let name = profile.name().to_owned();
     if let Some(source) = profile.get(keys::CREDENTIAL_SOURCE) {
         return named_source(profile, source);
     }
     if profile.get(keys::WEB_IDENTITY_TOKEN_FILE).is_some() {
         if profile.get(keys::ROLE_ARN).is_none() {
-            return Err(Error::IncompleteProfile {
+            return Err(ConfigError::IncompleteProfile {
                 profile: name,
                 present: keys::WEB_IDENTITY_TOKEN_FILE,
                 missing: keys::ROLE_ARN,
@@ -243,7 +247,7 @@ fn base_of(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Bas
 
 /// A profile's own long-term keys: in the credentials file, or stored by `assume-role keys`.
 /// Both at once is an error: which one is meant cannot be guessed.
-fn own_keys(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Base, Error> {
+fn own_keys(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Base, ConfigError> {
     let in_file = profile.get(keys::AWS_ACCESS_KEY_ID).is_some()
         || profile.get(keys::AWS_SECRET_ACCESS_KEY).is_some();
     let file_key_id = profile.get(keys::AWS_ACCESS_KEY_ID);
@@ -259,7 +263,7 @@ fn own_keys(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Ba
             );
             static_keys(profile)
         }
-        (true, Some(entry)) => Err(Error::Keys(KeyError::KeysInBothPlaces {
+        (true, Some(entry)) => Err(ConfigError::Keys(KeyError::KeysInBothPlaces {
             profile: profile.name().to_owned(),
             credentials_file: profiles
                 .files()
@@ -272,6 +276,7 @@ fn own_keys(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Ba
         (false, Some(entry)) => Ok(Base::StoredKeys {
             profile: profile.name().to_owned(),
             backend: entry.backend,
+            access_key_id: entry.access_key_id.clone(),
         }),
         (_, None) => static_keys(profile),
     }
@@ -285,8 +290,8 @@ pub(super) fn settings_of(profile: &Profile, keys: &[&str]) -> String {
         .join("\n")
 }
 
-fn static_keys(profile: &Profile) -> Result<Base, Error> {
-    let incomplete = |present, missing| Error::IncompleteProfile {
+fn static_keys(profile: &Profile) -> Result<Base, ConfigError> {
+    let incomplete = |present, missing| ConfigError::IncompleteProfile {
         profile: profile.name().to_owned(),
         present,
         missing,
@@ -329,13 +334,13 @@ fn static_keys(profile: &Profile) -> Result<Base, Error> {
             keys::AWS_SECRET_ACCESS_KEY,
             keys::AWS_ACCESS_KEY_ID,
         )),
-        (None, None) => Err(Error::NoCredentialSource {
+        (None, None) => Err(ConfigError::NoCredentialSource {
             profile: profile.name().to_owned(),
         }),
     }
 }
 
-fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
+fn named_source(profile: &Profile, source: &str) -> Result<Base, ConfigError> {
     let profile_name = profile.name().to_owned();
     match source {
         "Environment" => Ok(Base::Environment {
@@ -347,7 +352,7 @@ fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
         "EcsContainer" => Ok(Base::EcsContainer {
             profile: profile_name,
         }),
-        other => Err(Error::UnknownCredentialSource {
+        other => Err(ConfigError::UnknownCredentialSource {
             profile: profile_name,
             value: other.to_owned(),
         }),
@@ -357,7 +362,7 @@ fn named_source(profile: &Profile, source: &str) -> Result<Base, Error> {
 /// Keys travel in HTTP headers, where a line break or control character makes the SDK's signer
 /// panic. The usual cause is an indented line after the key (a comment, say), which the AWS file
 /// format reads as a continuation of its value. Secrets are never shown; an ID only masked.
-pub(crate) fn check_key_text(profile: &str, key: &str, value: &str) -> Result<(), Error> {
+pub(crate) fn check_key_text(profile: &str, key: &str, value: &str) -> Result<(), ConfigError> {
     if !value.chars().any(char::is_control) {
         return Ok(());
     }
@@ -366,11 +371,11 @@ pub(crate) fn check_key_text(profile: &str, key: &str, value: &str) -> Result<()
     } else {
         "(a secret, not shown)".to_owned()
     };
-    Err(Error::InvalidValue {
+    Err(crate::rules::InvalidValue {
         profile: Some(profile.to_owned()),
         key: key.to_owned(),
         what: "key value",
         value: shown,
         reason: "it holds a line break or another control character; an indented line after a key continues its value in the AWS file format, so unindent that line (or remove it)".into(),
-    })
+    }.into())
 }

@@ -2,10 +2,9 @@
 //! came from (a profile's key, a flag, the environment).
 
 use super::{DEFAULT_REGION, Overrides, RegionOrigin, keys};
+use crate::config::ConfigError;
 use crate::duration;
-use crate::error::Error;
 use crate::rules::SESSION_NAME;
-use crate::secret::OneTimeCode;
 
 /// A profile that assumes no role has nothing for role options to change; saying so beats
 /// silently ignoring `--external-id`.
@@ -15,7 +14,7 @@ pub(super) fn refuse_role_overrides(
     name: &str,
     overrides: &Overrides,
     session: bool,
-) -> Result<(), Error> {
+) -> Result<(), ConfigError> {
     let given = [
         (
             "mfa_token",
@@ -37,7 +36,7 @@ pub(super) fn refuse_role_overrides(
             .map(|d| ("duration", duration::display(d)))
     });
     match given {
-        Some((key, value)) => Err(Error::InvalidValue {
+        Some((key, value)) => Err(crate::rules::InvalidValue {
             profile: None,
             key: key.into(),
             what: "option here",
@@ -45,19 +44,24 @@ pub(super) fn refuse_role_overrides(
             reason: format!(
                 "profile `{name}` assumes no role (it has no `role_arn`), so there is nothing to apply it to"
             ),
-        }),
+        }.into()),
         None => Ok(()),
     }
 }
 
-pub(super) fn check_role_arn(arn: &str, profile: &str) -> Result<(), Error> {
+pub(super) fn check_role_arn(arn: &str, profile: &str) -> Result<(), ConfigError> {
     crate::rules::role_arn(arn)
         .map(drop)
         .map_err(|broken| broken.at(Some(profile), keys::ROLE_ARN, arn))
+        .map_err(Into::into)
 }
 
 /// Checking here names where a region that is not a host label came from.
-pub(super) fn check_region(region: &str, origin: RegionOrigin, profile: &str) -> Result<(), Error> {
+pub(super) fn check_region(
+    region: &str,
+    origin: RegionOrigin,
+    profile: &str,
+) -> Result<(), ConfigError> {
     if crate::rules::is_host_label(region) {
         return Ok(());
     }
@@ -68,17 +72,9 @@ pub(super) fn check_region(region: &str, origin: RegionOrigin, profile: &str) ->
         RegionOrigin::Settings => "`region` in the settings file".to_owned(),
         RegionOrigin::Default => DEFAULT_REGION.to_owned(),
     };
-    Err(Error::InvalidRegion {
+    Err(ConfigError::InvalidRegion {
         region: region.to_owned(),
         origin,
-    })
-}
-
-/// Checks a one-time code before it is sent anywhere: six digits, spaces allowed between them
-/// (`123 456`, as authenticator apps show it).
-pub fn check_mfa_code(code: &str, origin: &str) -> Result<OneTimeCode, Error> {
-    OneTimeCode::parse(code).ok_or_else(|| Error::MfaMalformed {
-        origin: origin.to_owned(),
     })
 }
 

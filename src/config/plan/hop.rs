@@ -3,8 +3,8 @@
 
 use super::keys;
 use super::{Overrides, checks::check_role_arn};
+use crate::config::ConfigError;
 use crate::duration::{self, ASSUME_ROLE_MAX, ASSUME_ROLE_MIN, CHAINED_MAX};
-use crate::error::Error;
 use crate::rules::{EXTERNAL_ID, MFA_SERIAL, SESSION_NAME, SOURCE_IDENTITY};
 use aws_config::profile::Profile;
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,7 @@ impl std::fmt::Debug for Mfa {
             .field("serial", &self.serial)
             .field(
                 "process",
-                &self.process.as_deref().map(crate::mfa::program_name),
+                &self.process.as_deref().map(crate::process::program_name),
             )
             .field("session_duration", &self.session_duration)
             .finish()
@@ -92,7 +92,7 @@ impl<'a> Defaults<'a> {
             session_name: settings
                 .session_name
                 .clone()
-                .unwrap_or_else(|| super::default_session_name(ctx.user_name.as_deref())),
+                .unwrap_or_else(|| super::default_session_name(ctx.env.user_name.as_deref())),
             duration: settings.duration,
             mfa_process: settings.mfa_process.as_deref(),
             mfa_session_duration: settings
@@ -116,7 +116,7 @@ pub(super) fn hop_for(
     position: HopPosition,
     overrides: &Overrides,
     defaults: &Defaults<'_>,
-) -> Result<Hop, Error> {
+) -> Result<Hop, ConfigError> {
     let name = profile.name();
     let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
     // A flag's value (no profile to blame) or the profile's own (blame the profile).
@@ -152,7 +152,7 @@ pub(super) fn hop_for(
     ) {
         (Some(d), _) => Some((d, None)),
         (None, Some(text)) => Some((
-            duration::parse(text).map_err(|_| Error::InvalidValue {
+            duration::parse(text).map_err(|_| crate::rules::InvalidValue {
                 profile: Some(name.to_owned()),
                 key: keys::DURATION_SECONDS.into(),
                 what: "duration",
@@ -203,7 +203,7 @@ pub(super) fn hop_for(
 
 /// The MFA device of a profile (`mfa_serial`, `mfa_process`, `mfa_session_duration`), checked.
 /// A role profile's is its hop's; `keys rotate` reads that of the profile holding the key.
-pub fn mfa_of(profile: &Profile, defaults: &Defaults<'_>) -> Result<Option<Mfa>, Error> {
+pub fn mfa_of(profile: &Profile, defaults: &Defaults<'_>) -> Result<Option<Mfa>, ConfigError> {
     let name = profile.name();
     let get = |key: &str| profile.get(key).filter(|v| !v.is_empty());
     Ok(match get(keys::MFA_SERIAL) {
@@ -215,7 +215,7 @@ pub fn mfa_of(profile: &Profile, defaults: &Defaults<'_>) -> Result<Option<Mfa>,
                     .filter(|d| {
                         (duration::SESSION_TOKEN_MIN..=duration::SESSION_TOKEN_MAX).contains(d)
                     })
-                    .ok_or_else(|| Error::InvalidValue {
+                    .ok_or_else(|| crate::rules::InvalidValue {
                         profile: Some(name.to_owned()),
                         key: keys::MFA_SESSION_DURATION.into(),
                         what: "MFA session duration",
@@ -236,12 +236,16 @@ pub fn mfa_of(profile: &Profile, defaults: &Defaults<'_>) -> Result<Option<Mfa>,
     })
 }
 
-fn check_duration(requested: Duration, origin: Option<&str>, chained: bool) -> Result<(), Error> {
+fn check_duration(
+    requested: Duration,
+    origin: Option<&str>,
+    chained: bool,
+) -> Result<(), ConfigError> {
     let within_sts = (ASSUME_ROLE_MIN..=ASSUME_ROLE_MAX).contains(&requested);
     if within_sts && (!chained || requested <= CHAINED_MAX) {
         return Ok(());
     }
-    Err(Error::DurationOutOfRange {
+    Err(ConfigError::DurationOutOfRange {
         profile: origin.map(str::to_owned),
         requested,
         chained: within_sts,

@@ -16,7 +16,7 @@ pub(crate) mod keys;
 
 pub use chain::Base;
 pub(crate) use chain::check_key_text;
-pub use checks::{check_mfa_code, default_session_name};
+pub use checks::default_session_name;
 pub use hop::{Defaults, Hop, Mfa, mfa_of};
 
 use chain::{settings_of, walk_chain};
@@ -24,8 +24,8 @@ use checks::{check_region, refuse_role_overrides};
 use hop::{HopPosition, hop_for};
 
 use super::Profiles;
+use crate::config::ConfigError;
 pub use crate::context::Context;
-use crate::error::Error;
 use crate::secret::OneTimeCode;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -92,11 +92,11 @@ impl Plan {
         name: &str,
         overrides: &Overrides,
         ctx: &Context,
-    ) -> Result<Plan, Error> {
+    ) -> Result<Plan, ConfigError> {
         let target = profiles
             .get(name)
             .ok_or_else(|| profiles.unknown(name, None))?;
-        let (base, role_profiles) = walk_chain(profiles, name, crate::keys::index(ctx))?;
+        let (base, role_profiles) = walk_chain(profiles, name, profiles.stored_keys())?;
         let defaults = Defaults::of(ctx);
         let session = own_session(target, &base, &role_profiles, overrides, &defaults)?;
         if role_profiles.is_empty() {
@@ -127,7 +127,7 @@ impl Plan {
         // are the outer profile's, and `env_region` is `None`.)
         let (region, region_origin) = [
             (overrides.region.as_deref(), RegionOrigin::Flag),
-            (ctx.env_region.as_deref(), RegionOrigin::Environment),
+            (ctx.env.env_region.as_deref(), RegionOrigin::Environment),
             (
                 target.get(keys::REGION).filter(|r| !r.is_empty()),
                 RegionOrigin::Profile,
@@ -161,10 +161,10 @@ fn own_session(
     role_profiles: &[&aws_config::profile::Profile],
     overrides: &Overrides,
     defaults: &Defaults<'_>,
-) -> Result<Option<OwnSession>, Error> {
+) -> Result<Option<OwnSession>, ConfigError> {
     let name = target.name();
     if overrides.no_session && !role_profiles.is_empty() {
-        return Err(Error::InvalidValue {
+        return Err(crate::rules::InvalidValue {
             profile: None,
             key: "no_session".into(),
             what: "option here",
@@ -172,7 +172,7 @@ fn own_session(
             reason: format!(
                 "profile `{name}` assumes a role, and a role's session is always what is handed over"
             ),
-        });
+        }.into());
     }
     if overrides.no_session || !role_profiles.is_empty() || !matches!(base, Base::StoredKeys { .. })
     {
@@ -184,7 +184,7 @@ fn own_session(
             if !(crate::duration::SESSION_TOKEN_MIN..=crate::duration::SESSION_TOKEN_MAX)
                 .contains(&d) =>
         {
-            return Err(Error::InvalidValue {
+            return Err(crate::rules::InvalidValue {
                 profile: None,
                 key: "duration".into(),
                 what: "duration",
@@ -192,7 +192,8 @@ fn own_session(
                 reason: format!(
                     "profile `{name}` hands over a GetSessionToken session, which lasts 15m to 36h"
                 ),
-            });
+            }
+            .into());
         }
         Some(d) => d,
         None => mfa
@@ -200,6 +201,27 @@ fn own_session(
             .map_or(crate::duration::MFA_SESSION_DEFAULT, |m| m.session_duration),
     };
     Ok(Some(OwnSession { mfa, duration }))
+}
+
+impl Plan {
+    /// The plan of a stored key that has no profile of its own in the AWS config (checked by
+    /// `keys add`, or rotated): no role, in `region`. The backend it names is not read: the key
+    /// is loaded by profile name, from the index's backend.
+    pub fn for_stored_key(profile: &str, access_key_id: &str, region: String) -> Plan {
+        Plan {
+            profile: profile.to_owned(),
+            region,
+            region_origin: RegionOrigin::Default,
+            base: Base::StoredKeys {
+                profile: profile.to_owned(),
+                backend: crate::keystore::Backend::File,
+                access_key_id: access_key_id.to_owned(),
+            },
+            hops: Vec::new(),
+            sdk_settings: None,
+            session: None,
+        }
+    }
 }
 
 #[cfg(test)]

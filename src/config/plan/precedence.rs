@@ -97,7 +97,7 @@ const ROWS: &[Row] = &[
         default: "us-east-1 Default",
         set: |layer, o, c| match layer {
             Layer::Flag => o.region = Some("eu-north-1".into()),
-            Layer::Environment => c.env_region = Some("ap-south-1".into()),
+            Layer::Environment => c.env.env_region = Some("ap-south-1".into()),
             Layer::Settings => c.settings.region = Some("sa-east-1".into()),
             Layer::Profile => {}
         },
@@ -152,7 +152,10 @@ fn every_setting_takes_the_strongest_layer_given() {
                 .collect();
             let mut overrides = Overrides::default();
             let mut ctx = Context {
-                user_name: Some("alice".into()),
+                env: crate::env::Env {
+                    user_name: Some("alice".into()),
+                    ..crate::env::Env::default()
+                },
                 settings: Settings::default(),
                 ..Context::default()
             };
@@ -211,6 +214,6 @@ fn the_settings_apply_to_every_hop_and_a_chained_one_gets_at_most_an_hour() {
     };
     assert!(matches!(
         Plan::resolve(&profiles, "chained", &overrides, &ctx),
-        Err(Error::DurationOutOfRange { .. })
+        Err(ConfigError::DurationOutOfRange { .. })
     ));
 }

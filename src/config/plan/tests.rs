@@ -1,7 +1,8 @@
 //! Plan resolution, table-driven: each case is a config, a profile and what must come out.
 
 use super::*;
-use crate::error::Error;
+use crate::config::ConfigError;
+use crate::exit::Diagnose;
 use crate::secret::Secret;
 
 const CONFIG: &str = r"
@@ -142,17 +143,20 @@ fn profiles() -> Profiles {
 
 fn ctx() -> Context {
     Context {
-        env_region: Some("ap-south-1".into()),
-        user_name: Some("alice".into()),
+        env: crate::env::Env {
+            env_region: Some("ap-south-1".into()),
+            user_name: Some("alice".into()),
+            ..crate::env::Env::default()
+        },
         ..Context::default()
     }
 }
 
-fn resolve(name: &str) -> Result<Plan, Error> {
+fn resolve(name: &str) -> Result<Plan, ConfigError> {
     Plan::resolve(&profiles(), name, &Overrides::default(), &ctx())
 }
 
-fn resolve_with(name: &str, overrides: &Overrides) -> Result<Plan, Error> {
+fn resolve_with(name: &str, overrides: &Overrides) -> Result<Plan, ConfigError> {
     Plan::resolve(&profiles(), name, overrides, &ctx())
 }
 
@@ -299,13 +303,13 @@ fn target_flags_do_not_reach_an_intermediate_hop() {
 fn a_chained_hop_longer_than_an_hour_is_refused_before_any_call() {
     let err = resolve("long-chain").unwrap_err();
     assert!(
-        matches!(err, Error::DurationOutOfRange { chained: true, .. }),
+        matches!(err, ConfigError::DurationOutOfRange { chained: true, .. }),
         "{err:?}"
     );
     assert!(err.to_string().contains("1h"), "{err}");
     let err = resolve("from-sso").unwrap_err();
     assert!(
-        matches!(err, Error::DurationOutOfRange { chained: true, .. }),
+        matches!(err, ConfigError::DurationOutOfRange { chained: true, .. }),
         "{err:?}"
     );
 }
@@ -314,7 +318,7 @@ fn a_chained_hop_longer_than_an_hour_is_refused_before_any_call() {
 fn durations_outside_sts_range_are_refused() {
     let err = resolve("short-duration").unwrap_err();
     assert!(
-        matches!(err, Error::DurationOutOfRange { chained: false, .. }),
+        matches!(err, ConfigError::DurationOutOfRange { chained: false, .. }),
         "{err:?}"
     );
     let overrides = Overrides {
@@ -371,7 +375,7 @@ fn incomplete_profiles_say_which_key_to_add() {
         "{err}"
     );
     let err = resolve("empty").unwrap_err();
-    assert!(matches!(err, Error::NoCredentialSource { .. }));
+    assert!(matches!(err, ConfigError::NoCredentialSource { .. }));
     assert!(err.hints()[0].contains("source_profile"));
     let err = resolve("half-keys").unwrap_err();
     assert!(
@@ -381,11 +385,11 @@ fn incomplete_profiles_say_which_key_to_add() {
     );
     assert!(matches!(
         resolve("both-sources").unwrap_err(),
-        Error::ConflictingSource { .. }
+        ConfigError::ConflictingSource { .. }
     ));
     assert!(matches!(
         resolve("bad-source").unwrap_err(),
-        Error::UnknownCredentialSource { .. }
+        ConfigError::UnknownCredentialSource { .. }
     ));
 }
 
@@ -461,7 +465,10 @@ fn a_source_with_keys_ends_the_chain_even_beside_a_role_arn() {
     assert_eq!(plan.hops.len(), 1);
     // As the target, the role wins over its own keys, and then it lacks a source (as in the SDK).
     let err = resolve("keys-and-role").unwrap_err();
-    assert!(matches!(err, Error::IncompleteProfile { .. }), "{err:?}");
+    assert!(
+        matches!(err, ConfigError::IncompleteProfile { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -491,23 +498,6 @@ fn malformed_values_are_named_with_their_profile() {
 }
 
 #[test]
-fn mfa_codes_must_be_six_digits() {
-    for bad in ["12345", "1234567", "12345a", "12 34 5", ""] {
-        let err = super::check_mfa_code(bad, "`--mfa-token`").unwrap_err();
-        assert!(
-            matches!(err, Error::MfaMalformed { .. }),
-            "{bad:?}: {err:?}"
-        );
-    }
-    assert_eq!(
-        super::check_mfa_code(" 123 456 ", "`--mfa-token`")
-            .unwrap()
-            .expose(),
-        "123456"
-    );
-}
-
-#[test]
 fn secrets_in_a_plan_never_print() {
     let debug = format!("{:?}", resolve("second").unwrap());
     assert!(!debug.contains("contractor-secret"), "{debug}");
@@ -533,7 +523,10 @@ fn regions_must_be_host_labels_and_the_message_says_where_from() {
         "{err}"
     );
     let ctx = Context {
-        env_region: Some("eu west".into()),
+        env: crate::env::Env {
+            env_region: Some("eu west".into()),
+            ..crate::env::Env::default()
+        },
         ..Context::default()
     };
     let err = Plan::resolve(&profiles(), "plain-role", &Overrides::default(), &ctx).unwrap_err();

@@ -4,11 +4,11 @@
 //! identity behave exactly as in the AWS CLI. Instance metadata is contacted only here, and only
 //! when a profile says `credential_source = Ec2InstanceMetadata`.
 
+use crate::assume::AssumeError;
 use crate::config::Base;
 use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::env_vars;
-use crate::error::Error;
 use crate::process::{Helper, HelperKind};
 use crate::secret::Secret;
 use aws_config::provider_config::ProviderConfig;
@@ -30,7 +30,7 @@ pub async fn base_credentials(
     base: &Base,
     region: &str,
     ctx: &Context,
-) -> Result<Credentials, Error> {
+) -> Result<Credentials, AssumeError> {
     let provider_config =
         || ProviderConfig::without_region().with_region(Some(Region::new(region.to_owned())));
     let profile_provider = |profile: &str| {
@@ -55,17 +55,17 @@ pub async fn base_credentials(
             });
         }
         Base::StoredKeys { profile, .. } => {
-            return crate::keys::load(profile, ctx)
+            return crate::keystore::load(profile, ctx)
                 .map(|key| key.credentials())
-                .map_err(Error::Keys);
+                .map_err(AssumeError::Keys);
         }
         Base::Environment { profile } => return environment(profile, ctx),
         Base::CredentialProcess { profile, command } => {
             return run_credential_process(
                 profile,
                 command,
-                &ctx.process_stack,
-                ctx.process_timeout()?,
+                &ctx.env.process_stack,
+                ctx.env.process_timeout()?,
             );
         }
         Base::Ec2InstanceMetadata { .. } => {
@@ -101,7 +101,7 @@ pub async fn base_credentials(
             )
         }
     };
-    let failed = |detail: String, unreachable: bool| Error::SourceCredentials {
+    let failed = |detail: String, unreachable: bool| AssumeError::SourceCredentials {
         profile: base.profile().to_owned(),
         kind: base.describe(),
         detail,
@@ -319,11 +319,11 @@ fn run_credential_process(
     command: &str,
     stack: &[String],
     timeout: Duration,
-) -> Result<Credentials, Error> {
+) -> Result<Credentials, AssumeError> {
     let mut path = stack.to_vec();
     path.push(profile.to_owned());
     if path[..path.len() - 1].iter().any(|p| p == profile) {
-        return Err(Error::CredentialProcessLoop { path });
+        return Err(crate::config::ConfigError::CredentialProcessLoop { path }.into());
     }
     let helper = Helper {
         kind: HelperKind::CredentialProcess,
@@ -335,7 +335,7 @@ fn run_credential_process(
         &[(env_vars::ASSUME_ROLE_PROCESS_STACK, &path.join(","))],
         timeout,
     )?;
-    parse_process_output(&stdout).map_err(|detail| Error::SourceCredentials {
+    parse_process_output(&stdout).map_err(|detail| AssumeError::SourceCredentials {
         profile: profile.to_owned(),
         kind: "credential_process",
         detail,
@@ -366,13 +366,8 @@ fn parse_process_output(stdout: &[u8]) -> Result<Credentials, String> {
     };
     let expiration = match text("Expiration") {
         Some(value) => Some(
-            aws_smithy_types::DateTime::from_str(
-                &value,
-                aws_smithy_types::date_time::Format::DateTime,
-            )
-            .ok()
-            .and_then(|t| std::time::SystemTime::try_from(t).ok())
-            .ok_or_else(|| format!("its `Expiration` `{value}` is not an RFC 3339 time"))?,
+            crate::time::parse(&value)
+                .ok_or_else(|| format!("its `Expiration` `{value}` is not an RFC 3339 time"))?,
         ),
         None => None,
     };
@@ -388,16 +383,17 @@ fn parse_process_output(stdout: &[u8]) -> Result<Credentials, String> {
 /// `credential_source = Environment`, the one case where `AWS_*` credential variables count.
 /// Those of an outer assume-role session are refused: chaining from them silently would make
 /// the result depend on which shell the command happened to run in.
-pub(crate) fn environment(profile: &str, ctx: &Context) -> Result<Credentials, Error> {
-    if let Some(outer) = &ctx.outer_session {
-        return Err(Error::OuterSessionAsSource {
+pub(crate) fn environment(profile: &str, ctx: &Context) -> Result<Credentials, AssumeError> {
+    if let Some(outer) = &ctx.env.outer_session {
+        return Err(AssumeError::OuterSessionAsSource {
             profile: profile.to_owned(),
             outer: outer.clone(),
         });
     }
-    ctx.env_credentials
+    ctx.env
+        .env_credentials
         .clone()
-        .ok_or_else(|| Error::EnvironmentCredentialsMissing {
+        .ok_or_else(|| AssumeError::EnvironmentCredentialsMissing {
             profile: profile.to_owned(),
         })
 }
@@ -547,7 +543,7 @@ mod tests {
             let (detail, got_unreachable) = explain(&base, &err);
             assert_eq!((detail.as_str(), got_unreachable), (want, unreachable));
             assert!(
-                !detail.contains('{') && !detail.contains("Error("),
+                !detail.contains('{') && !detail.contains("AssumeError("),
                 "{detail}"
             );
         }

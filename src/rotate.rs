@@ -13,19 +13,22 @@
 //! Every IAM call is signed by the old key (or its MFA session), never by the new one: the new
 //! key has no MFA session yet, and signing with it would cost a second MFA code.
 
-use super::{Backend, KeyError, RotationFailure, RotationState, StoredKey};
 use crate::assume;
-use crate::cache::key::Key;
+use crate::assume::AssumeError;
+use crate::aws::RemoteFailure;
+use crate::aws::iam::{Iam, IamFailure};
+use crate::aws::sts::Sts;
+use crate::cache::id::Key;
 use crate::cache::sessions::{Kind, Removed, Store};
 use crate::config::edit::{self, FileKind};
 use crate::config::{Base, ConfigFiles, DEFAULT_REGION, Mfa, Plan, Profiles};
 use crate::context::Context;
 use crate::credentials::Credentials;
-use crate::error::{Error, Exit, RemoteFailure};
-use crate::iam::{Iam, IamFailure};
+use crate::exit::Diagnose;
+use crate::exit::Exit;
+use crate::keystore::{self, Backend, KeyError, RotationFailure, RotationState, StoredKey};
+use crate::obtain::{Serving, plan_of};
 use crate::secret::{OneTimeCode, mask_access_key};
-use crate::session::{Serving, plan_of};
-use crate::sts::Sts;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -69,9 +72,11 @@ impl std::fmt::Display for Home {
 
 impl Home {
     /// Puts `key` here for `profile`.
-    fn put(&self, profile: &str, key: &StoredKey, ctx: &Context) -> Result<(), Error> {
+    fn put(&self, profile: &str, key: &StoredKey, ctx: &Context) -> Result<(), AssumeError> {
         match self {
-            Home::Stored(backend) => super::store(profile, key, *backend, ctx).map_err(Error::Keys),
+            Home::Stored(backend) => {
+                keystore::store(profile, key, *backend, ctx).map_err(AssumeError::Keys)
+            }
             Home::Plain(files) => {
                 let secret = key.secret_access_key.expose();
                 for (path, kind) in [
@@ -82,7 +87,7 @@ impl Home {
                         return Ok(());
                     }
                 }
-                Err(Error::Keys(KeyError::NothingToImport {
+                Err(AssumeError::Keys(KeyError::NothingToImport {
                     profile: profile.to_owned(),
                     path: files.credentials.clone(),
                 }))
@@ -96,14 +101,11 @@ pub fn rotate(
     profile: &str,
     mfa_token: Option<OneTimeCode>,
     ctx: &Context,
-) -> Result<Rotated, Error> {
+) -> Result<Rotated, AssumeError> {
     let started = Instant::now();
     // Two rotations of one key at once would each create a key. The second waits, then
-    // rotates the key the first stored: the index is read afresh under the lock.
+    // rotates the key the first stored: the index is read (with the files) under the lock.
     let _lock = lock(profile, ctx)?;
-    let mut fresh = ctx.clone();
-    fresh.stored_keys = std::sync::OnceLock::new();
-    let ctx = &fresh;
     let files = ConfigFiles::locate(ctx);
     let profiles = Profiles::load_from(&files)?;
     let (plan, mfa) = plan_for(profile, &profiles, ctx)?;
@@ -125,13 +127,16 @@ pub fn rotate(
         };
         (Home::Plain(files.clone()), old, ctx.clone())
     } else {
-        let entry = super::index(ctx).get(profile).cloned().ok_or_else(|| {
-            Error::Keys(KeyError::NotStored {
-                profile: profile.to_owned(),
-            })
-        })?;
-        let ctx = with_passphrase(ctx, entry.backend).map_err(Error::Keys)?;
-        let old = super::load(profile, &ctx).map_err(Error::Keys)?;
+        let entry = keystore::read_index(ctx)
+            .get(profile)
+            .cloned()
+            .ok_or_else(|| {
+                AssumeError::Keys(KeyError::NotStored {
+                    profile: profile.to_owned(),
+                })
+            })?;
+        let ctx = with_passphrase(ctx, entry.backend).map_err(AssumeError::Keys)?;
+        let old = keystore::load(profile, &ctx).map_err(AssumeError::Keys)?;
         (Home::Stored(entry.backend), old, ctx)
     };
     let ctx = &ctx;
@@ -157,15 +162,16 @@ pub fn rotate(
 }
 
 /// The lock of one profile's rotations, beside its key: `keys/<profile>.rotate.lock`.
-fn lock(profile: &str, ctx: &Context) -> Result<crate::cache::lock::Lock, Error> {
-    let dir = super::keys_dir(ctx).map_err(KeyError::into_error)?;
-    let path = super::file::FileStore::new(dir, ctx)
+fn lock(profile: &str, ctx: &Context) -> Result<crate::cache::lock::Lock, AssumeError> {
+    let dir = keystore::keys_dir(ctx)?;
+    let path = keystore::file::FileStore::new(dir, ctx)
         .path(profile)
         .with_extension("rotate.lock");
     crate::cache::lock::Lock::acquire(
         &path,
         &format!("a new key for profile `{profile}` (`keys rotate`)"),
     )
+    .map_err(Into::into)
 }
 
 /// The plan of `profile`, which must hold its own stored key, and its MFA device. A stored key
@@ -175,17 +181,18 @@ fn plan_for(
     profile: &str,
     profiles: &Profiles,
     ctx: &Context,
-) -> Result<(Plan, Option<Mfa>), Error> {
+) -> Result<(Plan, Option<Mfa>), AssumeError> {
     let Some(section) = profiles.get(profile) else {
-        if super::index(ctx).contains_key(profile) {
+        if let Some(entry) = profiles.stored_keys().get(profile) {
             let region = ctx
+                .env
                 .env_region
                 .clone()
                 .unwrap_or_else(|| DEFAULT_REGION.to_owned());
-            let plan = super::bare_plan(profile, region);
+            let plan = crate::config::Plan::for_stored_key(profile, &entry.access_key_id, region);
             return Ok((plan, None));
         }
-        return Err(profiles.unknown(profile, None));
+        return Err(profiles.unknown(profile, None).into());
     };
     let plan = plan_of(profiles, profile, ctx)?;
     match &plan.base {
@@ -210,7 +217,7 @@ fn plan_for(
                             }
                     ),
             }
-            .into_error());
+            .into());
         }
     }
     let mfa = crate::config::mfa_of(section, &crate::config::Defaults::of(ctx))?;
@@ -221,8 +228,8 @@ fn plan_for(
 /// here: the rotation reads the file once and writes it once or twice.
 fn with_passphrase(ctx: &Context, backend: Backend) -> Result<Context, KeyError> {
     let mut ctx = ctx.clone();
-    if backend == Backend::File && ctx.file_passphrase.is_none() {
-        ctx.file_passphrase = Some(super::file::ask_passphrase()?);
+    if backend == Backend::File && ctx.env.file_passphrase.is_none() {
+        ctx.env.file_passphrase = Some(keystore::file::ask_passphrase()?);
     }
     Ok(ctx)
 }
@@ -305,7 +312,7 @@ impl Job<'_> {
         state: RotationState,
         exit: Exit,
         access_denied: bool,
-    ) -> Error {
+    ) -> AssumeError {
         KeyError::Rotation(Box::new(RotationFailure {
             profile: self.profile.to_owned(),
             user: user.map(str::to_owned),
@@ -316,10 +323,15 @@ impl Job<'_> {
             access_denied,
             with_mfa: self.mfa.is_some(),
         }))
-        .into_error()
+        .into()
     }
 
-    fn iam_stopped(&self, user: Option<&str>, failure: &IamFailure, state: RotationState) -> Error {
+    fn iam_stopped(
+        &self,
+        user: Option<&str>,
+        failure: &IamFailure,
+        state: RotationState,
+    ) -> AssumeError {
         self.stopped(
             user,
             failure.to_string(),
@@ -329,7 +341,7 @@ impl Job<'_> {
         )
     }
 
-    async fn run(&self, mfa_token: Option<OneTimeCode>) -> Result<Rotated, Error> {
+    async fn run(&self, mfa_token: Option<OneTimeCode>) -> Result<Rotated, AssumeError> {
         let sts = Sts::new(self.plan, self.ctx).await?;
         let iam = Iam::new(&sts, self.ctx)?;
         let auth = self.authenticate(&sts, mfa_token).await?;
@@ -350,7 +362,7 @@ impl Job<'_> {
                     .collect(),
                 stored: self.old.access_key_id.clone(),
             }
-            .into_error());
+            .into());
         }
 
         let new = iam.create_access_key(&auth, user).await.map_err(|f| {
@@ -398,7 +410,7 @@ impl Job<'_> {
         &self,
         sts: &Sts,
         mfa_token: Option<OneTimeCode>,
-    ) -> Result<Credentials, Error> {
+    ) -> Result<Credentials, AssumeError> {
         let old = self.old.credentials();
         match self.mfa {
             Some(mfa) => {
@@ -418,12 +430,12 @@ impl Job<'_> {
         iam: &Iam,
         auth: &Credentials,
         user: &str,
-        new: &crate::iam::NewKey,
-    ) -> Result<Duration, Error> {
+        new: &crate::aws::iam::NewKey,
+    ) -> Result<Duration, AssumeError> {
         let new_key = StoredKey {
             access_key_id: new.access_key_id.clone(),
             secret_access_key: new.secret_access_key.clone(),
-            created: super::now_secs(),
+            created: keystore::now_secs(),
         };
 
         if let Err(err) = self.home.put(self.profile, &new_key, self.ctx) {
@@ -473,7 +485,7 @@ impl Job<'_> {
 
     /// The user the key belongs to: `GetUser`, or, when that is denied, the ARN
     /// `GetCallerIdentity` gives (it needs no permission).
-    async fn user(&self, sts: &Sts, iam: &Iam, auth: &Credentials) -> Result<String, Error> {
+    async fn user(&self, sts: &Sts, iam: &Iam, auth: &Credentials) -> Result<String, AssumeError> {
         let denied = match iam.get_user(auth).await {
             Ok(user) => return Ok(user.name),
             Err(f) if f.is_access_denied() => f,
@@ -484,7 +496,7 @@ impl Job<'_> {
             .get_caller_identity(auth, self.profile)
             .await
             .map_err(|_| self.iam_stopped(None, &denied, RotationState::Unchanged))?;
-        crate::iam::user_name_of(&identity.arn)
+        crate::aws::iam::user_name_of(&identity.arn)
             .map(str::to_owned)
             .ok_or_else(|| {
                 self.stopped(
@@ -538,7 +550,7 @@ impl Job<'_> {
         }
     }
 
-    fn evict(&self) -> Result<Removed, Error> {
+    fn evict(&self) -> Result<Removed, AssumeError> {
         let Some(store) = self.store else {
             return Ok(Removed::default());
         };
@@ -550,7 +562,7 @@ impl Job<'_> {
                     path: store.root().to_path_buf(),
                     source,
                 }
-                .into_error()
+                .into()
             })
     }
 }
@@ -574,25 +586,30 @@ mod tests {
     const CREDENTIALS: &str = "[elsewhere]\naws_access_key_id = AKIAEXAMPLE000000009\naws_secret_access_key = s\n\n\
         [plain]\naws_access_key_id = AKIAEXAMPLE000000008\naws_secret_access_key = s\n";
 
-    fn ctx() -> Context {
-        let ctx = Context::default();
-        let mut index = super::super::Index::new();
+    /// The test config, with `contractor`'s key stored.
+    fn profiles() -> Profiles {
+        let mut index = keystore::Index::new();
         index.insert(
             "contractor".into(),
-            super::super::IndexEntry {
+            keystore::IndexEntry {
                 access_key_id: "AKIAEXAMPLE000000001".into(),
                 backend: Backend::File,
                 created: 0,
             },
         );
-        ctx.stored_keys.set(index).unwrap();
-        ctx
+        Profiles::from_texts(CONFIG, CREDENTIALS)
+            .unwrap()
+            .with_stored_keys(index)
+    }
+
+    fn ctx() -> Context {
+        Context::default()
     }
 
     #[test]
     fn the_old_keys_sessions_are_those_of_every_profile_built_on_it() {
         let ctx = ctx();
-        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let profiles = profiles();
         let plan = plan_of(&profiles, "contractor", &ctx).unwrap();
         let old = OldSessions::of("contractor", &plan, None, &profiles, &ctx);
         let a = Serving::of(&plan_of(&profiles, "a", &ctx).unwrap(), &ctx);
@@ -611,7 +628,7 @@ mod tests {
     #[test]
     fn only_a_profile_holding_its_own_long_term_key_can_be_rotated() {
         let ctx = ctx();
-        let profiles = Profiles::from_texts(CONFIG, CREDENTIALS).unwrap();
+        let profiles = profiles();
         assert!(plan_for("contractor", &profiles, &ctx).is_ok());
         // A key in plain text is rotated where it is.
         assert!(plan_for("plain", &profiles, &ctx).is_ok());

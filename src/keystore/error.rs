@@ -1,6 +1,6 @@
 //! What can go wrong with stored keys, each with what happened, where, and how to fix it.
 
-use crate::error::Exit;
+use crate::exit::{Diagnose, Exit};
 use crate::secret::mask_access_key;
 use std::path::PathBuf;
 
@@ -305,13 +305,8 @@ fn delete_command(user: Option<&str>, access_key_id: &str) -> String {
 /// What the IAM user needs to rotate its own key.
 const ROTATE_PERMISSIONS: &str = "the IAM user needs `iam:GetUser`, `iam:ListAccessKeys`, `iam:CreateAccessKey` and `iam:DeleteAccessKey` on itself (`arn:aws:iam::ACCOUNT:user/${aws:username}`)";
 
-impl KeyError {
-    /// As the crate's error.
-    pub fn into_error(self) -> crate::error::Error {
-        crate::error::Error::Keys(self)
-    }
-
-    pub fn exit(&self) -> Exit {
+impl Diagnose for KeyError {
+    fn exit(&self) -> Exit {
         match self {
             KeyError::BadBackend { .. } | KeyError::NoProfilesNamed => Exit::Usage,
             KeyError::WrongPassphrase { .. } => Exit::Denied,
@@ -345,7 +340,7 @@ impl KeyError {
         }
     }
 
-    pub fn hints(&self) -> Vec<String> {
+    fn hints(&self) -> Vec<String> {
         match self {
             KeyError::OsStoreUnavailable { .. } | KeyError::OsStoreTimeout { .. } => vec![
                 "use the passphrase-encrypted file instead: `--backend file`, or `ASSUME_ROLE_KEYS_BACKEND=file`".into(),

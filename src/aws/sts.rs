@@ -3,10 +3,12 @@
 //! proxy settings apply exactly as for every other SDK; region and credentials are always given
 //! explicitly, so the loader never probes instance metadata.
 
+use crate::aws::AwsError;
+use crate::aws::StsCall;
+use crate::aws::StsFailure;
 use crate::config::{Hop, Plan};
 use crate::context::Context;
 use crate::credentials::{Credentials, account_from_arn};
-use crate::error::{Error, StsCall, StsFailure};
 use crate::secret::{OneTimeCode, Secret, mask_access_key};
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
@@ -32,7 +34,7 @@ impl Sts {
     /// find nothing, which costs as much as the first parse on a large config. Endpoint
     /// overrides are checked first, so that a malformed one is named rather than failing deep
     /// in the SDK.
-    pub async fn new(plan: &Plan, ctx: &Context) -> Result<Self, Error> {
+    pub async fn new(plan: &Plan, ctx: &Context) -> Result<Self, AwsError> {
         check_endpoints(plan, ctx)?;
         let (profile, region) = (plan.profile.as_str(), plan.region.as_str());
         let sdk_settings = plan.sdk_settings.is_some();
@@ -90,7 +92,7 @@ impl Sts {
         source_profile: &str,
         hop: &Hop,
         token_code: Option<&OneTimeCode>,
-    ) -> Result<Credentials, Error> {
+    ) -> Result<Credentials, AwsError> {
         tracing::info!(
             role_arn = %hop.role_arn,
             profile = %hop.profile,
@@ -119,7 +121,7 @@ impl Sts {
             .send()
             .await
             .map_err(|err| self.map_error(&err, StsCall::AssumeRole, hop, source_profile))?;
-        let creds = output.credentials().ok_or_else(|| Error::Sts {
+        let creds = output.credentials().ok_or_else(|| AwsError::Sts {
             call: StsCall::AssumeRole,
             failure: StsFailure::Other,
             code: "EmptyResponse".into(),
@@ -161,7 +163,7 @@ impl Sts {
         hop: &Hop,
         mfa: Option<(&str, &OneTimeCode)>,
         duration: std::time::Duration,
-    ) -> Result<Credentials, Error> {
+    ) -> Result<Credentials, AwsError> {
         tracing::info!(
             serial = %mfa.map_or("none", |(serial, _)| serial),
             source = %mask_access_key(&source.access_key_id),
@@ -178,7 +180,7 @@ impl Sts {
             .send()
             .await
             .map_err(|err| self.map_error(&err, StsCall::GetSessionToken, hop, source_profile))?;
-        let creds = output.credentials().ok_or_else(|| Error::BadResponse {
+        let creds = output.credentials().ok_or_else(|| AwsError::BadResponse {
             endpoint: self.endpoint.clone(),
             profile: hop.profile.clone(),
             detail: "GetSessionToken returned no credentials".into(),
@@ -198,11 +200,11 @@ impl Sts {
         call: StsCall,
         hop: &Hop,
         source_profile: &str,
-    ) -> Error {
+    ) -> AwsError {
         // Only the causes: the SDK's Debug dump of an unreadable response holds the raw body,
         // credentials and all.
-        tracing::debug!(error = %crate::error::causes(err), "{} failed", call.name());
-        let unreachable = |detail: String| Error::Unreachable {
+        tracing::debug!(error = %crate::exit::causes(err), "{} failed", call.name());
+        let unreachable = |detail: String| AwsError::Unreachable {
             endpoint: self.endpoint.clone(),
             role_arn: hop.role_arn.clone(),
             profile: hop.profile.clone(),
@@ -215,7 +217,7 @@ impl Sts {
                 } else {
                     // Only the innermost cause: the SDK's outer layers quote the whole request
                     // (`Request { body: SdkBody … }`).
-                    crate::error::root_cause(err)
+                    crate::exit::root_cause(err)
                 };
                 return unreachable(detail);
             }
@@ -224,7 +226,7 @@ impl Sts {
             SdkError::ConstructionFailure(_) => {
                 return unreachable(format!(
                     "the request could not be made ({})",
-                    crate::error::root_cause(err)
+                    crate::exit::root_cause(err)
                 ));
             }
             _ => {}
@@ -249,7 +251,7 @@ impl Sts {
                 }
                 None => "the answer could not be read as an STS response".to_owned(),
             };
-            return Error::BadResponse {
+            return AwsError::BadResponse {
                 endpoint: self.endpoint.clone(),
                 profile: hop.profile.clone(),
                 detail,
@@ -259,7 +261,7 @@ impl Sts {
             Some(500..) => StsFailure::Unavailable,
             _ => classify(&code, &message),
         };
-        Error::Sts {
+        AwsError::Sts {
             call,
             failure,
             code,
@@ -299,8 +301,8 @@ impl Sts {
         &self,
         creds: &Credentials,
         who: &str,
-    ) -> Result<CallerIdentity, Error> {
-        use crate::error::RemoteFailure;
+    ) -> Result<CallerIdentity, AwsError> {
+        use crate::aws::RemoteFailure;
         tracing::info!(
             access_key = %mask_access_key(&creds.access_key_id),
             endpoint = %self.endpoint,
@@ -313,14 +315,14 @@ impl Sts {
             .await
             .map_err(|err| {
                 // Only the causes: the SDK's Debug dump holds the raw request.
-                tracing::debug!(error = %crate::error::causes(&err), "GetCallerIdentity failed");
+                tracing::debug!(error = %crate::exit::causes(&err), "GetCallerIdentity failed");
                 let (failure, detail) = match &err {
                     SdkError::DispatchFailure(f) if f.is_timeout() => (
                         RemoteFailure::Unreachable,
                         "the connection timed out".into(),
                     ),
                     SdkError::DispatchFailure(_) => {
-                        (RemoteFailure::Unreachable, crate::error::root_cause(&err))
+                        (RemoteFailure::Unreachable, crate::exit::root_cause(&err))
                     }
                     SdkError::TimeoutError(_) => {
                         (RemoteFailure::Unreachable, "no answer in time".into())
@@ -329,7 +331,7 @@ impl Sts {
                         RemoteFailure::Unreachable,
                         format!(
                             "the request could not be made ({})",
-                            crate::error::root_cause(&err)
+                            crate::exit::root_cause(&err)
                         ),
                     ),
                     _ => {
@@ -356,7 +358,7 @@ impl Sts {
                         }
                     }
                 };
-                Error::Identity {
+                AwsError::Identity {
                     who: who.to_owned(),
                     endpoint: self.endpoint.clone(),
                     detail,
@@ -372,7 +374,7 @@ impl Sts {
 }
 
 /// What an STS error answer says: its HTTP status, and its code and message. The SDK's parser
-/// misses the `<ErrorResponse><Errors><Error>` envelope some STS emulators use, so the raw body
+/// misses the `<ErrorResponse><Errors><AwsError>` envelope some STS emulators use, so the raw body
 /// is the fallback, where `Code` sits at any depth.
 pub(crate) struct Answer {
     pub status: Option<u16>,
@@ -432,7 +434,7 @@ fn classify(code: &str, message: &str) -> StsFailure {
 
 /// Checks every endpoint override that applies to this plan: `AWS_ENDPOINT_URL_STS`,
 /// `AWS_ENDPOINT_URL`, and the profile's `endpoint_url`.
-fn check_endpoints(plan: &Plan, ctx: &Context) -> Result<(), Error> {
+fn check_endpoints(plan: &Plan, ctx: &Context) -> Result<(), AwsError> {
     let from_profile = plan.sdk_settings.as_deref().and_then(|settings| {
         settings
             .lines()
@@ -443,25 +445,26 @@ fn check_endpoints(plan: &Plan, ctx: &Context) -> Result<(), Error> {
         (
             None,
             crate::env_vars::AWS_ENDPOINT_URL_STS,
-            ctx.endpoint_url_sts.as_deref(),
+            ctx.env.endpoint_url_sts.as_deref(),
         ),
         (
             None,
             crate::env_vars::AWS_ENDPOINT_URL,
-            ctx.endpoint_url.as_deref(),
+            ctx.env.endpoint_url.as_deref(),
         ),
         (Some(plan.profile.as_str()), "endpoint_url", from_profile),
     ] {
         if let Some(value) = value
             && let Err(reason) = check_endpoint(value)
         {
-            return Err(Error::InvalidValue {
+            return Err(crate::rules::InvalidValue {
                 profile: profile.map(str::to_owned),
                 key: key.into(),
                 what: "endpoint URL",
                 value: value.to_owned(),
                 reason: reason.into(),
-            });
+            }
+            .into());
         }
     }
     Ok(())
@@ -509,7 +512,7 @@ fn default_endpoint(region: &str) -> String {
     format!("https://sts.{region}.{domain}")
 }
 
-/// The text of the first `<name>` element at any depth, with XML's five entities decoded. Error
+/// The text of the first `<name>` element at any depth, with XML's five entities decoded. AwsError
 /// envelopes are flat text elements, so a search suffices where a parser would be overkill.
 fn xml_element(body: &str, name: &str) -> Option<String> {
     let open = format!("<{name}>");
@@ -530,8 +533,8 @@ mod tests {
 
     #[test]
     fn finds_the_code_in_both_envelopes() {
-        let validation = "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>1 validation error: DurationSeconds</Message></Error></ErrorResponse>";
-        let auth = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Errors><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/x is not authorized &amp; &apos;denied&apos;</Message></Error></Errors></ErrorResponse>";
+        let validation = "<ErrorResponse><AwsError><Type>Sender</Type><Code>ValidationError</Code><Message>1 validation error: DurationSeconds</Message></AwsError></ErrorResponse>";
+        let auth = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Errors><AwsError><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/x is not authorized &amp; &apos;denied&apos;</Message></AwsError></Errors></ErrorResponse>";
         assert_eq!(
             xml_element(validation, "Code").as_deref(),
             Some("ValidationError")

@@ -1,13 +1,14 @@
 //! The four IAM calls `keys rotate` makes, and what their failures mean. The client is built
-//! from the STS client's settings ([`crate::sts::Sts::sdk_config`]), so the same endpoint
+//! from the STS client's settings ([`crate::aws::sts::Sts::sdk_config`]), so the same endpoint
 //! overrides (`AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`, a profile's `endpoint_url` or
 //! `[services]`), bounded timeouts and bounded retries apply.
 
+use crate::aws::AwsError;
+use crate::aws::RemoteFailure;
+use crate::aws::sts::{Answer, Sts};
 use crate::context::Context;
 use crate::credentials::Credentials;
-use crate::error::{Error, RemoteFailure};
 use crate::secret::{Secret, mask_access_key};
-use crate::sts::{Answer, Sts};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::retry::RetryConfig;
 
@@ -86,20 +87,21 @@ pub struct Iam {
 impl Iam {
     /// The IAM client for this run, from the STS client's settings. A malformed
     /// `AWS_ENDPOINT_URL_IAM` is named here rather than failing deep in the SDK.
-    pub fn new(sts: &Sts, ctx: &Context) -> Result<Self, Error> {
-        if let Some(value) = &ctx.endpoint_url_iam
-            && let Err(reason) = crate::sts::check_endpoint(value)
+    pub fn new(sts: &Sts, ctx: &Context) -> Result<Self, AwsError> {
+        if let Some(value) = &ctx.env.endpoint_url_iam
+            && let Err(reason) = crate::aws::sts::check_endpoint(value)
         {
-            return Err(Error::InvalidValue {
+            return Err(crate::rules::InvalidValue {
                 profile: None,
                 key: crate::env_vars::AWS_ENDPOINT_URL_IAM.into(),
                 what: "endpoint URL",
                 value: value.clone(),
                 reason: reason.into(),
-            });
+            }
+            .into());
         }
         let sdk = sts.sdk_config();
-        let endpoint = crate::sts::configured_endpoint(sdk, "IAM")
+        let endpoint = crate::aws::sts::configured_endpoint(sdk, "IAM")
             .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
         Ok(Self {
             config: aws_sdk_iam::config::Builder::from(sdk).build(),
@@ -247,7 +249,7 @@ impl Iam {
         call: &'static str,
         err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
     ) -> IamFailure {
-        tracing::debug!(error = %crate::error::causes(err), "{call} failed");
+        tracing::debug!(error = %crate::exit::causes(err), "{call} failed");
         let (failure, code, detail) = match err {
             SdkError::DispatchFailure(f) if f.is_timeout() => (
                 RemoteFailure::Unreachable,
@@ -257,7 +259,7 @@ impl Iam {
             SdkError::DispatchFailure(_) => (
                 RemoteFailure::Unreachable,
                 None,
-                crate::error::root_cause(err),
+                crate::exit::root_cause(err),
             ),
             SdkError::TimeoutError(_) => (
                 RemoteFailure::Unreachable,
@@ -269,7 +271,7 @@ impl Iam {
                 None,
                 format!(
                     "the request could not be made ({})",
-                    crate::error::root_cause(err)
+                    crate::exit::root_cause(err)
                 ),
             ),
             _ => {

@@ -56,8 +56,8 @@ pub fn partition(region: &str) -> &'static str {
 fn endpoint_scope(plan: &Plan, ctx: &Context) -> String {
     format!(
         "{}|{}|{}",
-        ctx.endpoint_url_sts.as_deref().unwrap_or_default(),
-        ctx.endpoint_url.as_deref().unwrap_or_default(),
+        ctx.env.endpoint_url_sts.as_deref().unwrap_or_default(),
+        ctx.env.endpoint_url.as_deref().unwrap_or_default(),
         plan.sdk_settings.as_deref().unwrap_or_default()
     )
 }
@@ -67,16 +67,13 @@ fn endpoint_scope(plan: &Plan, ctx: &Context) -> String {
 /// `credential_source = Environment` profile needs (the cold path then reports it).
 pub fn base_identity(base: &Base, ctx: &Context) -> Option<String> {
     Some(match base {
-        Base::StaticKeys { access_key_id, .. } => format!("keys:{access_key_id}"),
-        // The same identity as the same key in the file: importing a key keeps its sessions.
-        Base::StoredKeys { profile, .. } => {
-            format!(
-                "keys:{}",
-                crate::keys::index(ctx).get(profile)?.access_key_id
-            )
+        // A stored key has the same identity as the same key in the file: importing a key
+        // keeps its sessions.
+        Base::StaticKeys { access_key_id, .. } | Base::StoredKeys { access_key_id, .. } => {
+            format!("keys:{access_key_id}")
         }
         Base::Environment { .. } => {
-            format!("env:{}", ctx.env_credentials.as_ref()?.access_key_id)
+            format!("env:{}", ctx.env.env_credentials.as_ref()?.access_key_id)
         }
         Base::Ec2InstanceMetadata { profile } => format!("imds:{profile}"),
         Base::EcsContainer { profile } => format!("ecs:{profile}"),
@@ -169,5 +166,54 @@ mod tests {
         assert_eq!(Key::from_file_stem(".tmp-abc"), None);
         assert_eq!(Key::from_file_stem(&"A".repeat(64)), None);
         assert_eq!(Key::from_file_stem("ab"), None);
+    }
+
+    #[test]
+    fn the_plan_key_changes_with_the_settings_that_change_a_plan() {
+        let key = |settings: crate::settings::Settings| {
+            plan(&Context {
+                settings,
+                ..Context::default()
+            })
+        };
+        let none = key(crate::settings::Settings::default());
+        for changed in [
+            crate::settings::Settings {
+                session_name: Some("alice".into()),
+                ..crate::settings::Settings::default()
+            },
+            crate::settings::Settings {
+                duration: Some(std::time::Duration::from_hours(2)),
+                ..crate::settings::Settings::default()
+            },
+            crate::settings::Settings {
+                region: Some("eu-west-1".into()),
+                ..crate::settings::Settings::default()
+            },
+            crate::settings::Settings {
+                mfa_process: Some("otp".into()),
+                ..crate::settings::Settings::default()
+            },
+            crate::settings::Settings {
+                mfa_session_duration: Some(std::time::Duration::from_hours(2)),
+                ..crate::settings::Settings::default()
+            },
+            crate::settings::Settings {
+                keys_backend: Some(crate::settings::choices::Backend::File),
+                ..crate::settings::Settings::default()
+            },
+        ] {
+            assert_ne!(key(changed.clone()), none, "{changed:?}");
+        }
+        // What cannot change a plan does not throw cached plans away.
+        assert_eq!(
+            key(crate::settings::Settings {
+                audit: Some(true),
+                jobs: std::num::NonZeroU16::new(8),
+                browser: Some(crate::settings::choices::BrowserKind::Chrome),
+                ..crate::settings::Settings::default()
+            }),
+            none
+        );
     }
 }

@@ -9,8 +9,6 @@
 mod error;
 pub mod file;
 pub mod os;
-pub mod prompt;
-pub mod rotate;
 
 pub use error::{KeyError, RotationFailure, RotationState};
 
@@ -22,38 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Where a key is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Backend {
-    /// The OS secret store: macOS Keychain, Windows Credential Manager, the Secret Service.
-    Os,
-    /// A passphrase-encrypted file per key (age, scrypt) under the data directory.
-    File,
-}
-
-impl Backend {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Os => "os",
-            Backend::File => "file",
-        }
-    }
-
-    pub(crate) fn parse(value: &str) -> Option<Self> {
-        match value {
-            "os" => Some(Backend::Os),
-            "file" => Some(Backend::File),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::settings::choices::Backend;
 
 /// One stored key, as the index knows it: nothing secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,7 +111,8 @@ pub trait KeyStore {
 
 /// `<data dir>/keys`: the index and the encrypted files.
 pub fn keys_dir(ctx: &Context) -> Result<PathBuf, KeyError> {
-    ctx.data_dir
+    ctx.paths
+        .data_dir
         .as_ref()
         .map(|d| d.join("keys"))
         .ok_or(KeyError::NoDataDir)
@@ -154,19 +122,25 @@ fn index_path(dir: &Path) -> PathBuf {
     dir.join("index.json")
 }
 
-/// The index, read once per run (the warm path's only look at stored keys). A missing or
-/// unreadable index means no stored keys.
-pub fn index(ctx: &Context) -> &Index {
-    ctx.stored_keys.get_or_init(|| read_index(ctx))
+/// Where the index is, when there is a data directory. The config model reads it with the AWS
+/// files ([`crate::config::Profiles`]), so that a cached plan is stale once it changes.
+pub fn index_file(paths: &crate::paths::Paths) -> Option<PathBuf> {
+    paths.data_dir.as_ref().map(|d| index_path(&d.join("keys")))
+}
+
+/// The index at `path` as it is on disk now. A missing or unreadable index means no stored
+/// keys.
+pub fn read_index_at(path: &Path) -> Index {
+    crate::fsx::read::<IndexFile>(path)
+        .map(|f| f.keys)
+        .unwrap_or_default()
 }
 
 /// The index as it is on disk now. Changes start from this, not from the run's first read, so
 /// that one run storing several keys (`keys import --all`) keeps each.
-fn read_index(ctx: &Context) -> Index {
-    keys_dir(ctx)
-        .ok()
-        .and_then(|dir| crate::cache::read::<IndexFile>(&index_path(&dir)))
-        .map(|f| f.keys)
+pub fn read_index(ctx: &Context) -> Index {
+    index_file(&ctx.paths)
+        .map(|path| read_index_at(&path))
         .unwrap_or_default()
 }
 
@@ -177,7 +151,7 @@ fn write_index(dir: &Path, keys: &Index) -> Result<(), KeyError> {
         keys: keys.clone(),
     })
     .expect("the index serializes");
-    crate::cache::write_private(&path, &bytes).map_err(|source| KeyError::Io {
+    crate::fsx::write_private(&path, &bytes).map_err(|source| KeyError::Io {
         what: "write",
         path,
         source,
@@ -190,7 +164,7 @@ pub fn choose(flag: Option<Backend>, ctx: &Context) -> Result<Backend, KeyError>
     if let Some(backend) = flag {
         return Ok(backend);
     }
-    if let Some(value) = &ctx.keys_backend {
+    if let Some(value) = &ctx.env.keys_backend {
         return Backend::parse(value).ok_or_else(|| KeyError::BadBackend {
             origin: "`ASSUME_ROLE_KEYS_BACKEND`",
             value: value.clone(),
@@ -261,9 +235,12 @@ pub fn remove(profile: &str, ctx: &Context) -> Result<IndexEntry, KeyError> {
 /// The long-term key of `profile`, read from its backend: the one read of a secret store, on
 /// the cold path only.
 pub fn load(profile: &str, ctx: &Context) -> Result<StoredKey, KeyError> {
-    let entry = index(ctx).get(profile).ok_or_else(|| KeyError::NotStored {
-        profile: profile.to_owned(),
-    })?;
+    let entry = read_index(ctx)
+        .get(profile)
+        .cloned()
+        .ok_or_else(|| KeyError::NotStored {
+            profile: profile.to_owned(),
+        })?;
     let started = std::time::Instant::now();
     let key =
         open(entry.backend, ctx)?
@@ -282,28 +259,52 @@ pub fn load(profile: &str, ctx: &Context) -> Result<StoredKey, KeyError> {
     Ok(key)
 }
 
-/// The plan of a key that has no profile of its own in the AWS config (checked by `keys add`,
-/// or rotated): no role, in `region`. The backend it names is not read: the key is loaded by
-/// profile name, from the index's backend.
-pub fn bare_plan(profile: &str, region: String) -> crate::config::Plan {
-    crate::config::Plan {
-        profile: profile.to_owned(),
-        region,
-        region_origin: crate::config::RegionOrigin::Default,
-        base: crate::config::Base::StoredKeys {
-            profile: profile.to_owned(),
-            backend: Backend::File,
-        },
-        hops: Vec::new(),
-        sdk_settings: None,
-        session: None,
-    }
-}
-
 /// Now, in seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_secs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    #[test]
+    fn keys_backend_is_flag_then_environment_then_settings() {
+        let ctx = |env: Option<&str>, settings: Option<Backend>| Context {
+            env: crate::env::Env {
+                keys_backend: env.map(str::to_owned),
+                ..crate::env::Env::default()
+            },
+            settings: Settings {
+                keys_backend: settings,
+                ..Settings::default()
+            },
+            ..Context::default()
+        };
+        // The built-in default probes the OS store: not a unit test's business.
+        let cases = [
+            (
+                Some(Backend::Os),
+                Some("file"),
+                Some(Backend::File),
+                Backend::Os,
+            ),
+            (Some(Backend::Os), None, Some(Backend::File), Backend::Os),
+            (None, Some("os"), Some(Backend::File), Backend::Os),
+            (None, Some("file"), None, Backend::File),
+            (None, None, Some(Backend::File), Backend::File),
+            (None, None, Some(Backend::Os), Backend::Os),
+        ];
+        for (flag, env, settings, expected) in cases {
+            assert_eq!(
+                choose(flag, &ctx(env, settings)).unwrap(),
+                expected,
+                "{flag:?} {env:?} {settings:?}"
+            );
+        }
+    }
 }

@@ -4,15 +4,15 @@
 //! session it names, and nothing else: no runtime, no TLS, no SDK client. Anything else goes the
 //! long way: parse, resolve, and let [`crate::assume`] use or refill the cache.
 
+use crate::assume::AssumeError;
 use crate::assume::{self, Served};
 use crate::audit;
-use crate::cache::key::Key;
+use crate::cache::id::Key;
 use crate::cache::sessions::{Kind, Store};
-use crate::cache::{cached_plan, key, store_plan};
+use crate::cache::{cached_plan, id, store_plan};
 use crate::config::{ConfigFiles, Overrides, Plan, Profiles};
 use crate::context::Context;
 use crate::credentials::Session;
-use crate::error::Error;
 use serde::Serialize;
 
 /// Everything a plan is resolved from, besides the files: its cache key is this, serialized.
@@ -32,7 +32,7 @@ pub fn obtain(
     opts: &assume::Options,
     ctx: &Context,
     via: audit::Via<'_>,
-) -> Result<Session, Error> {
+) -> Result<Session, AssumeError> {
     let mut role = None;
     let result = obtain_for(profile, overrides, opts, ctx, &mut role);
     audit::record(
@@ -54,11 +54,11 @@ fn obtain_for(
     opts: &assume::Options,
     ctx: &Context,
     role: &mut Option<audit::Role>,
-) -> Result<(Session, Served), Error> {
+) -> Result<(Session, Served), AssumeError> {
     let files = ConfigFiles::locate(ctx);
     // Taken before reading, so that an edit during the run invalidates what we store.
     let fingerprint = serde_json::to_string(&files.fingerprint()).expect("fingerprints serialize");
-    let plan_key = key::plan(&PlanInputs {
+    let plan_key = id::plan(&PlanInputs {
         profile,
         overrides,
         ctx,
@@ -98,7 +98,7 @@ pub fn for_plan(
     opts: &assume::Options,
     ctx: &Context,
     via: audit::Via<'_>,
-) -> Result<Session, Error> {
+) -> Result<Session, AssumeError> {
     let profile = plan.profile.clone();
     let role = audit::Role::of(&plan);
     let result = served(plan, store, opts, ctx);
@@ -111,7 +111,7 @@ fn served(
     store: Option<&Store>,
     opts: &assume::Options,
     ctx: &Context,
-) -> Result<(Session, Served), Error> {
+) -> Result<(Session, Served), AssumeError> {
     let (credentials, served) = assume::served_credentials(&plan, store, opts, ctx)?;
     let session = Session {
         profile: plan.profile,
@@ -135,7 +135,7 @@ pub struct Serving {
 impl Serving {
     pub fn of(plan: &Plan, ctx: &Context) -> Self {
         Self {
-            role_sessions: key::chain(plan, ctx),
+            role_sessions: id::chain(plan, ctx),
             mfa_session: assume::first_hop_mfa_session_key(plan, ctx),
         }
     }
@@ -153,8 +153,8 @@ impl Serving {
 }
 
 /// A profile's plan as `env` would resolve it without flags, obtaining no credentials.
-pub fn plan_of(profiles: &Profiles, name: &str, ctx: &Context) -> Result<Plan, Error> {
-    Plan::resolve(profiles, name, &Overrides::default(), ctx)
+pub fn plan_of(profiles: &Profiles, name: &str, ctx: &Context) -> Result<Plan, AssumeError> {
+    Plan::resolve(profiles, name, &Overrides::default(), ctx).map_err(Into::into)
 }
 
 /// For every cached session a profile as configured now would use, the profiles it serves

@@ -34,7 +34,7 @@ impl FileStore {
     pub fn new(dir: PathBuf, ctx: &Context) -> Self {
         Self {
             dir,
-            passphrase: ctx.file_passphrase.clone(),
+            passphrase: ctx.env.file_passphrase.clone(),
         }
     }
 
@@ -56,7 +56,7 @@ impl FileStore {
 /// more than once (`keys rotate`) asks once, and puts the answer in its context.
 pub fn ask_passphrase() -> Result<Secret, KeyError> {
     let typed =
-        crate::keys::prompt::hidden("Passphrase for the assume-role keys file: ").map_err(|e| {
+        crate::terminal::hidden("Passphrase for the assume-role keys file: ").map_err(|e| {
             KeyError::NoPassphrase {
                 reason: format!("there is no terminal to ask for it on ({e})"),
             }
@@ -88,7 +88,7 @@ impl KeyStore for FileStore {
             path: path.clone(),
             source: std::io::Error::other(e.to_string()),
         })?;
-        crate::cache::write_private(&path, &encrypted).map_err(io("write", &path))
+        crate::fsx::write_private(&path, &encrypted).map_err(io("write", &path))
     }
 
     fn get(&self, profile: &str) -> Result<Option<StoredKey>, KeyError> {
