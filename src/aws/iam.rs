@@ -5,7 +5,8 @@
 
 use crate::aws::AwsError;
 use crate::aws::RemoteFailure;
-use crate::aws::sts::{Answer, Sts};
+use crate::aws::sdk_error;
+use crate::aws::sts::Sts;
 use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::secret::{Secret, mask_access_key};
@@ -249,62 +250,10 @@ impl Iam {
         call: &'static str,
         err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
     ) -> IamFailure {
-        tracing::debug!(error = %crate::exit::causes(err), "{call} failed");
-        let (failure, code, detail) = match err {
-            SdkError::DispatchFailure(f) if f.is_timeout() => (
-                RemoteFailure::Unreachable,
-                None,
-                "the connection timed out".to_owned(),
-            ),
-            SdkError::DispatchFailure(_) => (
-                RemoteFailure::Unreachable,
-                None,
-                crate::exit::root_cause(err),
-            ),
-            SdkError::TimeoutError(_) => (
-                RemoteFailure::Unreachable,
-                None,
-                "no answer in time".to_owned(),
-            ),
-            SdkError::ConstructionFailure(_) => (
-                RemoteFailure::Unreachable,
-                None,
-                format!(
-                    "the request could not be made ({})",
-                    crate::exit::root_cause(err)
-                ),
-            ),
-            _ => {
-                let Answer {
-                    status,
-                    code,
-                    message,
-                } = Answer::of(err);
-                match (code, status) {
-                    (code, Some(status @ 500..)) => {
-                        (RemoteFailure::BadAnswer, code, format!("HTTP {status}"))
-                    }
-                    (Some(code), _) if message.is_empty() => {
-                        (RemoteFailure::Refused, Some(code.clone()), code)
-                    }
-                    (Some(code), _) => (
-                        RemoteFailure::Refused,
-                        Some(code.clone()),
-                        // IAM's messages name users and ARNs, never secrets; access key IDs
-                        // in them are masked all the same.
-                        crate::secret::mask_access_keys_in(&format!("{code} ({message})")),
-                    ),
-                    (None, status) => (
-                        RemoteFailure::BadAnswer,
-                        None,
-                        format!(
-                            "the answer{} could not be read as an IAM response",
-                            status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
-                        ),
-                    ),
-                }
-            }
-        };
+        let (failure, code, detail) = sdk_error::remote(sdk_error::classify(call, err), "IAM");
+        // IAM's messages name users and ARNs, never secrets; access key IDs in them are masked
+        // all the same.
+        let detail = crate::secret::mask_access_keys_in(&detail);
         IamFailure {
             call,
             failure,

@@ -5,4 +5,5 @@ mod error;
 pub use error::{AwsError, RemoteFailure, StsCall, StsFailure};
 
 pub mod iam;
+pub mod sdk_error;
 pub mod sts;

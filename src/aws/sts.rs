@@ -6,6 +6,7 @@
 use crate::aws::AwsError;
 use crate::aws::StsCall;
 use crate::aws::StsFailure;
+use crate::aws::sdk_error::{self, Answer, Failure};
 use crate::config::{Hop, Plan};
 use crate::context::Context;
 use crate::credentials::{Credentials, account_from_arn};
@@ -39,7 +40,7 @@ impl Sts {
         let (profile, region) = (plan.profile.as_str(), plan.region.as_str());
         let sdk_settings = plan.sdk_settings.is_some();
         tracing::trace!("building the STS client");
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).env(ctx.env.sdk_env());
         if !sdk_settings {
             loader = loader.profile_files(
                 EnvConfigFiles::builder()
@@ -201,41 +202,22 @@ impl Sts {
         hop: &Hop,
         source_profile: &str,
     ) -> AwsError {
-        // Only the causes: the SDK's Debug dump of an unreadable response holds the raw body,
-        // credentials and all.
-        tracing::debug!(error = %crate::exit::causes(err), "{} failed", call.name());
-        let unreachable = |detail: String| AwsError::Unreachable {
-            endpoint: self.endpoint.clone(),
-            role_arn: hop.role_arn.clone(),
-            profile: hop.profile.clone(),
-            detail,
-        };
-        match err {
-            SdkError::DispatchFailure(failure) => {
-                let detail = if failure.is_timeout() {
-                    "the connection timed out".to_owned()
-                } else {
-                    // Only the innermost cause: the SDK's outer layers quote the whole request
-                    // (`Request { body: SdkBody … }`).
-                    crate::exit::root_cause(err)
+        let answer = match sdk_error::classify(call.name(), err) {
+            Failure::Service(answer) | Failure::Unreadable(answer) => answer,
+            unreachable => {
+                return AwsError::Unreachable {
+                    endpoint: self.endpoint.clone(),
+                    role_arn: hop.role_arn.clone(),
+                    profile: hop.profile.clone(),
+                    detail: unreachable.unreachable_detail().unwrap_or_default(),
                 };
-                return unreachable(detail);
             }
-            SdkError::TimeoutError(_) => return unreachable("no answer in time".into()),
-            // The request could not even be built: a malformed endpoint override, usually.
-            SdkError::ConstructionFailure(_) => {
-                return unreachable(format!(
-                    "the request could not be made ({})",
-                    crate::exit::root_cause(err)
-                ));
-            }
-            _ => {}
-        }
+        };
         let Answer {
             status,
             code,
             message,
-        } = Answer::of(err);
+        } = answer;
         // A server error is STS failing, not refusing, whatever its body says (or fails to).
         let code = match (code, status) {
             (None, Some(status @ 500..)) => Some(format!("HTTP {status}")),
@@ -302,7 +284,6 @@ impl Sts {
         creds: &Credentials,
         who: &str,
     ) -> Result<CallerIdentity, AwsError> {
-        use crate::aws::RemoteFailure;
         tracing::info!(
             access_key = %mask_access_key(&creds.access_key_id),
             endpoint = %self.endpoint,
@@ -314,50 +295,8 @@ impl Sts {
             .send()
             .await
             .map_err(|err| {
-                // Only the causes: the SDK's Debug dump holds the raw request.
-                tracing::debug!(error = %crate::exit::causes(&err), "GetCallerIdentity failed");
-                let (failure, detail) = match &err {
-                    SdkError::DispatchFailure(f) if f.is_timeout() => (
-                        RemoteFailure::Unreachable,
-                        "the connection timed out".into(),
-                    ),
-                    SdkError::DispatchFailure(_) => {
-                        (RemoteFailure::Unreachable, crate::exit::root_cause(&err))
-                    }
-                    SdkError::TimeoutError(_) => {
-                        (RemoteFailure::Unreachable, "no answer in time".into())
-                    }
-                    SdkError::ConstructionFailure(_) => (
-                        RemoteFailure::Unreachable,
-                        format!(
-                            "the request could not be made ({})",
-                            crate::exit::root_cause(&err)
-                        ),
-                    ),
-                    _ => {
-                        let Answer {
-                            status,
-                            code,
-                            message,
-                        } = Answer::of(&err);
-                        match (code, status) {
-                            (_, Some(status @ 500..)) => {
-                                (RemoteFailure::BadAnswer, format!("HTTP {status}"))
-                            }
-                            (Some(code), _) if message.is_empty() => (RemoteFailure::Refused, code),
-                            (Some(code), _) => {
-                                (RemoteFailure::Refused, format!("{code} ({message})"))
-                            }
-                            (None, status) => (
-                                RemoteFailure::BadAnswer,
-                                format!(
-                                    "the answer{} could not be read as an STS response",
-                                    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
-                                ),
-                            ),
-                        }
-                    }
-                };
+                let (failure, _, detail) =
+                    sdk_error::remote(sdk_error::classify("GetCallerIdentity", &err), "STS");
                 AwsError::Identity {
                     who: who.to_owned(),
                     endpoint: self.endpoint.clone(),
@@ -370,41 +309,6 @@ impl Sts {
             arn: output.arn().unwrap_or_default().to_owned(),
             user_id: output.user_id().unwrap_or_default().to_owned(),
         })
-    }
-}
-
-/// What an STS error answer says: its HTTP status, and its code and message. The SDK's parser
-/// misses the `<ErrorResponse><Errors><AwsError>` envelope some STS emulators use, so the raw body
-/// is the fallback, where `Code` sits at any depth.
-pub(crate) struct Answer {
-    pub status: Option<u16>,
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl Answer {
-    pub(crate) fn of<E: ProvideErrorMetadata>(
-        err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
-    ) -> Self {
-        let body = err
-            .raw_response()
-            .and_then(|r| r.body().bytes())
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default();
-        Self {
-            status: err.raw_response().map(|r| r.status().as_u16()),
-            code: err
-                .as_service_error()
-                .and_then(ProvideErrorMetadata::code)
-                .map(str::to_owned)
-                .or_else(|| xml_element(&body, "Code")),
-            message: err
-                .as_service_error()
-                .and_then(ProvideErrorMetadata::message)
-                .map(str::to_owned)
-                .or_else(|| xml_element(&body, "Message"))
-                .unwrap_or_default(),
-        }
     }
 }
 
@@ -512,40 +416,9 @@ fn default_endpoint(region: &str) -> String {
     format!("https://sts.{region}.{domain}")
 }
 
-/// The text of the first `<name>` element at any depth, with XML's five entities decoded. AwsError
-/// envelopes are flat text elements, so a search suffices where a parser would be overkill.
-fn xml_element(body: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = body.find(&open)? + open.len();
-    let end = start + body[start..].find(&format!("</{name}>"))?;
-    let text = body[start..end]
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&");
-    Some(text.trim().to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_the_code_in_both_envelopes() {
-        let validation = "<ErrorResponse><AwsError><Type>Sender</Type><Code>ValidationError</Code><Message>1 validation error: DurationSeconds</Message></AwsError></ErrorResponse>";
-        let auth = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Errors><AwsError><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/x is not authorized &amp; &apos;denied&apos;</Message></AwsError></Errors></ErrorResponse>";
-        assert_eq!(
-            xml_element(validation, "Code").as_deref(),
-            Some("ValidationError")
-        );
-        assert_eq!(xml_element(auth, "Code").as_deref(), Some("AccessDenied"));
-        assert_eq!(
-            xml_element(auth, "Message").as_deref(),
-            Some("User: arn:aws:iam::1:user/x is not authorized & 'denied'")
-        );
-        assert_eq!(xml_element("<html>502</html>", "Code"), None);
-    }
 
     #[test]
     fn endpoints_need_a_scheme_and_a_host() {
@@ -589,5 +462,28 @@ mod tests {
         );
         assert_eq!(classify("Throttling", ""), StsFailure::Throttled);
         assert_eq!(classify("Surprise", ""), StsFailure::Other);
+    }
+
+    /// The SDK's loader reads the environment we hand it, not the process's: a variable only
+    /// in our snapshot reaches it, and one only in the process (this test process has no such
+    /// variable) would not.
+    #[test]
+    fn the_loader_reads_our_environment_snapshot() {
+        let env = crate::env::Env::from_vars([(
+            std::ffi::OsString::from("AWS_ENDPOINT_URL_STS"),
+            std::ffi::OsString::from("http://127.0.0.1:9/from-our-snapshot"),
+        )]);
+        let ctx = Context::of(env);
+        let plan = Plan::for_stored_key("p", "AKIAEXAMPLE000000001", "eu-west-1".into());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let sts = runtime.block_on(Sts::new(&plan, &ctx)).unwrap();
+        assert_eq!(sts.endpoint(), "http://127.0.0.1:9/from-our-snapshot");
+        let bare = runtime
+            .block_on(Sts::new(&plan, &Context::default()))
+            .unwrap();
+        assert_eq!(bare.endpoint(), "https://sts.eu-west-1.amazonaws.com");
     }
 }

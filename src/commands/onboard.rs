@@ -144,6 +144,7 @@ fn publish_template(
         profile: profile.clone(),
         template,
         endpoint_url_s3: ctx.env.endpoint_url_s3.clone(),
+        sdk_env: ctx.env.sdk_env(),
     };
     let published = crate::assume::runtime()?.block_on(publish::publish(&request, &credentials))?;
 

@@ -5,11 +5,11 @@
 
 use super::cloudformation::Template;
 use super::validate;
+use crate::aws::sdk_error::{self, Answer, Failure};
 use crate::credentials::Credentials;
 use crate::onboard::OnboardError;
 use crate::onboard::PublishFailure;
 use aws_config::BehaviorVersion;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
@@ -39,6 +39,9 @@ pub struct Request {
     pub template: Template,
     /// `AWS_ENDPOINT_URL_S3`, from the context.
     pub endpoint_url_s3: Option<String>,
+    /// The environment the SDK's loader reads (endpoints, retries, the profile files), from our
+    /// snapshot ([`crate::env::Env::sdk_env`]) rather than from the process.
+    pub sdk_env: aws_types::os_shim_internal::Env,
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +72,7 @@ pub async fn publish(
     let body = template.yaml()?;
 
     let config = aws_config::defaults(BehaviorVersion::latest())
+        .env(request.sdk_env.clone())
         .profile_name(&request.profile)
         .region(Region::new(request.bucket_region.clone()))
         .credentials_provider(credentials.to_sdk())
@@ -108,7 +112,8 @@ pub async fn publish(
         .send()
         .await
         .map_err(|e| {
-            let (failure, detail) = upload_failure(&e, request, &endpoint);
+            let failed = sdk_error::classify(&format!("PutObject to `{endpoint}`"), &e);
+            let (failure, detail) = upload_failure(failed, request, &endpoint);
             fail(failure, detail)
         })?;
     let lifetime = credentials
@@ -152,91 +157,76 @@ pub async fn publish(
 
 /// One sentence for a failed upload. Never the SDK's `Debug` form or its metadata's `Display`
 /// (`OnboardError { code: …, aws_request_id: … }`), which say nothing a person can act on.
-fn upload_failure<E: ProvideErrorMetadata, R>(
-    err: &SdkError<E, R>,
-    request: &Request,
-    endpoint: &str,
-) -> (PublishFailure, String) {
-    tracing::debug!("PutObject to `{endpoint}` failed: {}", err_kind(err));
+fn upload_failure(failure: Failure, request: &Request, endpoint: &str) -> (PublishFailure, String) {
     let object = format!("s3://{}/{}", request.bucket, request.key);
-    match err {
-        SdkError::TimeoutError(_) => (
+    match failure {
+        Failure::NoAnswer => (
             PublishFailure::Unreachable,
             format!(
                 "no answer from `{endpoint}` (the upload gives up after {})",
                 crate::duration::display(OPERATION_TIMEOUT)
             ),
         ),
-        SdkError::DispatchFailure(failure) => {
-            let why = if failure.is_timeout() {
-                format!(
-                    "no connection within {}",
-                    crate::duration::display(CONNECT_TIMEOUT)
-                )
-            } else {
-                "the connection failed".to_owned()
-            };
-            (
-                PublishFailure::Unreachable,
-                format!("cannot reach `{endpoint}`: {why}"),
-            )
-        }
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or_default();
-            match code {
-                "NoSuchBucket" => (
-                    PublishFailure::NoSuchBucket,
-                    format!(
-                        "bucket `{}` does not exist (or is not in your account)",
-                        request.bucket
-                    ),
-                ),
-                "AccessDenied"
-                | "AllAccessDisabled"
-                | "InvalidAccessKeyId"
-                | "SignatureDoesNotMatch" => (
-                    PublishFailure::AccessDenied,
-                    format!(
-                        "S3 refused profile `{}` to write `{object}` ({code})",
-                        request.profile
-                    ),
-                ),
-                "" => (
-                    PublishFailure::Other,
-                    format!("`{endpoint}` refused to store `{object}`, giving no reason"),
-                ),
-                other => (
-                    PublishFailure::Other,
-                    format!(
-                        "S3 refused to store `{object}`: {other}{}",
-                        service
-                            .err()
-                            .message()
-                            .map(|m| format!(" ({m})"))
-                            .unwrap_or_default()
-                    ),
-                ),
-            }
-        }
-        SdkError::ResponseError(_) => (
+        Failure::ConnectTimeout => (
+            PublishFailure::Unreachable,
+            format!(
+                "cannot reach `{endpoint}`: no connection within {}",
+                crate::duration::display(CONNECT_TIMEOUT)
+            ),
+        ),
+        Failure::Connect(_) => (
+            PublishFailure::Unreachable,
+            format!("cannot reach `{endpoint}`: the connection failed"),
+        ),
+        Failure::Service(answer) => refused(answer, request, &object, endpoint),
+        Failure::Unreadable(_) => (
             PublishFailure::Other,
             format!("the answer from `{endpoint}` could not be read as an S3 response"),
         ),
-        _ => (
+        Failure::NotBuilt(_) => (
             PublishFailure::Other,
             format!("the upload request for `{object}` could not be built"),
         ),
     }
 }
 
-fn err_kind<E, R>(err: &SdkError<E, R>) -> &'static str {
-    match err {
-        SdkError::ConstructionFailure(_) => "construction failure",
-        SdkError::TimeoutError(_) => "timeout",
-        SdkError::DispatchFailure(_) => "dispatch failure",
-        SdkError::ResponseError(_) => "unreadable response",
-        SdkError::ServiceError(_) => "service error",
-        _ => "other",
+/// What S3's error code means for the upload.
+fn refused(
+    answer: Answer,
+    request: &Request,
+    object: &str,
+    endpoint: &str,
+) -> (PublishFailure, String) {
+    let code = answer.code.unwrap_or_default();
+    match code.as_str() {
+        "NoSuchBucket" => (
+            PublishFailure::NoSuchBucket,
+            format!(
+                "bucket `{}` does not exist (or is not in your account)",
+                request.bucket
+            ),
+        ),
+        "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" => (
+            PublishFailure::AccessDenied,
+            format!(
+                "S3 refused profile `{}` to write `{object}` ({code})",
+                request.profile
+            ),
+        ),
+        "" => (
+            PublishFailure::Other,
+            format!("`{endpoint}` refused to store `{object}`, giving no reason"),
+        ),
+        other => (
+            PublishFailure::Other,
+            format!(
+                "S3 refused to store `{object}`: {other}{}",
+                Some(answer.message.as_str())
+                    .filter(|m| !m.is_empty())
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ),
+        ),
     }
 }
 
