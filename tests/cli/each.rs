@@ -221,6 +221,12 @@ fn one_code_serves_every_profile_that_shares_the_mfa_session() {
             asked.display()
         ));
     }
+    // The codes the counting `mfa_process` prints, one per time it is asked.
+    env.register_mfa_code("the first code the counting `mfa_process` prints", "100001")
+        .register_mfa_code(
+            "the second code the counting `mfa_process` prints",
+            "100002",
+        );
     let run = env.run(&["each", "mfa-each-*", "--", "true"]);
     assert!(run.output.status.success(), "{}", run.stderr());
     assert_eq!(
@@ -457,6 +463,7 @@ fn the_terminal_is_asked_once_for_a_shared_mfa_session() {
             "\n[profile {name}]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nrole_session_name = {name}\n"
         ));
     }
+    env.register_mfa_code("the MFA code typed at the prompt", "135790");
     let (mut child, mut terminal) =
         support::pty::controlling_terminal(&env, &["each", "prompt-*", "--", "true"]);
     let mut screen = support::pty::Screen::new(&terminal);
@@ -466,6 +473,10 @@ fn the_terminal_is_asked_once_for_a_shared_mfa_session() {
     let status = support::wait_at_most(&mut child, Duration::from_secs(20), "each");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    // Not through the harness, which would wait without a bound: checked as its runs are.
+    env.check_stderr(&stdout, &stderr);
     assert!(status.success(), "{stderr}");
     let sessions: Vec<_> = support::recorded_at(fx)
         .into_iter()

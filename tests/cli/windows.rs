@@ -421,6 +421,7 @@ fn windows_mfa_prompt_reads_the_console() {
     // Wine's console shows `CONOUT$` and reads `CONIN$` only when the exe's own stdin, stdout
     // and stderr are a terminal; with stdout captured it shows nothing (real Windows shows
     // the prompt in the console window either way, which is not checked here).
+    env.register_mfa_code("the MFA code typed at the console", "975310");
     let (mut terminal, slave) = support::pty::open();
     let mut cmd = wine.exe(&env, &["env", "win-prompt", "--format", "json"]);
     cmd.stdin(slave.try_clone().unwrap())
