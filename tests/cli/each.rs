@@ -409,12 +409,13 @@ fn commands_get_no_input_and_a_sigterm_reaches_them() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
+    // Ready when both commands say so: a bounded wait, so that one that never starts fails
+    // the test instead of stalling it.
+    let mut stdout = support::Lines::new(child.stdout.take().unwrap());
     for _ in 0..2 {
-        std::io::BufRead::read_line(&mut stdout, &mut seen).unwrap();
+        let line = stdout.wait_for("]", Duration::from_secs(20), "each, starting its commands");
+        assert!(line.ends_with("started"), "{line}");
     }
-    assert_eq!(seen.matches("started").count(), 2, "{seen}");
     // SAFETY: a plain syscall on a process we started and have not reaped.
     unsafe {
         libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM);
@@ -430,8 +431,7 @@ fn commands_get_no_input_and_a_sigterm_reaches_them() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let rest = stdout.all(Duration::from_secs(10), "each, after SIGTERM");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     env.check_stderr(&rest, &stderr);
@@ -493,6 +493,8 @@ fn on_a_terminal_a_progress_line_makes_way_for_every_line() {
     let env = sts.env(3);
     let (master, slave) = support::pty::open();
     let mut screen = support::pty::Screen::new(&master);
+    // The commands stay a moment after their line (on purpose, not a wait for anything), so
+    // that the progress line is drawn again while they run.
     let mut cmd = env.bin(&["each", "p-*", "--", "sh", "-c", "echo warn >&2; sleep 0.3"]);
     let mut child = cmd.stdout(Stdio::piped()).stderr(slave).spawn().unwrap();
     drop(cmd);

@@ -810,3 +810,72 @@ pub fn wait_at_most(
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The lines of a child's stdout or stderr, read on a thread as they come, for a test that
+/// waits for one (a readiness signal) instead of sleeping.
+pub struct Lines {
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: String,
+}
+
+impl Lines {
+    pub fn new(stream: impl std::io::Read + Send + 'static) -> Self {
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            lines,
+            seen: String::new(),
+        }
+    }
+
+    /// Waits until a line containing `text` comes, for at most `limit`; fails otherwise,
+    /// naming `what` and showing the lines so far. Returns the line.
+    #[track_caller]
+    pub fn wait_for(&mut self, text: &str, limit: Duration, what: &str) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    self.seen.push('\n');
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(e) => panic!(
+                    "{what}: no line with `{text}` within {limit:?} ({e}); the lines so far:\n{}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// All the lines, once the stream has ended (its writer exited); fails if it has not
+    /// within `limit`, naming `what`.
+    #[track_caller]
+    pub fn all(mut self, limit: Duration, what: &str) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    self.seen.push('\n');
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return self.seen,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "{what}: the stream did not end within {limit:?}; the lines so far:\n{}",
+                    self.seen
+                ),
+            }
+        }
+    }
+}
