@@ -4,7 +4,7 @@
 use super::*;
 use crate::credentials::{Credentials, Session};
 use crate::secret::Secret;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Values that break naive quoting in at least one shell.
 const HOSTILE: &[&str] = &[
@@ -41,14 +41,39 @@ fn changes(region: &str) -> EnvChanges {
     session(region).env_changes(["AWSUME_PROFILE"])
 }
 
-fn available(shell: &str) -> bool {
-    Command::new(shell)
-        .arg("-c")
-        .arg("exit 0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+/// Whether `shell` is on `PATH`. The same rule as `support::require_tool` in `tests/cli` (which a
+/// unit test cannot import): a missing shell is a note on a developer's machine and a failure
+/// under CI (`CI=true`), where a quiet skip would turn the test into a pass that proves nothing.
+fn require_tool(shell: &str) -> bool {
+    let found = is_on_path(shell);
+    if !found {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "`{shell}` is not installed; CI must have it (see .ci/run)"
+        );
+        eprintln!(
+            "note: `{shell}` is not installed, so the part of this test that needs it is skipped (under CI=true it fails)"
+        );
+    }
+    found
+}
+
+/// An executable file named `name` in a directory of `PATH`, as `support::require_tool` looks.
+fn is_on_path(name: &str) -> bool {
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            let path = dir.join(&file);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::metadata(&path)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            }
+            #[cfg(not(unix))]
+            path.is_file()
+        })
+    })
 }
 
 /// Runs `script` in `shell` inside an empty directory and returns what it printed, and whether
@@ -73,8 +98,7 @@ fn run(shell: &str, args: &[&str], script: &str) -> (String, bool) {
 }
 
 fn check_shell(shell: &str, args: &[&str], format: Format, print: &str) {
-    if !available(shell) {
-        eprintln!("skipping {shell}: not installed");
+    if !require_tool(shell) {
         return;
     }
     // PowerShell refuses line breaks (see `no_control`); every other value must pass.
@@ -111,13 +135,17 @@ fn powershell_reads_back_every_value_and_runs_none() {
     let print = r"$t = if (Test-Path Env:AWS_SECURITY_TOKEN) { $Env:AWS_SECURITY_TOKEN } else { 'unset' }
 $w = if (Test-Path Env:AWSUME_PROFILE) { $Env:AWSUME_PROFILE } else { 'unset' }
 [Console]::Out.Write($Env:AWS_REGION + '|' + $Env:ASSUME_ROLE_PROFILE + '|' + $Env:AWS_SECRET_ACCESS_KEY + '|' + $t + '|' + $w)";
-    if available("pwsh") {
+    // PowerShell is optional, even under CI: `.ci/run` does not install it (it installs the
+    // shells `check_shell` requires). Missing, it is a note, never a quiet pass.
+    if is_on_path("pwsh") {
         check_shell(
             "pwsh",
             &["-NoProfile", "-NonInteractive", "-Command"],
             Format::Powershell,
             print,
         );
+    } else {
+        eprintln!("note: `pwsh` is not installed, so PowerShell's quoting is not checked");
     }
 }
 

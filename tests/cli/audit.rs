@@ -66,6 +66,12 @@ fn every_credential_command_logs_one_line_and_no_secret() {
         200,
         "{\"SigninToken\":\"stub-signin-token-audit-0123456789\"}",
     );
+    // The stub's token is the console's secret: checked on every run below (stderr and this
+    // log), as the harness checks the keys it knows.
+    env.register_secret(
+        "the console sign-in token from the federation stub",
+        "stub-signin-token-audit-0123456789",
+    );
     let mut env = env;
     env.set(
         "ASSUME_ROLE_FEDERATION_ENDPOINT",
@@ -166,25 +172,32 @@ fn sixteen_parallel_runs_write_sixteen_whole_lines() {
     audit_profile(&env, "audit-par");
     // Cold once, so that the sixteen are quick and truly overlap.
     env.run(&["credential-process", "audit-par"]).ok();
+    // All sixteen are started before any is waited for, so that they overlap; their output
+    // is kept (a session of a few hundred bytes each, well within a pipe's buffer) and checked
+    // as every harness run is.
     let mut children: Vec<_> = (0..16)
         .map(|_| {
             env.bin(&["credential-process", "audit-par"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for child in &mut children {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                assert!(status.success());
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "a run hangs");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    for (i, mut child) in children.drain(..).enumerate() {
+        let what = format!("parallel run {i} of `credential-process audit-par`");
+        support::wait_at_most(&mut child, Duration::from_secs(30), &what);
+        let output = child.wait_with_output().unwrap();
+        env.check_output(&output, &what);
+        assert!(
+            output.status.success(),
+            "{what}: {:?}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let session: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{what} printed no session: {e}"));
+        assert_eq!(session["Version"], 1, "{what}: {session}");
     }
     let text = log_text(&env);
     assert!(text.ends_with('\n'));

@@ -1,6 +1,7 @@
 //! The credential cache: one STS call for many runs, private files, locks, keys and healing.
 
 use super::*;
+use std::time::Duration;
 
 #[test]
 fn one_assume_role_serves_env_env_and_exec_and_no_cache_makes_another() {
@@ -223,9 +224,11 @@ fn a_run_killed_while_holding_a_lock_blocks_nothing() {
     cache_profile(&env, "cache-killed", "");
     env_json(&env, "cache-killed", &[]);
     let locks = env.cache_dir().join("locks");
-    // Another process takes every lock (flock, as std's File::lock does), then dies by SIGKILL
-    // after a moment; a run in between waits for it, and then proceeds.
-    let holder = "import fcntl, glob, os, sys, time\nfs = [open(p, 'w') for p in glob.glob(sys.argv[1] + '/*.lock')]\n[fcntl.flock(f, fcntl.LOCK_EX) for f in fs]\nprint(len(fs), flush=True)\ntime.sleep(1.5)\nos.kill(os.getpid(), 9)\n";
+    // Another process takes every lock (flock, as std's File::lock does) and holds them until
+    // it dies by SIGKILL; a run started meanwhile waits for it, and then proceeds. The kill
+    // comes once the run says it is waiting (a line on its stderr), not after a fixed time
+    // that a slow machine could overrun.
+    let holder = "import fcntl, glob, signal, sys\nfs = [open(p, 'w') for p in glob.glob(sys.argv[1] + '/*.lock')]\n[fcntl.flock(f, fcntl.LOCK_EX) for f in fs]\nprint(len(fs), flush=True)\nsignal.pause()\n";
     let mut python = std::process::Command::new(support::python())
         .args(["-c", holder, locks.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
@@ -241,19 +244,35 @@ fn a_run_killed_while_holding_a_lock_blocks_nothing() {
         line.trim().parse::<usize>().unwrap() >= 1,
         "no lock file to hold"
     );
-    let run = env.run(&["env", "cache-killed", "--no-cache", "--format", "json"]);
-    assert!(run.output.status.success(), "{}", run.stderr());
+    let started = std::time::Instant::now();
+    let what = "`env cache-killed --no-cache` while another process holds the locks";
+    let mut run = env
+        .bin(&["env", "cache-killed", "--no-cache", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = support::Lines::new(run.stdout.take().unwrap());
+    let mut stderr = support::Lines::new(run.stderr.take().unwrap());
+    stderr.wait_for("waiting for another run", Duration::from_secs(20), what);
+    python.kill().unwrap();
+    python.wait().unwrap();
+    let status = support::wait_at_most(&mut run, Duration::from_secs(10), what);
+    let output = std::process::Output {
+        status,
+        stdout: stdout.all(Duration::from_secs(5), what).into_bytes(),
+        stderr: stderr.all(Duration::from_secs(5), what).into_bytes(),
+    };
+    env.check_output(&output, what);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    serde_json::from_slice::<serde_json::Value>(&output.stdout)
+        .unwrap_or_else(|e| panic!("{what} printed no session: {e}\n{stderr}"));
     assert!(
-        run.stderr().contains("waiting for another run"),
-        "{}",
-        run.stderr()
-    );
-    assert!(
-        run.elapsed < std::time::Duration::from_secs(10),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
-        run.elapsed
+        started.elapsed()
     );
-    let _ = python.wait();
     assert_eq!(count_assume_roles("cache-killed"), 2);
 }
 

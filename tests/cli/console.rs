@@ -70,7 +70,14 @@ fn query(text: &str) -> BTreeMap<String, String> {
 fn console_env(fed: &Federation) -> TestEnv {
     let mut env = TestEnv::with_moto();
     env.set("ASSUME_ROLE_FEDERATION_ENDPOINT", &fed.endpoint);
+    register_token(&env);
     env
+}
+
+/// The stub's sign-in token opens the console as the role: every run is checked for it, even
+/// one that fails before printing a URL (from which the harness would learn it by itself).
+fn register_token(env: &TestEnv) {
+    env.register_secret("the console sign-in token from the federation stub", TOKEN);
 }
 
 /// The `Session` JSON a request sent.
@@ -161,6 +168,7 @@ fn a_role_assumed_from_an_mfa_session_counts_as_chained() {
     let fed = Federation::start();
     let mut env = TestEnv::with_fixture(fx);
     env.set("ASSUME_ROLE_FEDERATION_ENDPOINT", &fed.endpoint);
+    register_token(&env);
     env.append_config(&format!(
         "\n[profile console-mfa]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = arn:aws:iam::111111111111:mfa/console-test\nrole_session_name = console-mfa\n",
         fx.client_role_arn

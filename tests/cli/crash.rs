@@ -112,21 +112,7 @@ fn runs_killed_at_random_moments_leave_nothing_that_blocks_or_poisons_later_runs
             .map(|(args, delay)| {
                 let env = env.clone();
                 let (args, delay) = (args.clone(), *delay);
-                std::thread::spawn(move || {
-                    let mut cmd = env.bin(&args);
-                    cmd.stdout(std::process::Stdio::null())
-                        .stderr(std::process::Stdio::null());
-                    let mut child = cmd.spawn().unwrap();
-                    std::thread::sleep(delay);
-                    let done = child.try_wait().unwrap().is_some();
-                    // The harness starts each run in its own session: kill the whole group.
-                    // SAFETY: plain syscall on a process group we started.
-                    unsafe {
-                        libc::kill(-i32::try_from(child.id()).unwrap(), libc::SIGKILL);
-                    }
-                    child.wait().unwrap();
-                    !done
-                })
+                std::thread::spawn(move || run_and_kill(&env, &args, delay))
             })
             .collect();
         killed += handles
@@ -188,6 +174,41 @@ fn runs_killed_at_random_moments_leave_nothing_that_blocks_or_poisons_later_runs
                 .unwrap_or_else(|e| panic!("{} is torn: {e}", path.display()));
         }
     }
+}
+
+/// Runs `args`, SIGKILLs it (with its process group) `delay` after the start, and checks what it
+/// said and how it ended; true if it had not finished by then.
+#[cfg(unix)]
+fn run_and_kill(env: &TestEnv, args: &[&str], delay: Duration) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    let mut cmd = env.bin(args);
+    // Kept, not thrown away: what a run said before it was killed (or all it said, if it
+    // finished first) is checked as every harness run is. A session is a few hundred bytes,
+    // well within a pipe's buffer, so no run blocks on a pipe nobody reads yet.
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Deliberate: the kill lands at a random moment of the run, not once it is ready for
+    // anything.
+    std::thread::sleep(delay);
+    let done = child.try_wait().unwrap().is_some();
+    // The harness starts each run in its own session: kill the whole group.
+    // SAFETY: plain syscall on a process group we started.
+    unsafe {
+        libc::kill(-i32::try_from(child.id()).unwrap(), libc::SIGKILL);
+    }
+    let output = child.wait_with_output().unwrap();
+    let what = format!("`{}`, killed after {delay:?}", args.join(" "));
+    env.check_output(&output, &what);
+    // Either it finished, and then it succeeded, or the kill ended it; nothing else (a panic's
+    // 101, a failure the kills caused) is allowed.
+    assert!(
+        output.status.success() || output.status.signal() == Some(libc::SIGKILL),
+        "{what}: {:?}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    !done
 }
 
 /// Bytes that look like a cache entry, or almost, or nothing like one.

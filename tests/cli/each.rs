@@ -221,6 +221,12 @@ fn one_code_serves_every_profile_that_shares_the_mfa_session() {
             asked.display()
         ));
     }
+    // The codes the counting `mfa_process` prints, one per time it is asked.
+    env.register_mfa_code("the first code the counting `mfa_process` prints", "100001")
+        .register_mfa_code(
+            "the second code the counting `mfa_process` prints",
+            "100002",
+        );
     let run = env.run(&["each", "mfa-each-*", "--", "true"]);
     assert!(run.output.status.success(), "{}", run.stderr());
     assert_eq!(
@@ -403,12 +409,13 @@ fn commands_get_no_input_and_a_sigterm_reaches_them() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
+    // Ready when both commands say so: a bounded wait, so that one that never starts fails
+    // the test instead of stalling it.
+    let mut stdout = support::Lines::new(child.stdout.take().unwrap());
     for _ in 0..2 {
-        std::io::BufRead::read_line(&mut stdout, &mut seen).unwrap();
+        let line = stdout.wait_for("]", Duration::from_secs(20), "each, starting its commands");
+        assert!(line.ends_with("started"), "{line}");
     }
-    assert_eq!(seen.matches("started").count(), 2, "{seen}");
     // SAFETY: a plain syscall on a process we started and have not reaped.
     unsafe {
         libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM);
@@ -424,8 +431,7 @@ fn commands_get_no_input_and_a_sigterm_reaches_them() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let rest = stdout.all(Duration::from_secs(10), "each, after SIGTERM");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     env.check_stderr(&rest, &stderr);
@@ -457,6 +463,7 @@ fn the_terminal_is_asked_once_for_a_shared_mfa_session() {
             "\n[profile {name}]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nrole_session_name = {name}\n"
         ));
     }
+    env.register_mfa_code("the MFA code typed at the prompt", "135790");
     let (mut child, mut terminal) =
         support::pty::controlling_terminal(&env, &["each", "prompt-*", "--", "true"]);
     let mut screen = support::pty::Screen::new(&terminal);
@@ -466,6 +473,10 @@ fn the_terminal_is_asked_once_for_a_shared_mfa_session() {
     let status = support::wait_at_most(&mut child, Duration::from_secs(20), "each");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    // Not through the harness, which would wait without a bound: checked as its runs are.
+    env.check_stderr(&stdout, &stderr);
     assert!(status.success(), "{stderr}");
     let sessions: Vec<_> = support::recorded_at(fx)
         .into_iter()
@@ -482,6 +493,8 @@ fn on_a_terminal_a_progress_line_makes_way_for_every_line() {
     let env = sts.env(3);
     let (master, slave) = support::pty::open();
     let mut screen = support::pty::Screen::new(&master);
+    // The commands stay a moment after their line (on purpose, not a wait for anything), so
+    // that the progress line is drawn again while they run.
     let mut cmd = env.bin(&["each", "p-*", "--", "sh", "-c", "echo warn >&2; sleep 0.3"]);
     let mut child = cmd.stdout(Stdio::piped()).stderr(slave).spawn().unwrap();
     drop(cmd);

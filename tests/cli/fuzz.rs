@@ -451,6 +451,10 @@ fn check(case: &Case, args: &[&str], output: Option<Output>) -> Option<Failure> 
     if output.status.code() == Some(101) || stderr.contains("panicked") {
         return Some(failure("panic", exit, &stderr));
     }
+    // The harness's panic check (`panicked at`, or the `RUST_BACKTRACE` note without it).
+    if let Some(line) = support::leaks::panic_in(&stderr) {
+        return Some(failure("panic", exit, line));
+    }
     if output.status.code().is_none() {
         return Some(failure("killed by a signal", exit, &stderr));
     }
@@ -460,10 +464,40 @@ fn check(case: &Case, args: &[&str], output: Option<Output>) -> Option<Failure> 
     {
         return Some(failure("secret on stderr", exit, line));
     }
+    // The harness's own rule for what it knows and for key IDs of any shape; the report line
+    // comes redacted.
+    if let Some(leak) = support::leaks::find_leak(&known(), &[], &stderr) {
+        return Some(failure("secret on stderr", exit, &leak.line));
+    }
+    // `env`, `list` and `credential-process` end with one of the tool's documented codes
+    // (`src/error.rs`, `Exit`): 0, or 1 to 6; never another (`exec`'s 126 and 127 are not
+    // theirs).
+    if !output.status.code().is_some_and(|c| (0..=6).contains(&c)) {
+        return Some(failure("unexpected exit code", exit, &stderr));
+    }
     if !output.status.success() && stderr.trim().is_empty() {
         return Some(failure("silent failure", exit, &stderr));
     }
     None
+}
+
+/// What the fuzz files hold, for the harness's check (`support::leaks`): the secrets and the
+/// access key IDs, which may show only masked. Not the harness's reading of the files, which
+/// would take whatever mutated text stands where a key goes for a key.
+fn known() -> Vec<support::leaks::Known> {
+    use support::leaks::{Form, Known};
+    let fx = fake_fixture();
+    let secrets = SECRETS
+        .iter()
+        .map(|s| Known::new("a secret in the fuzz files", s, Form::Secret));
+    let keys = [
+        fx.contractor.access_key_id.as_str(),
+        fx.outsider.access_key_id.as_str(),
+        "AKIAFUZZINCONFIG0001",
+    ]
+    .into_iter()
+    .map(|k| Known::new("an access key ID in the fuzz files", k, Form::AccessKey));
+    secrets.chain(keys).flatten().collect()
 }
 
 fn save_repro(dir: &Path, failure: &Failure, case: &Case) {
@@ -542,7 +576,9 @@ fn mutated_config_and_credentials_never_panic_hang_fail_silently_or_leak() {
                         vec!["credential-process", case.profile.as_str()],
                     ] {
                         runs.fetch_add(1, Ordering::SeqCst);
-                        // Unchecked by the harness: `check` below holds the run to the fuzz test's own rules.
+                        // Not the harness's own check, which would read the mutated files for
+                        // keys: `check` holds the run to its rules (panics, secrets, key IDs,
+                        // exit codes) with what the fuzz test knows the files hold.
                         let output = support::run_bounded_unchecked(env.bin(&args), RUN_LIMIT);
                         if let Some(failure) = check(&case, &args, output) {
                             if let Some(dir) = &repro_dir

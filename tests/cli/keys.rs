@@ -93,7 +93,8 @@ fn a_stored_key_serves_env_and_exec_with_no_credentials_file_and_no_plain_copy()
 #[test]
 fn a_wrong_passphrase_is_refused_clearly() {
     let mut env = stored_env();
-    env.set("ASSUME_ROLE_FILE_PASSPHRASE", "not it");
+    // Long enough for the harness to check for it: a wrong passphrase is not echoed either.
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", "wrong horse battery staple");
     let run = env.run(&["env", "client-nomfa", "--no-cache"]);
     assert_eq!(run.code(), Some(5), "{}", run.stderr());
     assert!(

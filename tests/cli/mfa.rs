@@ -43,6 +43,7 @@ fn the_mfa_prompt_goes_to_the_terminal_not_stdout() {
         "\n[profile prompt]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = prompted\n",
         fx.client_role_arn, fx.mfa_serial
     ));
+    env.register_mfa_code("the MFA code typed at the prompt", "975310");
     let (child, mut terminal) = support::pty::controlling_terminal(&env, &["env", "prompt"]);
     let mut screen = support::pty::Screen::new(&terminal);
     screen.expect("MFA code");
@@ -208,8 +209,11 @@ fn a_code_used_moments_ago_is_refused_before_any_call() {
 fn sixteen_parallel_runs_ask_for_one_mfa_code() {
     let env = std::sync::Arc::new(TestEnv::with_moto());
     let fx = moto();
+    env.register_mfa_code("the MFA code `mfa.sh` prints", "424242");
     let counter = env.work_dir().join("mfa-asked");
     let script = env.work_dir().join("mfa.sh");
+    // The script takes its time on purpose (not a wait for anything): the sixteen runs are
+    // all started while the first one's code is still being asked for.
     std::fs::write(
         &script,
         format!(

@@ -213,6 +213,7 @@ fn the_prompt_asks_again_on_a_malformed_code_and_takes_spaces() {
         "\n[profile prompt-again]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = prompt-again\n",
         fx.client_role_arn, fx.mfa_serial
     ));
+    env.register_mfa_code("the MFA code typed at the prompt", "864 209");
     let (child, mut terminal) = support::pty::controlling_terminal(&env, &["env", "prompt-again"]);
     let mut screen = support::pty::Screen::new(&terminal);
     screen.expect("MFA code");
@@ -241,6 +242,8 @@ fn the_prompt_gives_up_after_three_malformed_codes() {
         "\n[profile prompt-give-up]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nduration_seconds = 7200\nrole_session_name = prompt-give-up\n",
         fx.client_role_arn, fx.mfa_serial
     ));
+    // A malformed code is still most of a code: never echoed either.
+    env.register_mfa_code("a 7-digit code typed at the prompt", "1234567");
     let (child, mut terminal) =
         support::pty::controlling_terminal(&env, &["env", "prompt-give-up"]);
     let mut screen = support::pty::Screen::new(&terminal);
@@ -275,6 +278,7 @@ fn an_mfa_process_can_ask_on_the_terminal() {
         "printf 'unlock: ' > /dev/tty\nread answer < /dev/tty\necho \"$answer\"\n",
     );
     mfa_profile(&env, "mfa-unlock", &format!("sh {ask}"));
+    env.register_mfa_code("the MFA code typed at the helper's prompt", "246 802");
     let (child, mut terminal) = support::pty::controlling_terminal(&env, &["env", "mfa-unlock"]);
     let mut screen = support::pty::Screen::new(&terminal);
     screen.expect("unlock: ");

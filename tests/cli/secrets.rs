@@ -116,3 +116,148 @@ fn the_harness_fails_a_run_that_leaks_and_masks_the_secret_in_its_report() {
     cmd.args(["-c", "echo 'AKIA************0001' >&2"]);
     env.run_command(cmd);
 }
+
+/// What the harness reports for `script` run by `sh` in `env`, or `None` if the run passed.
+#[cfg(unix)]
+fn report_for(env: &TestEnv, script: &str) -> Option<String> {
+    let mut cmd = env.command("sh");
+    cmd.args(["-c", script]);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        env.run_command(cmd);
+    }))
+    .err()
+    .map(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    })
+}
+
+/// Asserts that the harness fails `script`, naming `kind`; returns its report.
+#[cfg(unix)]
+#[track_caller]
+fn caught(env: &TestEnv, script: &str, kind: &str) -> String {
+    let report = report_for(env, script).unwrap_or_else(|| panic!("not caught: {script}"));
+    assert!(report.contains(kind), "{script}:\n{report}");
+    report
+}
+
+/// Asserts that the harness lets `script` pass.
+#[cfg(unix)]
+#[track_caller]
+fn passes(env: &TestEnv, script: &str) {
+    if let Some(report) = report_for(env, script) {
+        panic!("a false alarm for {script}:\n{report}");
+    }
+}
+
+/// MFA codes fail a run wherever the harness learned of them: passed with the flag (in a
+/// script, as here, or as arguments), printed by a constant `mfa_process`, or registered by the
+/// test. Only the code as a number of its own counts, and not in the example of the tool's hint.
+#[cfg(unix)]
+#[test]
+fn the_harness_fails_a_run_that_shows_an_mfa_code() {
+    let env = TestEnv::new();
+    let report = caught(
+        &env,
+        "echo 'code 271828 refused' >&2 # --mfa-token 271828",
+        "an MFA code passed with `--mfa-token`",
+    );
+    assert!(!report.contains("271828 refused"), "{report}");
+    passes(&env, "echo 'account 2718281828' >&2 # --mfa-token 271828");
+    env.write_config("[profile p]\nmfa_process = echo 123 457\n");
+    caught(
+        &env,
+        "echo 'the code was 123457' >&2",
+        "an MFA code an `mfa_process` in the config prints",
+    );
+    env.write_config("[profile p]\nmfa_process = echo 123456\n");
+    passes(
+        &env,
+        "echo '  hint: pass the code with `--mfa-token 123456`' >&2",
+    );
+    caught(
+        &env,
+        "echo 'sent --mfa-token 123456' >&2",
+        "an MFA code an `mfa_process` in the config prints",
+    );
+    env.write_config("");
+    env.register_mfa_code("the MFA code typed at the prompt", "864 209");
+    caught(
+        &env,
+        "echo 'typed: 864209' >&2",
+        "the MFA code typed at the prompt",
+    );
+    caught(
+        &env,
+        "echo 'typed: [56, 54, 52, 50, 48, 57]' >&2",
+        "the MFA code typed at the prompt",
+    );
+}
+
+/// The same for the other secrets that are not AWS keys (the keys file passphrase, the
+/// console's sign-in token, the container endpoint's token), for the audit log, and for a
+/// panic: each fails the run.
+#[cfg(unix)]
+#[test]
+fn the_harness_fails_a_run_that_shows_a_passphrase_a_token_or_a_panic() {
+    let mut env = TestEnv::new();
+    env.set(
+        "ASSUME_ROLE_FILE_PASSPHRASE",
+        "correct horse battery staple",
+    );
+    let report = caught(
+        &env,
+        "echo \"wrong: ${ASSUME_ROLE_FILE_PASSPHRASE#??}\" >&2",
+        "`ASSUME_ROLE_FILE_PASSPHRASE` in the run's environment",
+    );
+    assert!(!report.contains("horse battery"), "{report}");
+
+    // Tokens a stub or a child hands over: registered, or read from the run's stdout.
+    let env = TestEnv::new();
+    env.register_secret(
+        "the console sign-in token from the federation stub",
+        "stub-signin-token-0123456789abcdef",
+    );
+    caught(
+        &env,
+        "echo 'got stub-signin-token-0123456789' >&2",
+        "the console sign-in token from the federation stub",
+    );
+    let env = TestEnv::new();
+    caught(
+        &env,
+        "echo 'https://signin/federation?Action=login&SigninToken=a%2Bsignin%2Ftoken0123456789&Issuer=x'; echo 'token a+signin/token0123456789' >&2",
+        "`SigninToken` from the run's stdout",
+    );
+    caught(
+        &env,
+        "echo 'AWS_CONTAINER_AUTHORIZATION_TOKEN=0123456789abcdef0123456789abcdef'; echo 'auth 0123456789abcdef0123456789abcdef' >&2",
+        "`AWS_CONTAINER_AUTHORIZATION_TOKEN` from the run's stdout",
+    );
+
+    // The audit log is held to the same check after every run.
+    let mut env = TestEnv::new();
+    let state = env.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    env.set("ASSUME_ROLE_STATE_DIR", state.to_str().unwrap())
+        .set(
+            "ASSUME_ROLE_FILE_PASSPHRASE",
+            "correct horse battery staple",
+        );
+    caught(
+        &env,
+        "echo \"{\\\"error\\\":\\\"$ASSUME_ROLE_FILE_PASSPHRASE\\\"}\" >> \"$ASSUME_ROLE_STATE_DIR/audit.jsonl\"",
+        "in the audit log",
+    );
+
+    // A panic, or the note that comes with one, fails the run whatever its exit code.
+    let env = TestEnv::new();
+    for line in [
+        "thread main panicked at src/main.rs:1:1:",
+        "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
+    ] {
+        caught(&env, &format!("echo '{line}' >&2"), "saw a panic");
+    }
+}

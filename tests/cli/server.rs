@@ -9,6 +9,12 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+/// How a child tells the harness the endpoint's token: on its stdout, as `NAME=value`, which
+/// the harness reads (`support::leaks::in_stdout`) and then checks the run's stderr for. Only
+/// the child can know it: `exec --server` makes a new one for each run.
+const REPORT_TOKEN: &str =
+    "echo \"AWS_CONTAINER_AUTHORIZATION_TOKEN=$AWS_CONTAINER_AUTHORIZATION_TOKEN\"";
+
 /// A Python child, from the test venv.
 fn python_child(env: &TestEnv, profile: &str, script: &str, args: &[&str]) -> Command {
     let python = support::python();
@@ -48,6 +54,8 @@ print(json.dumps({
     "arn": session.client("sts").get_caller_identity()["Arn"],
     "uri": os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
     "token_len": len(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]),
+    # For the harness, which checks the run's stderr for it.
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"],
 }))
 "#;
     let out = env.run_command(python_child(&env, "client-nomfa", script, &[]));
@@ -121,6 +129,7 @@ for name, headers in [("none", {}), ("wrong", {"Authorization": token[:-1] + "x"
     out[name] = [status, sorted(body), body.get("Code")]
 status, body = get({"Authorization": token}, "POST")
 out["post"] = [status, sorted(body), body.get("Code")]
+out["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = token  # for the harness's check of stderr
 print(json.dumps(out))
 "#;
     let out = env.run_command(python_child(&env, "client-nomfa", script, &[]));
@@ -154,8 +163,18 @@ print(json.dumps(out))
 fn exit_codes_and_signals_pass_through_and_signals_are_forwarded() {
     use std::os::unix::process::ExitStatusExt;
     let env = TestEnv::with_moto();
-    let run =
-        |script: &str| env.run(&["exec", "client-nomfa", "--server", "--", "sh", "-c", script]);
+    let run = |script: &str| {
+        let script = format!("{REPORT_TOKEN}; {script}");
+        env.run(&[
+            "exec",
+            "client-nomfa",
+            "--server",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+    };
     assert_eq!(run("exit 0").code(), Some(0));
     assert_eq!(run("exit 7").code(), Some(7));
     let killed = run("kill -TERM $$");
@@ -185,7 +204,7 @@ fn exit_codes_and_signals_pass_through_and_signals_are_forwarded() {
         "--",
         "sh",
         "-c",
-        "trap 'exit 42' TERM; echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > ready.tmp; mv ready.tmp ready; while :; do sleep 0.05; done",
+        &format!("{REPORT_TOKEN}; trap 'exit 42' TERM; echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > ready.tmp; mv ready.tmp ready; while :; do sleep 0.05; done"),
     ]);
     let mut parent = cmd
         .stdout(std::process::Stdio::piped())
@@ -369,7 +388,7 @@ fn a_soak_of_two_lifetimes_sees_no_failure_and_one_sts_call_per_refresh() {
         "[profile soak]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nrole_session_name = soak\nregion = eu-west-1\n",
     );
     let script = r#"
-import boto3, json, sys, time
+import boto3, json, os, sys, time
 sts = boto3.client("sts")
 end = time.monotonic() + float(sys.argv[1])
 ok, failed, errors = 0, 0, []
@@ -380,8 +399,10 @@ while time.monotonic() < end:
     except Exception as e:
         failed += 1
         errors.append(str(e)[:300])
+    # Pacing, not waiting for anything: some 400 calls spread over two lifetimes.
     time.sleep(0.15)
-print(json.dumps({"ok": ok, "failed": failed, "errors": errors[:5]}))
+token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]  # for the harness's check of stderr
+print(json.dumps({"ok": ok, "failed": failed, "errors": errors[:5], "AWS_CONTAINER_AUTHORIZATION_TOKEN": token}))
 "#;
     let seconds = (LIFE * 2 + Duration::from_secs(3)).as_secs().to_string();
     let cmd = python_child(&env, "soak", script, &[&seconds]);

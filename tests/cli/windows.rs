@@ -421,6 +421,7 @@ fn windows_mfa_prompt_reads_the_console() {
     // Wine's console shows `CONOUT$` and reads `CONIN$` only when the exe's own stdin, stdout
     // and stderr are a terminal; with stdout captured it shows nothing (real Windows shows
     // the prompt in the console window either way, which is not checked here).
+    env.register_mfa_code("the MFA code typed at the console", "975310");
     let (mut terminal, slave) = support::pty::open();
     let mut cmd = wine.exe(&env, &["env", "win-prompt", "--format", "json"]);
     cmd.stdin(slave.try_clone().unwrap())
@@ -431,8 +432,13 @@ fn windows_mfa_prompt_reads_the_console() {
     let mut screen = support::pty::Screen::new(&terminal);
     screen.expect(&format!("MFA code for {}", fx.mfa_serial));
     // Wine's console puts the terminal in raw mode just after the prompt shows; typed earlier,
-    // Enter arrives as a line feed, which it does not take for Enter.
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    // Enter arrives as a line feed, which it does not take for Enter. So the code is typed
+    // once the terminal is raw, not after a fixed pause.
+    support::pty::wait_for_raw_input(
+        &terminal,
+        std::time::Duration::from_secs(20),
+        "the Windows exe, after its prompt,",
+    );
     terminal.write_all(b"975310\r").unwrap();
     screen.expect("AWS_ACCESS_KEY_ID");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -451,4 +457,19 @@ fn windows_mfa_prompt_reads_the_console() {
         recorded_assume_roles("win-prompted")[0].params["TokenCode"],
         "975310"
     );
+}
+
+/// The readiness signal the console test waits on (`pty::wait_for_raw_input`) is seen: a
+/// program that puts the terminal in raw mode (`stty raw`, as Wine's console does) is noticed
+/// from the master side. Runs without Wine.
+#[test]
+fn a_terminal_put_in_raw_mode_is_seen_from_the_master_side() {
+    let (terminal, slave) = support::pty::open();
+    let mut stty = std::process::Command::new("stty")
+        .arg("raw")
+        .stdin(slave)
+        .spawn()
+        .expect("stty");
+    support::pty::wait_for_raw_input(&terminal, std::time::Duration::from_secs(10), "stty raw");
+    assert!(stty.wait().unwrap().success());
 }

@@ -163,6 +163,9 @@ pub struct TestEnv {
     /// Credentials earlier runs handed over: a later run of the same env must not show them on
     /// stderr either (a cached session is the usual way one comes back).
     seen: Mutex<Vec<leaks::Known>>,
+    /// Secrets the test told the harness about, which it could not find itself: a code typed
+    /// at a prompt, a stub's token (see [`TestEnv::register_secret`]).
+    registered: Mutex<Vec<leaks::Known>>,
 }
 
 impl TestEnv {
@@ -205,6 +208,7 @@ impl TestEnv {
             vars,
             allowed: Vec::new(),
             seen: Mutex::default(),
+            registered: Mutex::default(),
         }
     }
 
@@ -244,6 +248,47 @@ impl TestEnv {
     pub fn allow_on_stderr(&mut self, value: &str) -> &mut Self {
         self.allowed.push(value.to_owned());
         self
+    }
+
+    /// Tells the harness of a secret it cannot find itself (a stub's sign-in token, say): every
+    /// later run of this env is checked for it as for the keys it knows. Fails at once on a
+    /// value too short to check (under 8 characters), so that a test never believes a check
+    /// that does not happen.
+    #[track_caller]
+    pub fn register_secret(&self, kind: &str, value: &str) -> &Self {
+        self.register(kind, value, leaks::Form::Secret)
+    }
+
+    /// Tells the harness of an MFA code it cannot find itself: one typed at a prompt, printed
+    /// by a script, or the one a stub takes. Codes passed with `--mfa-token` and those a
+    /// constant `mfa_process` in the config prints are known without this.
+    #[track_caller]
+    pub fn register_mfa_code(&self, kind: &str, code: &str) -> &Self {
+        self.register(kind, code, leaks::Form::Code)
+    }
+
+    #[track_caller]
+    fn register(&self, kind: &str, value: &str, form: leaks::Form) -> &Self {
+        let known = leaks::Known::new(kind, value, form)
+            .unwrap_or_else(|| panic!("{kind}: too short or malformed to check for"));
+        self.registered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(known);
+        self
+    }
+
+    /// Everything this env's runs must not show, on top of what a run's own environment,
+    /// files, arguments and stdout tell (see [`leaks::known`]).
+    fn remembered(&self) -> Vec<leaks::Known> {
+        let lock = |m: &Mutex<Vec<leaks::Known>>| {
+            m.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        };
+        let mut known = lock(&self.seen);
+        known.extend(lock(&self.registered));
+        known
     }
 
     pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
@@ -303,17 +348,8 @@ impl TestEnv {
     /// does, with this env's allowances and the credentials its earlier runs handed over.
     #[track_caller]
     pub fn run_command(&self, cmd: Command) -> Run {
-        let (run, vars) = spawn_with_timeout(cmd);
-        let mut known = leaks::known(&started_fixtures(), &vars, &run.stdout());
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let new = leaks::in_stdout(&run.stdout());
-        known.extend(seen.iter().cloned());
-        seen.extend(new);
-        drop(seen);
-        leaks::assert_none_on_stderr(&known, &self.allowed, &run.stderr(), &run.what);
+        let (run, vars, args) = spawn_with_timeout(cmd);
+        self.check(&vars, &args, &run.stdout(), &run.stderr(), &run.what);
         run
     }
 
@@ -322,10 +358,7 @@ impl TestEnv {
     #[track_caller]
     pub fn wait_checked(&self, child: std::process::Child) -> Output {
         let output = child.wait_with_output().expect("wait");
-        self.check_stderr(
-            &String::from_utf8_lossy(&output.stdout),
-            &String::from_utf8_lossy(&output.stderr),
-        );
+        self.check_output(&output, "a run on a terminal");
         output
     }
 
@@ -333,15 +366,88 @@ impl TestEnv {
     /// [`TestEnv::run`] checks its own.
     #[track_caller]
     pub fn check_stderr(&self, stdout: &str, stderr: &str) {
-        let mut known = leaks::known(&started_fixtures(), &self.vars, stdout);
-        known.extend(
-            self.seen
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .iter()
-                .cloned(),
+        self.check(&self.vars, &[], stdout, stderr, "a run on a terminal");
+    }
+
+    /// Checks the output of a run the test spawned itself (`what` names it in a report) as
+    /// [`TestEnv::run`] checks its own.
+    #[track_caller]
+    pub fn check_output(&self, output: &Output, what: &str) {
+        self.check(
+            &self.vars,
+            &[],
+            &String::from_utf8_lossy(&output.stdout),
+            &String::from_utf8_lossy(&output.stderr),
+            what,
         );
-        leaks::assert_none_on_stderr(&known, &self.allowed, stderr, "a run on a terminal");
+    }
+
+    /// The check of every run: what it was known to hold, with what the env's earlier runs
+    /// handed over and what the test registered, must not show on its stderr or in the audit
+    /// log, and its stderr must show no panic.
+    #[track_caller]
+    fn check(
+        &self,
+        vars: &BTreeMap<String, String>,
+        args: &[String],
+        stdout: &str,
+        stderr: &str,
+        what: &str,
+    ) {
+        let mut known = leaks::known(&started_fixtures(), vars, args, stdout);
+        known.extend(self.remembered());
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(leaks::in_stdout(stdout));
+        leaks::assert_none_on_stderr(&known, &self.allowed, stderr, what);
+        check_audit_logs(&known, &self.allowed, vars, what);
+    }
+}
+
+/// The audit log files a run with `vars` writes (`src/audit.rs`): in `ASSUME_ROLE_STATE_DIR`,
+/// else, where the harness can tell, the platform's state directory under `XDG_STATE_HOME`.
+fn audit_logs(vars: &BTreeMap<String, String>) -> Vec<PathBuf> {
+    let dir = match (
+        vars.get("ASSUME_ROLE_STATE_DIR"),
+        vars.get("XDG_STATE_HOME"),
+    ) {
+        (Some(dir), _) => PathBuf::from(dir),
+        (None, Some(state)) if cfg!(target_os = "linux") => Path::new(state).join("assume-role"),
+        _ => return Vec::new(),
+    };
+    [
+        "audit.jsonl",
+        "audit.jsonl.1",
+        "audit.jsonl.2",
+        "audit.jsonl.3",
+    ]
+    .iter()
+    .map(|name| dir.join(name))
+    .filter(|path| path.is_file())
+    .collect()
+}
+
+/// The audit log promises never to hold a secret (`src/audit.rs`): after each run, it is held
+/// to the same check as stderr. A line a test wrote into it itself is checked too; it has no
+/// secret either.
+#[track_caller]
+fn check_audit_logs(
+    known: &[leaks::Known],
+    allowed: &[String],
+    vars: &BTreeMap<String, String>,
+    what: &str,
+) {
+    for path in audit_logs(vars) {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        leaks::assert_none_in(
+            known,
+            allowed,
+            &String::from_utf8_lossy(&bytes),
+            &format!("the audit log `{}` after {what}", path.display()),
+        );
     }
 }
 
@@ -457,9 +563,10 @@ impl Run {
 /// env's earlier runs handed over.
 #[track_caller]
 pub fn run_with_timeout(cmd: Command) -> Run {
-    let (run, vars) = spawn_with_timeout(cmd);
-    let known = leaks::known(&started_fixtures(), &vars, &run.stdout());
+    let (run, vars, args) = spawn_with_timeout(cmd);
+    let known = leaks::known(&started_fixtures(), &vars, &args, &run.stdout());
     leaks::assert_none_on_stderr(&known, &[], &run.stderr(), &run.what);
+    check_audit_logs(&known, &[], &vars, &run.what);
     run
 }
 
@@ -468,16 +575,19 @@ pub fn run_with_timeout(cmd: Command) -> Run {
 #[track_caller]
 pub fn run_bounded(cmd: Command, limit: Duration) -> Option<Output> {
     let vars = command_vars(&cmd);
+    let args = command_args(&cmd);
     let what = describe(&cmd, &vars);
     let output = run_bounded_unchecked(cmd, limit)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let known = leaks::known(&started_fixtures(), &vars, &stdout);
+    let known = leaks::known(&started_fixtures(), &vars, &args, &stdout);
     leaks::assert_none_on_stderr(&known, &[], &String::from_utf8_lossy(&output.stderr), &what);
+    check_audit_logs(&known, &[], &vars, &what);
     Some(output)
 }
 
 /// [`run_bounded`] without the secret check, for the fuzz test only: its mutated files put
-/// arbitrary text where keys go, and it holds its runs to its own, stricter check.
+/// arbitrary text where keys go, so it holds its runs to the same rules (`leaks::find_leak`,
+/// `leaks::panic_in`) with the values it knows, and to its own, stricter ones.
 pub fn run_bounded_unchecked(mut cmd: Command, limit: Duration) -> Option<Output> {
     let child = cmd
         .stdout(Stdio::piped())
@@ -507,8 +617,9 @@ pub fn run_bounded_unchecked(mut cmd: Command, limit: Duration) -> Option<Output
 }
 
 #[track_caller]
-fn spawn_with_timeout(cmd: Command) -> (Run, BTreeMap<String, String>) {
+fn spawn_with_timeout(cmd: Command) -> (Run, BTreeMap<String, String>, Vec<String>) {
     let vars = command_vars(&cmd);
+    let args = command_args(&cmd);
     let what = describe(&cmd, &vars);
     let start = Instant::now();
     let Some(output) = run_bounded_unchecked(cmd, Duration::from_secs(30)) else {
@@ -519,7 +630,7 @@ fn spawn_with_timeout(cmd: Command) -> (Run, BTreeMap<String, String>) {
         elapsed: start.elapsed(),
         what,
     };
-    (run, vars)
+    (run, vars, args)
 }
 
 /// The environment a command was given (all of it, for commands from [`TestEnv::command`],
@@ -530,10 +641,17 @@ fn command_vars(cmd: &Command) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The arguments a command was given, for the codes they pass (see [`leaks::codes_in_args`]).
+fn command_args(cmd: &Command) -> Vec<String> {
+    cmd.get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// `program args…` for a report, with the secrets the harness knows of masked: some tests pass
 /// keys as arguments (to boto3, say).
 fn describe(cmd: &Command, vars: &BTreeMap<String, String>) -> String {
-    let known = leaks::known(&started_fixtures(), vars, "");
+    let known = leaks::known(&started_fixtures(), vars, &command_args(cmd), "");
     let program = Path::new(cmd.get_program())
         .file_name()
         .unwrap_or_default()
@@ -673,7 +791,6 @@ pub fn read_request(stream: &mut std::net::TcpStream) -> String {
 }
 
 /// Waits for `child` at most `limit`; past that, kills and reaps it and fails, naming `what`.
-#[cfg(unix)]
 #[track_caller]
 pub fn wait_at_most(
     child: &mut std::process::Child,
@@ -691,5 +808,74 @@ pub fn wait_at_most(
             panic!("{what} did not finish within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The lines of a child's stdout or stderr, read on a thread as they come, for a test that
+/// waits for one (a readiness signal) instead of sleeping.
+pub struct Lines {
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: String,
+}
+
+impl Lines {
+    pub fn new(stream: impl std::io::Read + Send + 'static) -> Self {
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            lines,
+            seen: String::new(),
+        }
+    }
+
+    /// Waits until a line containing `text` comes, for at most `limit`; fails otherwise,
+    /// naming `what` and showing the lines so far. Returns the line.
+    #[track_caller]
+    pub fn wait_for(&mut self, text: &str, limit: Duration, what: &str) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    self.seen.push('\n');
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(e) => panic!(
+                    "{what}: no line with `{text}` within {limit:?} ({e}); the lines so far:\n{}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// All the lines, once the stream has ended (its writer exited); fails if it has not
+    /// within `limit`, naming `what`.
+    #[track_caller]
+    pub fn all(mut self, limit: Duration, what: &str) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    self.seen.push('\n');
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return self.seen,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "{what}: the stream did not end within {limit:?}; the lines so far:\n{}",
+                    self.seen
+                ),
+            }
+        }
     }
 }

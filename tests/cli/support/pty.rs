@@ -110,3 +110,27 @@ impl Screen {
         }
     }
 }
+
+/// Waits until the program on the terminal whose master side is `terminal` has put it in raw
+/// mode, as far as a typed Enter goes: `\r` then arrives as itself, no longer turned into a
+/// line feed (`ICRNL` off). At most `limit`; past that, fails naming `what`. On Linux the master
+/// side reports the slave side's settings.
+#[track_caller]
+pub fn wait_for_raw_input(terminal: &std::fs::File, limit: Duration, what: &str) {
+    use std::os::fd::AsRawFd;
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        // SAFETY: tcgetattr fills the zeroed struct it is given, from an fd we own.
+        let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::tcgetattr(terminal.as_raw_fd(), &raw mut termios) };
+        assert_eq!(rc, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+        if termios.c_iflag & libc::ICRNL == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not put the terminal in raw mode within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
