@@ -44,6 +44,8 @@ fn changes(region: &str) -> EnvChanges {
 /// Whether `shell` is on `PATH`. The same rule as `support::require_tool` in `tests/cli` (which a
 /// unit test cannot import): a missing shell is a note on a developer's machine and a failure
 /// under CI (`CI=true`), where a quiet skip would turn the test into a pass that proves nothing.
+// The test reads its own process environment (`CI`, `PATH`), not the tool's (clippy.toml).
+#[allow(clippy::disallowed_methods)]
 fn require_tool(shell: &str) -> bool {
     let found = is_on_path(shell);
     if !found {
@@ -59,6 +61,7 @@ fn require_tool(shell: &str) -> bool {
 }
 
 /// An executable file named `name` in a directory of `PATH`, as `support::require_tool` looks.
+#[allow(clippy::disallowed_methods)]
 fn is_on_path(name: &str) -> bool {
     let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
     std::env::var_os("PATH").is_some_and(|paths| {
