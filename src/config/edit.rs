@@ -4,6 +4,7 @@
 //! removal keeps none, since that copy would hold the secret. Reading is still the SDK's job:
 //! here we only find section header lines and the key lines under them.
 
+use super::ini;
 use super::plan::keys;
 use crate::config::ConfigError;
 use std::fmt::Write as _;
@@ -241,7 +242,7 @@ fn with_keys(
     access_key_id: &str,
     secret_access_key: &str,
 ) -> Option<Vec<u8>> {
-    let lines = lines_of(bytes);
+    let lines = ini::lines_of(bytes);
     let text = |r: &std::ops::Range<usize>| String::from_utf8_lossy(&bytes[r.clone()]).into_owned();
     let mut out = Vec::with_capacity(bytes.len() + 64);
     let mut ours = false;
@@ -249,9 +250,9 @@ fn with_keys(
     for line in &lines {
         let raw = &bytes[line.clone()];
         let line_text = text(line);
-        if let Some(section) = header(&line_text) {
+        if let Some(section) = ini::header(&line_text) {
             ours = match kind {
-                FileKind::Config => is_named(section, profile),
+                FileKind::Config => ini::is_profile(section, profile),
                 FileKind::Credentials => section == profile,
             };
             out.extend_from_slice(raw);
@@ -293,48 +294,29 @@ fn with_keys(
 /// `bytes` without the key lines of `profiles` (and without a section they leave empty), and
 /// the profiles that had some.
 fn without_keys(bytes: &[u8], kind: FileKind, profiles: &[&str]) -> (Vec<u8>, Vec<String>) {
-    let lines = lines_of(bytes);
-    let text = |r: &std::ops::Range<usize>| String::from_utf8_lossy(&bytes[r.clone()]).into_owned();
-    let is_key_line = |line: &str| {
-        line.split_once('=')
-            .is_some_and(|(key, _)| KEY_LINES.contains(&key.trim()))
-    };
+    let lines = ini::lines_of(bytes);
+    let texts = ini::texts(bytes, &lines);
+    let is_key_line = |line: &str| ini::key_of(line).is_some_and(|key| KEY_LINES.contains(&key));
     let mut dropped = vec![false; lines.len()];
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let named = header(&text(&lines[i])).and_then(|section| {
-            profiles
-                .iter()
-                .find(|name| match kind {
-                    FileKind::Config => is_named(section, name),
-                    FileKind::Credentials => section == **name,
-                })
-                .copied()
+    let mut found: Vec<String> = Vec::new();
+    for section in ini::sections(&texts) {
+        let named = profiles.iter().find(|name| match kind {
+            FileKind::Config => ini::is_profile(&section.header, name),
+            FileKind::Credentials => section.header == **name,
         });
-        let Some(name) = named else {
-            i += 1;
-            continue;
-        };
-        let mut end = i + 1;
-        while end < lines.len() && header(&text(&lines[end])).is_none() {
-            end += 1;
-        }
-        let mut last_content = i;
+        let Some(name) = named else { continue };
         let mut others = false;
         let mut had_keys = false;
-        for j in i + 1..end {
-            let line = text(&lines[j]);
-            let trimmed = line.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+        for j in section.start + 1..section.end {
+            let line = texts[j].trim();
+            if ini::is_comment_or_blank(line) {
                 continue;
             }
-            last_content = j;
-            if is_key_line(trimmed) {
+            if is_key_line(line) {
                 dropped[j] = true;
                 had_keys = true;
                 if !found.iter().any(|f| f == name) {
-                    found.push(name.to_owned());
+                    found.push((*name).to_owned());
                 }
             } else {
                 others = true;
@@ -343,11 +325,10 @@ fn without_keys(bytes: &[u8], kind: FileKind, profiles: &[&str]) -> (Vec<u8>, Ve
         if had_keys && !others {
             // Nothing else is set here: the header and what lies between it and the last key
             // line go too, as `profile add --force` replaces a section.
-            for d in &mut dropped[i..=last_content] {
+            for d in &mut dropped[section.start..=section.last_content] {
                 *d = true;
             }
         }
-        i = end;
     }
     let mut out = Vec::with_capacity(bytes.len());
     for (line, drop) in lines.iter().zip(&dropped) {
@@ -356,22 +337,6 @@ fn without_keys(bytes: &[u8], kind: FileKind, profiles: &[&str]) -> (Vec<u8>, Ve
         }
     }
     (out, found)
-}
-
-/// The byte ranges of `bytes`' lines, each with its line ending.
-fn lines_of(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b'\n' {
-            lines.push(start..i + 1);
-            start = i + 1;
-        }
-    }
-    if start < bytes.len() {
-        lines.push(start..bytes.len());
-    }
-    lines
 }
 
 fn backup_path(path: &Path) -> PathBuf {
@@ -400,48 +365,12 @@ fn write_backup(backup: &Path, bytes: &[u8], original: &Path) -> std::io::Result
 /// before the next header, so that blank lines and comments that introduce the next section
 /// stay with it.
 fn section_ranges(bytes: &[u8], name: &str) -> Vec<std::ops::Range<usize>> {
-    let lines = lines_of(bytes);
-    let text = |r: &std::ops::Range<usize>| String::from_utf8_lossy(&bytes[r.clone()]).into_owned();
-    let mut ranges = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let is_ours = header(&text(&lines[i])).is_some_and(|s| is_named(s, name));
-        if !is_ours {
-            i += 1;
-            continue;
-        }
-        let begin = lines[i].start;
-        let mut last_content = i;
-        let mut j = i + 1;
-        while j < lines.len() && header(&text(&lines[j])).is_none() {
-            let line = text(&lines[j]);
-            let trimmed = line.trim();
-            if !trimmed.is_empty() && !trimmed.starts_with('#') && !trimmed.starts_with(';') {
-                last_content = j;
-            }
-            j += 1;
-        }
-        ranges.push(begin..lines[last_content].end);
-        i = j;
-    }
-    ranges
-}
-
-/// The inside of a `[...]` header line, if `line` is one.
-fn header(line: &str) -> Option<&str> {
-    let line = line.trim_start_matches('\u{feff}').trim();
-    let inner = line.strip_prefix('[')?;
-    let end = inner.find(']')?;
-    Some(inner[..end].trim())
-}
-
-fn is_named(section: &str, name: &str) -> bool {
-    let mut words = section.split_whitespace();
-    match (words.next(), words.next(), words.next()) {
-        (Some("profile"), Some(n), None) => n == name,
-        (Some(n), None, None) => n == name && name == "default",
-        _ => false,
-    }
+    let lines = ini::lines_of(bytes);
+    ini::sections(&ini::texts(bytes, &lines))
+        .into_iter()
+        .filter(|s| ini::is_profile(&s.header, name))
+        .map(|s| lines[s.start].start..lines[s.last_content].end)
+        .collect()
 }
 
 #[cfg(test)]

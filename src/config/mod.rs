@@ -5,6 +5,7 @@ mod error;
 pub use error::{ConfigError, FilesRead};
 
 pub mod edit;
+mod ini;
 mod plan;
 pub(crate) use plan::{check_key_text, keys};
 mod profile_kind;
@@ -477,15 +478,10 @@ fn scan_layout(path: &Path, text: &str) -> Layout {
     let mut current: Option<String> = None;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
-        let trimmed = line.trim();
-        if trimmed.starts_with('#') || trimmed.starts_with(';') {
+        if ini::is_comment_or_blank(line) {
             continue;
         }
-        if let Some(inner) = trimmed
-            .strip_prefix('[')
-            .and_then(|rest| rest.split_once(']'))
-            .map(|(inner, _)| inner)
-        {
+        if let Some(inner) = ini::header(line) {
             let header = inner.split_whitespace().collect::<Vec<_>>().join(" ");
             if let Some(quoted) = header
                 .rsplit(' ')
@@ -513,10 +509,10 @@ fn scan_layout(path: &Path, text: &str) -> Layout {
         if line.starts_with([' ', '\t']) {
             continue;
         }
-        let (Some(section), Some((key, _))) = (&current, trimmed.split_once('=')) else {
+        let (Some(section), Some(key)) = (&current, ini::key_of(line)) else {
             continue;
         };
-        let key = key.trim().to_ascii_lowercase();
+        let key = key.to_ascii_lowercase();
         if key.is_empty() {
             continue;
         }

@@ -1,0 +1,122 @@
+//! Where things are in an AWS config or credentials file, line by line: which lines are
+//! section headers, comments or `key = value`, and which lines belong to which section. This
+//! is not a parser (the AWS SDK's own parser reads the values: see [`super::Profiles`]); it is
+//! the one scanner that both the messages (`file:line` of a section or key) and the edits
+//! (`profile add`, `keys import`) use, so that they agree on what a section is.
+
+use std::ops::Range;
+
+/// The inside of a `[...]` header line, trimmed, if `line` is one. A byte-order mark before
+/// it is tolerated, as the loader tolerates it.
+pub fn header(line: &str) -> Option<&str> {
+    let line = line.trim_start_matches('\u{feff}').trim();
+    let inner = line.strip_prefix('[')?;
+    let end = inner.find(']')?;
+    Some(inner[..end].trim())
+}
+
+/// Whether a line says nothing: blank, or a `#` or `;` comment.
+pub fn is_comment_or_blank(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';')
+}
+
+/// The key of a `key = value` line, trimmed, as written (case kept).
+pub fn key_of(line: &str) -> Option<&str> {
+    line.split_once('=').map(|(key, _)| key.trim())
+}
+
+/// Whether a config file's section header names profile `name`: `[profile name]`, or
+/// `[default]` for `default`.
+pub fn is_profile(section: &str, name: &str) -> bool {
+    let mut words = section.split_whitespace();
+    match (words.next(), words.next(), words.next()) {
+        (Some("profile"), Some(n), None) => n == name,
+        (Some(n), None, None) => n == name && name == "default",
+        _ => false,
+    }
+}
+
+/// The byte ranges of `bytes`' lines, each with its line ending.
+pub fn lines_of(bytes: &[u8]) -> Vec<Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            lines.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        lines.push(start..bytes.len());
+    }
+    lines
+}
+
+/// One section, by line index (0-based) into the file's lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The inside of its header, as [`header`] returns it.
+    pub header: String,
+    /// The header's line.
+    pub start: usize,
+    /// The line after its last line: the next header, or the end of the file.
+    pub end: usize,
+    /// Its last line that says something (the header itself when nothing does): blank lines
+    /// and comments after it introduce the next section.
+    pub last_content: usize,
+}
+
+/// Every section of a file whose lines are `lines`, in order.
+pub fn sections<S: AsRef<str>>(lines: &[S]) -> Vec<Section> {
+    let mut sections: Vec<Section> = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let line = line.as_ref();
+        if let Some(inner) = header(line) {
+            sections.push(Section {
+                header: inner.to_owned(),
+                start: index,
+                end: index + 1,
+                last_content: index,
+            });
+        } else if let Some(section) = sections.last_mut() {
+            section.end = index + 1;
+            if !is_comment_or_blank(line) {
+                section.last_content = index;
+            }
+        }
+    }
+    sections
+}
+
+/// The text of each line of `bytes` (lossy for a stray non-UTF-8 byte), for [`sections`].
+pub fn texts(bytes: &[u8], lines: &[Range<usize>]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|r| String::from_utf8_lossy(&bytes[r.clone()]).into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_end_at_their_last_line_that_says_something() {
+        let text = "# top\n[default]\nregion = x\n\n# about b\n[profile b]\nk = v\n";
+        let lines: Vec<&str> = text.lines().collect();
+        let found = sections(&lines);
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            (found[0].header.as_str(), found[0].start, found[0].end, found[0].last_content),
+            ("default", 1, 5, 2)
+        );
+        assert_eq!(
+            (found[1].header.as_str(), found[1].start, found[1].end, found[1].last_content),
+            ("profile b", 5, 7, 6)
+        );
+        assert!(is_profile(&found[1].header, "b") && is_profile("default", "default"));
+        assert_eq!(header("\u{feff}[ profile  x ]"), Some("profile  x"));
+        assert_eq!(key_of(" aws_access_key_id = AKIA"), Some("aws_access_key_id"));
+    }
+}
