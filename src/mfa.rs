@@ -120,16 +120,7 @@ struct Terminal {
 impl Terminal {
     #[cfg(unix)]
     fn open() -> std::io::Result<Self> {
-        let tty = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")?;
-        // A background job can open its terminal, but reading it stops the job (SIGTTIN)
-        // until someone brings it to the foreground: that is a hang, so it counts as no terminal.
-        let foreground = rustix::termios::tcgetpgrp(&tty).map_err(std::io::Error::from)?;
-        if foreground != rustix::process::getpgrp() {
-            return Err(std::io::Error::other("running in the background"));
-        }
+        let tty = crate::terminal::open_foreground()?;
         Ok(Self {
             input: BufReader::new(tty.try_clone()?),
             output: tty,

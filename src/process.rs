@@ -210,7 +210,7 @@ fn pump(child: &mut Child) -> Receiver<Vec<u8>> {
 #[cfg(unix)]
 fn isolate(cmd: &mut Command) -> bool {
     use std::os::unix::process::CommandExt;
-    if in_terminal_foreground() {
+    if crate::terminal::in_foreground() {
         return false;
     }
     cmd.process_group(0);
@@ -222,19 +222,6 @@ fn isolate(cmd: &mut Command) -> bool {
 #[cfg(not(unix))]
 fn isolate(_cmd: &mut Command) -> bool {
     false
-}
-
-/// Whether we have a controlling terminal and are in its foreground process group.
-#[cfg(unix)]
-fn in_terminal_foreground() -> bool {
-    let Ok(tty) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-    else {
-        return false;
-    };
-    rustix::termios::tcgetpgrp(&tty).is_ok_and(|group| group == rustix::process::getpgrp())
 }
 
 /// Kills the child (and its group, if it has its own) and reaps it.

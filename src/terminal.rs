@@ -34,21 +34,32 @@ fn tty_path() -> &'static str {
     if cfg!(windows) { "CONIN$" } else { "/dev/tty" }
 }
 
-#[cfg(unix)]
 fn foreground() -> std::io::Result<()> {
+    #[cfg(unix)]
+    open_foreground()?;
+    Ok(())
+}
+
+/// The controlling terminal, opened for reading and writing, when this process is in its
+/// foreground group. A background job can open its terminal, but reading it stops the job
+/// (SIGTTIN) until someone brings it to the foreground: that is a hang, so it counts as no
+/// terminal. The one check of it: prompts, `mfa_process` helpers and MFA codes all ask here.
+#[cfg(unix)]
+pub fn open_foreground() -> std::io::Result<std::fs::File> {
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")?;
     let group = rustix::termios::tcgetpgrp(&tty).map_err(std::io::Error::from)?;
     if group == rustix::process::getpgrp() {
-        Ok(())
+        Ok(tty)
     } else {
         Err(std::io::Error::other("running in the background"))
     }
 }
 
-#[cfg(not(unix))]
-fn foreground() -> std::io::Result<()> {
-    Ok(())
+/// Whether we have a controlling terminal and are in its foreground process group.
+#[cfg(unix)]
+pub fn in_foreground() -> bool {
+    open_foreground().is_ok()
 }
