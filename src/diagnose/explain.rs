@@ -11,6 +11,7 @@ use crate::config::{Base, Overrides, Plan, Profiles, RegionOrigin};
 use crate::context::Context;
 use crate::credentials::rfc3339;
 use crate::duration::{self, CHAINED_MAX};
+use crate::keystore::Backend;
 use crate::secret::mask_access_key;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -220,26 +221,7 @@ fn source_lines(out: &mut String, plan: &Plan, profiles: &Profiles, ctx: &Contex
                 ),
             );
         }
-        Base::StoredKeys { backend, .. } => {
-            line(
-                out,
-                "source",
-                &format!(
-                    "the key stored for profile `{p}` by `assume-role keys` ({backend} backend)"
-                ),
-            );
-            if let Some(entry) = profiles.stored_keys().get(p) {
-                line(
-                    out,
-                    "",
-                    &format!(
-                        "access key {}, stored {} days ago",
-                        mask_access_key(&entry.access_key_id),
-                        entry.age_days(SystemTime::now())
-                    ),
-                );
-            }
-        }
+        Base::StoredKeys { backend, .. } => stored_keys_lines(out, p, *backend, profiles),
         Base::Environment { .. } => environment_lines(out, p, profiles, ctx),
         Base::Ec2InstanceMetadata { .. } | Base::EcsContainer { .. } => line(
             out,
@@ -268,6 +250,26 @@ fn source_lines(out: &mut String, plan: &Plan, profiles: &Profiles, ctx: &Contex
                 at(profiles, p, "web_identity_token_file")
             ),
         ),
+    }
+}
+
+/// A key kept by `assume-role keys`: where, and how old it is.
+fn stored_keys_lines(out: &mut String, p: &str, backend: Backend, profiles: &Profiles) {
+    line(
+        out,
+        "source",
+        &format!("the key stored for profile `{p}` by `assume-role keys` ({backend} backend)"),
+    );
+    if let Some(entry) = profiles.stored_keys().get(p) {
+        line(
+            out,
+            "",
+            &format!(
+                "access key {}, stored {} days ago",
+                mask_access_key(&entry.access_key_id),
+                entry.age_days(SystemTime::now())
+            ),
+        );
     }
 }
 
