@@ -14,6 +14,7 @@ pub mod config;
 pub mod console;
 pub mod context;
 pub mod credentials;
+pub mod diagnose;
 pub mod duration;
 pub mod env;
 pub mod env_vars;
