@@ -25,7 +25,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<ExitCode, Error> {
     let files = ConfigFiles::locate(ctx);
     let profiles = Profiles::load_from(&files)?;
     let file_problems = diagnose::file_problems(&files);
-    let mut checks = Checks::new(ctx, super::keys::ROTATE_AFTER_DAYS);
+    let mut checks = Checks::new(ctx);
     let Some(name) = &args.profile else {
         let (out, exit) = checks.every(&profiles, &file_problems);
         print(&out)?;

@@ -13,9 +13,6 @@ use crate::secret::{Secret, mask_access_key};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-/// Keys older than this are flagged: the usual rotation period in security questionnaires.
-pub(super) const ROTATE_AFTER_DAYS: u64 = 90;
-
 pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
     match command {
         KeysCommand::Add {
@@ -339,8 +336,8 @@ fn list(ctx: &Context) -> Result<ExitCode, Error> {
     }
     for (profile, entry) in &index {
         let days = entry.age_days(now);
-        let flag = if days > ROTATE_AFTER_DAYS {
-            format!("  over {ROTATE_AFTER_DAYS} days: rotate it")
+        let flag = if days > keystore::ROTATE_AFTER_DAYS {
+            format!("  over {} days: rotate it", keystore::ROTATE_AFTER_DAYS)
         } else {
             String::new()
         };

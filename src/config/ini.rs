@@ -108,15 +108,28 @@ mod tests {
         let found = sections(&lines);
         assert_eq!(found.len(), 2);
         assert_eq!(
-            (found[0].header.as_str(), found[0].start, found[0].end, found[0].last_content),
+            (
+                found[0].header.as_str(),
+                found[0].start,
+                found[0].end,
+                found[0].last_content
+            ),
             ("default", 1, 5, 2)
         );
         assert_eq!(
-            (found[1].header.as_str(), found[1].start, found[1].end, found[1].last_content),
+            (
+                found[1].header.as_str(),
+                found[1].start,
+                found[1].end,
+                found[1].last_content
+            ),
             ("profile b", 5, 7, 6)
         );
         assert!(is_profile(&found[1].header, "b") && is_profile("default", "default"));
         assert_eq!(header("\u{feff}[ profile  x ]"), Some("profile  x"));
-        assert_eq!(key_of(" aws_access_key_id = AKIA"), Some("aws_access_key_id"));
+        assert_eq!(
+            key_of(" aws_access_key_id = AKIA"),
+            Some("aws_access_key_id")
+        );
     }
 }

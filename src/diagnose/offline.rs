@@ -19,17 +19,13 @@ use std::time::SystemTime;
 /// looked up once, however many profiles share it.
 pub struct Checks<'c> {
     ctx: &'c Context,
-    /// A stored key older than this many days is a problem (a run still works with it). The
-    /// command passes it in: it is the age `keys list` flags too, and lives beside that command.
-    rotate_after_days: u64,
     programs: Programs<'c>,
 }
 
 impl<'c> Checks<'c> {
-    pub fn new(ctx: &'c Context, rotate_after_days: u64) -> Self {
+    pub fn new(ctx: &'c Context) -> Self {
         Self {
             ctx,
-            rotate_after_days,
             programs: Programs::new(ctx),
         }
     }
@@ -57,12 +53,12 @@ impl<'c> Checks<'c> {
             Base::StoredKeys { profile, .. } => {
                 if let Some(entry) = profiles.stored_keys().get(profile) {
                     let days = entry.age_days(SystemTime::now());
-                    if days > self.rotate_after_days {
+                    if days > crate::keystore::ROTATE_AFTER_DAYS {
                         problems.push(Problem {
                             what: format!(
                                 "the stored key {} of profile `{profile}` is {days} days old (over {})",
                                 mask_access_key(&entry.access_key_id),
-                                self.rotate_after_days
+                                crate::keystore::ROTATE_AFTER_DAYS
                             ),
                             fixes: vec![format!(
                                 "rotate it: `assume-role keys rotate {profile}` creates a new key, stores it, checks it and deletes the old one"

@@ -20,6 +20,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// Keys older than this are flagged: the usual rotation period in security questionnaires.
+pub const ROTATE_AFTER_DAYS: u64 = 90;
+
 pub use crate::settings::choices::Backend;
 
 /// One stored key, as the index knows it: nothing secret.
