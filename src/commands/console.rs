@@ -17,7 +17,7 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
     let choice = (!args.print)
         .then(|| console::choose(args.browser, ctx))
         .transpose()?;
-    let mfa_token = super::mfa_token_flag(args.mfa_token.as_deref())?;
+    let mfa_token = super::mfa_token_flag(args.mfa_token.as_ref())?;
     let overrides = Overrides {
         mfa_token,
         ..Overrides::default()

@@ -13,7 +13,7 @@ use crate::error::Error;
 use std::process::ExitCode;
 
 pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<ExitCode, Error> {
-    let mfa_token = super::mfa_token_flag(args.mfa_token.as_deref())?;
+    let mfa_token = super::mfa_token_flag(args.mfa_token.as_ref())?;
     let overrides = Overrides {
         mfa_token: mfa_token.clone(),
         duration: args.duration,

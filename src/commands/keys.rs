@@ -29,7 +29,7 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
             no_check,
             backend,
         } => import(&profiles, all, remove_plaintext, no_check, backend, ctx),
-        KeysCommand::Rotate { profile, mfa_token } => rotate(&profile, mfa_token.as_deref(), ctx),
+        KeysCommand::Rotate { profile, mfa_token } => rotate(&profile, mfa_token.as_ref(), ctx),
         KeysCommand::Remove { profile } => {
             let entry = keystore::remove(&profile, ctx).map_err(Error::Keys)?;
             say(&format!(
@@ -42,7 +42,7 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
     }
 }
 
-fn rotate(profile: &str, mfa_token: Option<&str>, ctx: &Context) -> Result<ExitCode, Error> {
+fn rotate(profile: &str, mfa_token: Option<&crate::cli::MfaToken>, ctx: &Context) -> Result<ExitCode, Error> {
     let mfa_token = super::mfa_token_flag(mfa_token)?;
     let done = crate::rotate::rotate(profile, mfa_token, ctx)?;
     let evicted = done.evicted.total();

@@ -28,7 +28,6 @@ use crate::config::Overrides;
 use crate::context::Context;
 use crate::credentials::Session;
 use crate::error::Error;
-use crate::mfa::check_mfa_code;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -107,16 +106,16 @@ fn session_for(
 }
 
 /// `--mfa-token`, checked before anything else happens: a malformed code fails on every path.
-fn mfa_token_flag(code: Option<&str>) -> Result<Option<crate::secret::OneTimeCode>, Error> {
-    code.map(|code| check_mfa_code(code, "`--mfa-token`"))
-        .transpose()
-        .map_err(Into::into)
+fn mfa_token_flag(
+    token: Option<&crate::cli::MfaToken>,
+) -> Result<Option<crate::secret::OneTimeCode>, Error> {
+    Ok(token.map(crate::cli::MfaToken::code).transpose()?)
 }
 
 /// What the command line's credential options make: the plan's overrides and how the cache is
 /// used, with `--mfa-token` checked.
 fn credential_inputs(options: &CredentialOptions) -> Result<(Overrides, assume::Options), Error> {
-    let mfa_token = mfa_token_flag(options.mfa_token.as_deref())?;
+    let mfa_token = mfa_token_flag(options.mfa_token.as_ref())?;
     let overrides = Overrides {
         mfa_token: mfa_token.clone(),
         duration: options.duration,
