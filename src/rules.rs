@@ -121,6 +121,20 @@ pub const EXTERNAL_ID: StsText = StsText {
     max: 1224,
     extra: "+=,.@:/-",
 };
+/// An IAM role's name (`CreateRole`'s `RoleName`).
+pub const ROLE_NAME: StsText = StsText {
+    what: "role name",
+    min: 1,
+    max: IAM_NAME_MAX,
+    extra: "+=,.@-",
+};
+/// The name of a managed policy, or the path and name after `policy/` in its ARN.
+pub const MANAGED_POLICY_NAME: StsText = StsText {
+    what: "managed policy",
+    min: 1,
+    max: ARN_MAX,
+    extra: "+=,.@/-",
+};
 /// `SerialNumber` of `AssumeRole` and `GetSessionToken`.
 pub const MFA_SERIAL: StsText = StsText {
     what: "MFA serial",
@@ -155,6 +169,22 @@ impl StsText {
 
     pub fn allows(&self, c: char) -> bool {
         c.is_ascii_alphanumeric() || c == '_' || self.extra.contains(c)
+    }
+
+    /// The same alphabet as a CloudFormation `AllowedPattern` (`[\w+=,.@-]*`): generated from
+    /// the rule, so the template cannot accept what STS refuses or refuse what it accepts. A
+    /// `-` is last in every rule's `extra`, where a character class takes it literally.
+    pub fn cloudformation_pattern(&self) -> String {
+        debug_assert!(!self.extra.contains('-') || self.extra.ends_with('-'));
+        format!("[\\w{}]*", self.extra)
+    }
+
+    /// What the pattern allows, in words, for CloudFormation's `ConstraintDescription`.
+    pub fn constraint_description(&self) -> String {
+        format!(
+            "{} to {} letters, digits and _{}",
+            self.min, self.max, self.extra
+        )
     }
 
     /// [`verify`](Self::verify), naming `key` of `profile` (or the flag `key`) on failure.

@@ -5,6 +5,7 @@
 use super::policy::{Trust, managed_policy_arn};
 use super::validate;
 use crate::onboard::OnboardError;
+use crate::rules;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -62,10 +63,10 @@ impl Template {
         let mut parameter = json!({
             "Type": "String",
             "Description": "The external ID the contractor sends with every AssumeRole call. Keep it as given.",
-            "MinLength": 2,
-            "MaxLength": 1224,
-            "AllowedPattern": "[\\w+=,.@:/-]*",
-            "ConstraintDescription": "2 to 1224 letters, digits and _+=,.@:/-",
+            "MinLength": rules::EXTERNAL_ID.min,
+            "MaxLength": rules::EXTERNAL_ID.max,
+            "AllowedPattern": rules::EXTERNAL_ID.cloudformation_pattern(),
+            "ConstraintDescription": rules::EXTERNAL_ID.constraint_description(),
         });
         if let Some(id) = &self.external_id {
             parameter["Default"] = json!(id);
@@ -145,6 +146,15 @@ mod tests {
         };
         let doc = t.document().unwrap();
         assert_eq!(doc["Parameters"]["ExternalId"]["MinLength"], 2);
+        // Generated from `rules::EXTERNAL_ID`: the same alphabet STS takes.
+        assert_eq!(
+            doc["Parameters"]["ExternalId"]["AllowedPattern"],
+            "[\\w+=,.@:/-]*"
+        );
+        assert_eq!(
+            doc["Parameters"]["ExternalId"]["ConstraintDescription"],
+            "2 to 1224 letters, digits and _+=,.@:/-"
+        );
         let props = &doc["Resources"]["ContractorRole"]["Properties"];
         assert_eq!(props["MaxSessionDuration"], 14400);
         assert_eq!(props["RoleName"], "contractor-access");

@@ -51,8 +51,7 @@ mod tests {
         for id in &ids {
             assert_eq!(id.len(), GENERATED_EXTERNAL_ID_LEN);
             assert!(
-                id.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c)),
+                id.chars().all(|c| crate::rules::EXTERNAL_ID.allows(c)),
                 "{id}"
             );
             validate::external_id(id).unwrap();

@@ -154,11 +154,7 @@ pub fn object_key(value: &str) -> Result<(), OnboardError> {
 }
 
 pub fn role_name(value: &str) -> Result<(), OnboardError> {
-    let ok = (1..=64).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if ok {
+    if rules::ROLE_NAME.verify(value).is_ok() {
         Ok(())
     } else {
         Err(invalid(
@@ -172,11 +168,7 @@ pub fn role_name(value: &str) -> Result<(), OnboardError> {
 
 /// A managed policy: a bare AWS managed policy name, or a policy ARN in `partition`.
 pub fn managed_policy(value: &str, partition: &rules::Partition) -> Result<(), OnboardError> {
-    let name_ok = |n: &str| {
-        !n.is_empty()
-            && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
-    };
+    let name_ok = |n: &str| rules::MANAGED_POLICY_NAME.verify(n).is_ok();
     let bad = |reason: &str| invalid("--managed-policy", value, "managed policy", reason);
     if !value.starts_with("arn:") {
         return if name_ok(value) && !value.contains('/') {
