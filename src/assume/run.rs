@@ -3,7 +3,7 @@
 //! the chain started once more from the source.
 
 use super::source;
-use super::steps::{CodeFor, Prepared, Route, mfa_session_key, route};
+use super::steps::{CodeFor, Prepared, Route, hop_needs, mfa_session_key, route};
 use super::{AssumeError, MinValidCap, Options, Served};
 use crate::aws::StsFailure;
 use crate::aws::sts;
@@ -115,20 +115,17 @@ impl Run<'_> {
             timeout: ctx.env.process_timeout()?,
         };
         let mut steps = Vec::with_capacity(last + 1 - first);
-        for index in first..=last {
-            let hop = &plan.hops[index];
+        for need in hop_needs(plan, first..=last, self.cache.keys.as_deref(), ctx) {
             let mut step = Step {
-                index,
-                hop,
-                route: route(plan, index, ctx),
+                index: need.index,
+                hop: need.hop,
+                route: need.route,
                 code: None,
                 mfa_session: None,
             };
-            if let Some(m) = &hop.mfa {
-                let session_key = (step.route == Route::MfaSession)
-                    .then(|| mfa_session_key(plan, m, ctx))
-                    .flatten();
-                if let (Some(store), Some(k)) = (self.cache.store, &session_key) {
+            if let Some(code) = need.code {
+                let m = code.mfa;
+                if let (Some(store), Some(k)) = (self.cache.store, &code.session_key) {
                     let what = format!("an MFA session for `{}`", m.serial);
                     locks.push(lenient(store.lock(k, &what).map_err(Into::into))?);
                     if !fresh && let Some(entry) = store.get(k, REUSE_MARGIN) {
@@ -137,9 +134,7 @@ impl Run<'_> {
                     }
                 }
                 if step.mfa_session.is_none() {
-                    let for_ =
-                        CodeFor::of(plan, index, step.route, self.cache.keys.as_deref(), ctx);
-                    step.code = Some(codes.next(self, hop, m, &for_)?);
+                    step.code = Some(codes.next(self, need.hop, m, &code.for_)?);
                 }
             }
             steps.push(step);

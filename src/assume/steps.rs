@@ -104,25 +104,64 @@ pub fn codes_needed(
         .rev()
         .find(|&i| cached(hop_key(i), REUSE_MARGIN))
         .map_or(0, |i| i + 1);
-    let mut needs = Vec::new();
-    for index in first..=last {
-        let hop = &plan.hops[index];
-        let Some(m) = &hop.mfa else { continue };
-        let route = route(plan, index, ctx);
-        let for_ = CodeFor::of(plan, index, route, chain.as_deref(), ctx);
-        if route == Route::MfaSession
-            && let CodeFor::Session(session) = &for_
-            && cached(Some(session), REUSE_MARGIN)
-        {
-            continue;
-        }
-        needs.push(CodeNeed {
-            for_,
-            hop: hop.clone(),
-            mfa: m.clone(),
-        });
-    }
-    needs
+    hop_needs(plan, first..=last, chain.as_deref(), ctx)
+        .into_iter()
+        .filter_map(|need| {
+            let code = need.code?;
+            // A cached MFA session serves the hop: no code.
+            (!cached(code.session_key.as_ref(), REUSE_MARGIN)).then(|| CodeNeed {
+                for_: code.for_,
+                hop: need.hop.clone(),
+                mfa: code.mfa.clone(),
+            })
+        })
+        .collect()
+}
+
+/// One hop of a run, as the plan shapes it: how it is made, and for a hop with an MFA device,
+/// what a code for it buys. Derived here once, for [`codes_needed`] (asking up front) and
+/// [`super::run`] (doing it), so that the two cannot disagree about which codes a run needs.
+pub(super) struct HopNeed<'p> {
+    pub(super) index: usize,
+    pub(super) hop: &'p Hop,
+    pub(super) route: Route,
+    pub(super) code: Option<CodeUse<'p>>,
+}
+
+/// What a hop with an MFA device does with a code.
+pub(super) struct CodeUse<'p> {
+    pub(super) mfa: &'p Mfa,
+    /// On the MFA-session route, the cached session that would make a code unnecessary.
+    pub(super) session_key: Option<Key>,
+    pub(super) for_: CodeFor,
+}
+
+/// The hops `range` of `plan`, shaped; `chain` holds the cache keys of every hop, if known.
+pub(super) fn hop_needs<'p>(
+    plan: &'p Plan,
+    range: std::ops::RangeInclusive<usize>,
+    chain: Option<&[Key]>,
+    ctx: &Context,
+) -> Vec<HopNeed<'p>> {
+    range
+        .map(|index| {
+            let hop = &plan.hops[index];
+            let route = route(plan, index, ctx);
+            let code = hop.mfa.as_ref().map(|mfa| CodeUse {
+                mfa,
+                session_key: (route == Route::MfaSession)
+                    .then(|| mfa_session_key(plan, mfa, ctx))
+                    .flatten(),
+                for_: CodeFor::of(plan, index, route, chain, ctx),
+            });
+            HopNeed {
+                index,
+                hop,
+                route,
+                code,
+            }
+        })
+        .collect()
 }
 
 /// How one hop is made.
