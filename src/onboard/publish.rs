@@ -53,24 +53,8 @@ pub struct Published {
     pub link_expires: std::time::SystemTime,
 }
 
-/// Uploads the template and builds the link. `credentials` are the contractor's.
-pub async fn publish(
-    request: &Request,
-    credentials: &Credentials,
-) -> Result<Published, OnboardError> {
-    validate::bucket(&request.bucket)?;
-    validate::object_key(&request.key)?;
-    let external_id = match &request.template.external_id {
-        Some(id) => id.clone(),
-        None => super::generate_external_id()?,
-    };
-    // The ID travels in the link, not in the template: one template serves any number of clients.
-    let template = Template {
-        external_id: None,
-        ..request.template.clone()
-    };
-    let body = template.yaml()?;
-
+/// The S3 client that uploads with `credentials`, and the endpoint it talks to (for messages).
+async fn client(request: &Request, credentials: &Credentials) -> (aws_sdk_s3::Client, String) {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .env(request.sdk_env.clone())
         .profile_name(&request.profile)
@@ -98,6 +82,27 @@ pub async fn publish(
             )
             .build(),
     );
+    (s3, endpoint)
+}
+
+/// Uploads the template and builds the link. `credentials` are the contractor's.
+pub async fn publish(
+    request: &Request,
+    credentials: &Credentials,
+) -> Result<Published, OnboardError> {
+    validate::bucket(&request.bucket)?;
+    validate::object_key(&request.key)?;
+    let external_id = match &request.template.external_id {
+        Some(id) => id.clone(),
+        None => super::generate_external_id()?,
+    };
+    // The ID travels in the link, not in the template: one template serves any number of clients.
+    let template = Template {
+        external_id: None,
+        ..request.template.clone()
+    };
+    let body = template.yaml()?;
+    let (s3, endpoint) = client(request, credentials).await;
     let fail = |failure: PublishFailure, detail: String| OnboardError::Publish {
         bucket: request.bucket.clone(),
         detail,
