@@ -16,7 +16,11 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_types::region::Region;
 use std::time::Duration;
+use tokio::time::error::Elapsed;
 use tokio::time::timeout;
+
+/// What an SDK credentials provider answers.
+type SdkProvided = aws_credential_types::provider::Result;
 
 /// How long each kind of source may take. SSO and web identity make one or two HTTPS calls
 /// to AWS; instance metadata and container credentials are on the local link, where an answer
@@ -72,35 +76,36 @@ pub async fn base_credentials(
             let provider = aws_config::imds::credentials::ImdsCredentialsProvider::builder()
                 .configure(&provider_config())
                 .build();
-            (
-                LOCAL_TIMEOUT,
-                timeout(LOCAL_TIMEOUT, provider.provide_credentials()).await,
-            )
+            within(LOCAL_TIMEOUT, provider).await
         }
         Base::EcsContainer { .. } => {
             let provider = aws_config::ecs::EcsCredentialsProvider::builder()
                 .configure(&provider_config())
                 .build();
-            (
-                LOCAL_TIMEOUT,
-                timeout(LOCAL_TIMEOUT, provider.provide_credentials()).await,
-            )
+            within(LOCAL_TIMEOUT, provider).await
         }
-        Base::Sso { profile, .. } => {
-            let provider = profile_provider(profile);
-            (
-                SSO_TIMEOUT,
-                timeout(SSO_TIMEOUT, provider.provide_credentials()).await,
-            )
-        }
+        Base::Sso { profile, .. } => within(SSO_TIMEOUT, profile_provider(profile)).await,
         Base::WebIdentity { profile, .. } => {
-            let provider = profile_provider(profile);
-            (
-                WEB_IDENTITY_TIMEOUT,
-                timeout(WEB_IDENTITY_TIMEOUT, provider.provide_credentials()).await,
-            )
+            within(WEB_IDENTITY_TIMEOUT, profile_provider(profile)).await
         }
     };
+    sdk_outcome(base, limit, provided)
+}
+
+/// What an SDK provider answered within `limit`, with `limit` for the message if it did not.
+async fn within(
+    limit: Duration,
+    provider: impl ProvideCredentials,
+) -> (Duration, Result<SdkProvided, Elapsed>) {
+    (limit, timeout(limit, provider.provide_credentials()).await)
+}
+
+/// An SDK provider's answer: its credentials or its error, as one sentence for people.
+fn sdk_outcome(
+    base: &Base,
+    limit: Duration,
+    provided: Result<SdkProvided, Elapsed>,
+) -> Result<Credentials, AssumeError> {
     let failed = |detail: String, unreachable: bool| AssumeError::SourceCredentials {
         profile: base.profile().to_owned(),
         kind: base.describe(),
@@ -451,9 +456,12 @@ mod tests {
         std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory")
     }
 
-    #[test]
-    fn source_failures_read_as_one_sentence_without_dumps() {
-        let cases: Vec<(Base, CredentialsError, &str, bool)> = vec![
+    /// One failure, the sentence it should read as, and whether it counts as unreachable.
+    type Case = (Base, CredentialsError, &'static str, bool);
+
+    /// An SSO token that is missing, expired, refused, or refused for the role.
+    fn sso_cases() -> Vec<Case> {
+        vec![
             (
                 sso(true),
                 CredentialsError::provider_error(
@@ -489,6 +497,12 @@ mod tests {
                 "the SSO portal refused role `Dev` in account `111111111111`: ForbiddenException: No access",
                 false,
             ),
+        ]
+    }
+
+    /// Web identity, the container endpoint and instance metadata.
+    fn other_cases() -> Vec<Case> {
+        vec![
             (
                 web_identity(),
                 CredentialsError::provider_error(not_found()),
@@ -538,8 +552,12 @@ mod tests {
                 "the instance metadata service: received 404 from IMDS",
                 false,
             ),
-        ];
-        for (base, err, want, unreachable) in cases {
+        ]
+    }
+
+    #[test]
+    fn source_failures_read_as_one_sentence_without_dumps() {
+        for (base, err, want, unreachable) in sso_cases().into_iter().chain(other_cases()) {
             let (detail, got_unreachable) = explain(&base, &err);
             assert_eq!((detail.as_str(), got_unreachable), (want, unreachable));
             assert!(

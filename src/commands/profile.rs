@@ -26,22 +26,45 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
         session_name,
         force,
     } = command;
-    // Every value is checked on its own first, against STS's and IAM's limits, naming the flag
-    // it came from: a line break in one would otherwise smuggle extra keys, or a whole section,
-    // into the file.
-    rules::profile_name(&name).map_err(|b| b.at(None, "NAME", &name))?;
-    rules::profile_name(&source_profile)
-        .map_err(|b| b.at(None, "--source-profile", &source_profile))?;
-    validate::role_arn(&role_arn, "--role-arn")?;
+    let profile = NewProfile {
+        name,
+        role_arn,
+        source_profile,
+        external_id,
+        mfa_serial,
+        region,
+        duration,
+        session_name,
+    };
+    check_values(&profile)?;
+    let files = ConfigFiles::locate(ctx);
+    let profiles = Profiles::load_from(&files)?;
+    let exists = profiles.get(&profile.name).is_some();
+    try_resolving(&files, &profile, exists, ctx)?;
+    let added = edit::add(&files.config, &profile, exists, force)?;
+    report(&added, &profile.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every value is checked on its own first, against STS's and IAM's limits, naming the flag
+/// it came from: a line break in one would otherwise smuggle extra keys, or a whole section,
+/// into the file.
+fn check_values(profile: &NewProfile) -> Result<(), Error> {
+    let name = &profile.name;
+    rules::profile_name(name).map_err(|b| b.at(None, "NAME", name))?;
+    let source_profile = &profile.source_profile;
+    rules::profile_name(source_profile)
+        .map_err(|b| b.at(None, "--source-profile", source_profile))?;
+    validate::role_arn(&profile.role_arn, "--role-arn")?;
     let flag_checks: [(&str, Option<&String>, Check); 4] = [
-        ("--external-id", external_id.as_ref(), |v| {
+        ("--external-id", profile.external_id.as_ref(), |v| {
             rules::EXTERNAL_ID.verify(v)
         }),
-        ("--mfa-serial", mfa_serial.as_ref(), |v| {
+        ("--mfa-serial", profile.mfa_serial.as_ref(), |v| {
             rules::MFA_SERIAL.verify(v)
         }),
-        ("--region", region.as_ref(), rules::region),
-        ("--session-name", session_name.as_ref(), |v| {
+        ("--region", profile.region.as_ref(), rules::region),
+        ("--session-name", profile.session_name.as_ref(), |v| {
             rules::SESSION_NAME.verify(v)
         }),
     ];
@@ -50,7 +73,7 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
             check(value).map_err(|b| b.at(None, flag, value))?;
         }
     }
-    if let Some(d) = duration
+    if let Some(d) = profile.duration
         && !(ASSUME_ROLE_MIN..=ASSUME_ROLE_MAX).contains(&d)
     {
         return Err(crate::rules::InvalidValue {
@@ -63,21 +86,16 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
         }
         .into());
     }
-    let profile = NewProfile {
-        name,
-        role_arn,
-        source_profile,
-        external_id,
-        mfa_serial,
-        region,
-        duration,
-        session_name,
-    };
+    Ok(())
+}
 
-    let files = ConfigFiles::locate(ctx);
-    let profiles = Profiles::load_from(&files)?;
-    let exists = profiles.get(&profile.name).is_some();
-    // A trial run on the text as it will be: the profile must resolve before the file changes.
+/// A trial run on the text as it will be: the profile must resolve before the file changes.
+fn try_resolving(
+    files: &ConfigFiles,
+    profile: &NewProfile,
+    exists: bool,
+    ctx: &Context,
+) -> Result<(), Error> {
     let current = std::fs::read_to_string(&files.config).unwrap_or_default();
     let credentials = std::fs::read_to_string(&files.credentials).unwrap_or_default();
     let trial_profile = if exists {
@@ -93,23 +111,24 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
         &format!("{current}\n{}", trial_profile.section()),
         &credentials,
     )?
-    .reported_as(&files);
+    .reported_as(files);
     Plan::resolve(&trial, &trial_profile.name, &Overrides::default(), ctx)
         .map_err(|e| as_flags(e.into(), &trial_profile.name))?;
+    Ok(())
+}
 
-    let added = edit::add(&files.config, &profile, exists, force)?;
+/// What changed, where the old file is kept, and a command to try the profile with.
+fn report(added: &edit::Added, name: &str) {
     let verb = if added.replaced { "replaced" } else { "added" };
     let backup = added
         .backup
+        .as_ref()
         .map(|b| format!(" (the previous file is kept as `{}`)", b.display()))
         .unwrap_or_default();
     eprintln!(
-        "assume-role: {verb} profile `{}` in `{}`{backup}\n  try it: assume-role exec {} -- aws sts get-caller-identity",
-        profile.name,
+        "assume-role: {verb} profile `{name}` in `{}`{backup}\n  try it: assume-role exec {name} -- aws sts get-caller-identity",
         added.path.display(),
-        profile.name
     );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// An error about the profile being added speaks of the flags that set its values: the trial

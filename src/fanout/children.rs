@@ -87,63 +87,103 @@ pub fn run_all(
     fail_fast: bool,
     console: &Arc<Console>,
 ) -> (Vec<Outcome>, Option<Stop>) {
-    let total = jobs.len();
     let (events, inbox) = mpsc::channel();
     let watcher = watch_signals(events.clone());
-    let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
-    let mut pending: VecDeque<(usize, Job)> = jobs.into_iter().enumerate().collect();
-    let mut running: Vec<Running> = Vec::new();
-    let mut stop = None;
-    let mut counts = Counts {
-        total,
-        ..Counts::default()
-    };
+    let mut run = Run::new(jobs, parallel, fail_fast);
     loop {
-        while stop.is_none() && counts.running < parallel {
-            let Some((index, job)) = pending.pop_front() else {
-                break;
-            };
-            match start(index, job, &events, console) {
-                Ok(child) => {
-                    counts.running += 1;
-                    running.push(child);
-                }
-                Err(err) => {
-                    counts.done += 1;
-                    counts.failed += 1;
-                    outcomes[index] = Some(Outcome::Failed(err));
-                    if fail_fast {
-                        stop = Some(Stop::Failure);
-                    }
-                }
-            }
-        }
-        console.progress(counts.line());
-        if running.is_empty() && (stop.is_some() || pending.is_empty()) {
+        run.start_pending(&events, console);
+        console.progress(run.counts.line());
+        if run.running.is_empty() && (run.stop.is_some() || run.pending.is_empty()) {
             break;
         }
-        for event in wait_for_events(&inbox, &running) {
-            match event {
-                Event::Closed(index) => {
-                    if let Some(r) = running.iter_mut().find(|r| r.index == index) {
-                        r.open_pipes = r.open_pipes.saturating_sub(1);
-                    }
+        for event in wait_for_events(&inbox, &run.running) {
+            run.handle(&event);
+        }
+        let now = Instant::now();
+        run.reap(now);
+        run.retire_drained(now);
+    }
+    stop_watching(watcher);
+    run.finish()
+}
+
+/// One `run_all` in progress: what waits, what runs, how each command ended and why the run
+/// stopped. Kept together so that each step of the loop is a method that sees all of it.
+struct Run {
+    parallel: usize,
+    fail_fast: bool,
+    outcomes: Vec<Option<Outcome>>,
+    pending: VecDeque<(usize, Job)>,
+    running: Vec<Running>,
+    stop: Option<Stop>,
+    counts: Counts,
+}
+
+impl Run {
+    fn new(jobs: Vec<Job>, parallel: usize, fail_fast: bool) -> Self {
+        let total = jobs.len();
+        Run {
+            parallel,
+            fail_fast,
+            outcomes: (0..total).map(|_| None).collect(),
+            pending: jobs.into_iter().enumerate().collect(),
+            running: Vec::new(),
+            stop: None,
+            counts: Counts {
+                total,
+                ..Counts::default()
+            },
+        }
+    }
+
+    /// Starts waiting commands until `parallel` run, unless the run has stopped.
+    fn start_pending(&mut self, events: &Sender<Event>, console: &Arc<Console>) {
+        while self.stop.is_none() && self.counts.running < self.parallel {
+            let Some((index, job)) = self.pending.pop_front() else {
+                break;
+            };
+            match start(index, job, events, console) {
+                Ok(child) => {
+                    self.counts.running += 1;
+                    self.running.push(child);
                 }
-                Event::Signal {
-                    signal,
-                    from_terminal,
-                } => {
-                    tracing::debug!(signal, from_terminal, "signal: starting no more commands");
-                    // A signal says more than a failure does about why the run stopped.
-                    stop = Some(Stop::Signal(signal));
-                    if !from_terminal {
-                        forward(signal, &running);
+                Err(err) => {
+                    self.counts.done += 1;
+                    self.counts.failed += 1;
+                    self.outcomes[index] = Some(Outcome::Failed(err));
+                    if self.fail_fast {
+                        self.stop = Some(Stop::Failure);
                     }
                 }
             }
         }
-        let now = Instant::now();
-        for r in running.iter_mut().filter(|r| r.exited.is_none()) {
+    }
+
+    /// A pipe closed, or a signal that stops the run (and is passed on if only we got it).
+    fn handle(&mut self, event: &Event) {
+        match *event {
+            Event::Closed(index) => {
+                if let Some(r) = self.running.iter_mut().find(|r| r.index == index) {
+                    r.open_pipes = r.open_pipes.saturating_sub(1);
+                }
+            }
+            Event::Signal {
+                signal,
+                from_terminal,
+            } => {
+                tracing::debug!(signal, from_terminal, "signal: starting no more commands");
+                // A signal says more than a failure does about why the run stopped.
+                self.stop = Some(Stop::Signal(signal));
+                if !from_terminal {
+                    forward(signal, &self.running);
+                }
+            }
+        }
+    }
+
+    /// Reaps every child that has exited, noting when (`now`) for the drain grace.
+    fn reap(&mut self, now: Instant) {
+        for r in self.running.iter_mut().filter(|r| r.exited.is_none()) {
             let status = match r.child.try_wait() {
                 Ok(Some(status)) => status,
                 Ok(None) => continue,
@@ -158,16 +198,22 @@ pub fn run_all(
                 }
             };
             r.exited = Some((status, now));
-            counts.running -= 1;
-            counts.done += 1;
+            self.counts.running -= 1;
+            self.counts.done += 1;
             if !status.success() {
-                counts.failed += 1;
-                if fail_fast && stop.is_none() {
-                    stop = Some(Stop::Failure);
+                self.counts.failed += 1;
+                if self.fail_fast && self.stop.is_none() {
+                    self.stop = Some(Stop::Failure);
                 }
             }
         }
-        running.retain(|r| match r.exited {
+    }
+
+    /// Records the outcome of each exited child whose output has drained, or has had
+    /// [`DRAIN_GRACE`] to, and lets it go.
+    fn retire_drained(&mut self, now: Instant) {
+        let outcomes = &mut self.outcomes;
+        self.running.retain(|r| match r.exited {
             Some((status, at)) if r.open_pipes == 0 || now - at >= DRAIN_GRACE => {
                 outcomes[r.index] = Some(outcome(status, at - r.started));
                 false
@@ -175,12 +221,15 @@ pub fn run_all(
             _ => true,
         });
     }
-    stop_watching(watcher);
-    let outcomes = outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or(Outcome::NotStarted))
-        .collect();
-    (outcomes, stop)
+
+    fn finish(self) -> (Vec<Outcome>, Option<Stop>) {
+        let outcomes = self
+            .outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(Outcome::NotStarted))
+            .collect();
+        (outcomes, self.stop)
+    }
 }
 
 /// What the progress line counts.
