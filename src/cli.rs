@@ -119,7 +119,7 @@ pub enum Command {
         json: bool,
         /// The 6-digit MFA code, if the profile's credentials need a fresh one.
         #[arg(long, value_name = "CODE")]
-        mfa_token: Option<MfaToken>,
+        mfa_token: Option<crate::mfa::MfaToken>,
         /// Ask STS for a fresh session even if a cached one is still good.
         #[arg(long)]
         no_cache: bool,
@@ -255,7 +255,7 @@ pub struct DoctorArgs {
     pub live: bool,
     /// The 6-digit MFA code `--live` sends (otherwise `mfa_process`, otherwise a prompt).
     #[arg(long, value_name = "CODE", requires = "profile")]
-    pub mfa_token: Option<MfaToken>,
+    pub mfa_token: Option<crate::mfa::MfaToken>,
     /// Explain the run with this session length (as `exec --duration` would ask).
     #[arg(long, value_name = "DURATION", value_parser = duration::parse, requires = "profile")]
     pub duration: Option<Duration>,
@@ -299,7 +299,7 @@ pub struct ConsoleArgs {
     pub browser: Option<crate::console::BrowserKind>,
     /// The 6-digit MFA code (otherwise `mfa_process`, otherwise a prompt on the terminal).
     #[arg(long, value_name = "CODE")]
-    pub mfa_token: Option<MfaToken>,
+    pub mfa_token: Option<crate::mfa::MfaToken>,
     /// Ask STS for a fresh session even if a cached one is still good.
     #[arg(long)]
     pub no_cache: bool,
@@ -363,7 +363,7 @@ pub enum KeysCommand {
         /// The 6-digit MFA code, for a profile with `mfa_serial` (otherwise `mfa_process`,
         /// otherwise a prompt on the terminal).
         #[arg(long, value_name = "CODE")]
-        mfa_token: Option<MfaToken>,
+        mfa_token: Option<crate::mfa::MfaToken>,
     },
 }
 
@@ -539,7 +539,7 @@ pub enum CacheCommand {
 pub struct CredentialOptions {
     /// The 6-digit MFA code (otherwise `mfa_process`, otherwise a prompt on the terminal).
     #[arg(long, value_name = "CODE")]
-    pub mfa_token: Option<MfaToken>,
+    pub mfa_token: Option<crate::mfa::MfaToken>,
 
     /// Session length: 3600, 90m, 2h, 1h30m (overrides `duration_seconds`).
     #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
@@ -572,31 +572,4 @@ pub struct CredentialOptions {
     /// instead of a GetSessionToken session (with a warning). Rarely what you want.
     #[arg(long)]
     pub no_session: bool,
-}
-
-/// `--mfa-token CODE`, the one type every command declares it with. Kept as typed until the
-/// command checks it ([`MfaToken::code`]), so that a malformed code is the MFA error (exit 4,
-/// naming the flag) that it is everywhere else, not a usage error; `Debug` never shows it.
-#[derive(Clone)]
-pub struct MfaToken(crate::secret::Secret);
-
-impl std::str::FromStr for MfaToken {
-    type Err = std::convert::Infallible;
-
-    fn from_str(typed: &str) -> Result<Self, Self::Err> {
-        Ok(Self(crate::secret::Secret::new(typed)))
-    }
-}
-
-impl std::fmt::Debug for MfaToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MfaToken(redacted)")
-    }
-}
-
-impl MfaToken {
-    /// The code, checked: six digits, spaces allowed between them.
-    pub fn code(&self) -> Result<crate::secret::OneTimeCode, crate::mfa::MfaError> {
-        crate::mfa::check_mfa_code(self.0.expose(), "`--mfa-token`")
-    }
 }

@@ -157,6 +157,33 @@ pub fn check_mfa_code(code: &str, origin: &str) -> Result<OneTimeCode, MfaError>
     })
 }
 
+/// `--mfa-token CODE`, the one type every command declares it with. Kept as typed until the
+/// command checks it ([`MfaToken::code`]), so that a malformed code is the MFA error (exit 4,
+/// naming the flag) that it is everywhere else, not a usage error; `Debug` never shows it.
+#[derive(Clone)]
+pub struct MfaToken(crate::secret::Secret);
+
+impl std::str::FromStr for MfaToken {
+    type Err = std::convert::Infallible;
+
+    fn from_str(typed: &str) -> Result<Self, Self::Err> {
+        Ok(Self(crate::secret::Secret::new(typed)))
+    }
+}
+
+impl std::fmt::Debug for MfaToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaToken(redacted)")
+    }
+}
+
+impl MfaToken {
+    /// The code, checked: six digits, spaces allowed between them.
+    pub fn code(&self) -> Result<crate::secret::OneTimeCode, MfaError> {
+        check_mfa_code(self.0.expose(), "`--mfa-token`")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,11 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
     }
 }
 
-fn rotate(profile: &str, mfa_token: Option<&crate::cli::MfaToken>, ctx: &Context) -> Result<ExitCode, Error> {
+fn rotate(
+    profile: &str,
+    mfa_token: Option<&crate::mfa::MfaToken>,
+    ctx: &Context,
+) -> Result<ExitCode, Error> {
     let mfa_token = super::mfa_token_flag(mfa_token)?;
     let done = crate::rotate::rotate(profile, mfa_token, ctx)?;
     let evicted = done.evicted.total();

@@ -107,9 +107,9 @@ fn session_for(
 
 /// `--mfa-token`, checked before anything else happens: a malformed code fails on every path.
 fn mfa_token_flag(
-    token: Option<&crate::cli::MfaToken>,
+    token: Option<&crate::mfa::MfaToken>,
 ) -> Result<Option<crate::secret::OneTimeCode>, Error> {
-    Ok(token.map(crate::cli::MfaToken::code).transpose()?)
+    Ok(token.map(crate::mfa::MfaToken::code).transpose()?)
 }
 
 /// What the command line's credential options make: the plan's overrides and how the cache is
