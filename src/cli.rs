@@ -231,9 +231,10 @@ pub struct EachArgs {
     /// `{a,b}` either. Quote them, or the shell expands them against file names.
     #[arg(required = true, value_name = "PATTERN")]
     pub patterns: Vec<String>,
-    /// How many at once, for credentials and for commands (default: the number of CPUs).
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
+    /// How many at once, for credentials and for commands, from 1 to 65535 as the settings
+    /// file's `jobs` (default: `jobs`, else the number of CPUs).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Stop at the first failure: a profile without credentials stops the run before any
     /// command starts; a command that fails stops new ones from starting (those running finish).
     #[arg(long)]

@@ -13,6 +13,11 @@ pub const SESSION_TOKEN_MIN: Duration = Duration::from_mins(15);
 pub const SESSION_TOKEN_MAX: Duration = Duration::from_hours(36);
 pub const MFA_SESSION_DEFAULT: Duration = Duration::from_hours(12);
 
+/// The longest duration any flag, variable or setting takes: longer than every session AWS
+/// issues and every wait we make, and short enough that adding it to a time or a deadline can
+/// never overflow (`--min-valid 18446744073709551615s` used to panic in that addition).
+pub const MAX: Duration = Duration::from_hours(24 * 366);
+
 /// Why a duration string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseDurationError(String);
@@ -37,8 +42,24 @@ pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
     if text.is_empty() {
         return Err(bad());
     }
+    let too_long = || {
+        ParseDurationError(format!(
+            "`{}` is longer than {}, which no session or wait needs",
+            crate::rules::shown(text),
+            display(MAX)
+        ))
+    };
+    let bounded = |secs: u64| {
+        let duration = Duration::from_secs(secs);
+        if duration > MAX {
+            Err(too_long())
+        } else {
+            Ok(duration)
+        }
+    };
     if text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().map(Duration::from_secs).map_err(|_| bad());
+        // Past u64, the number is too long too.
+        return text.parse().map_or_else(|_| Err(too_long()), bounded);
     }
     let mut total: u64 = 0;
     let mut number = String::new();
@@ -61,14 +82,14 @@ pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
         total = value
             .checked_mul(factor)
             .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
+            .ok_or_else(too_long)?;
         number.clear();
         last_unit_rank = rank;
     }
     if !number.is_empty() {
         return Err(bad());
     }
-    Ok(Duration::from_secs(total))
+    bounded(total)
 }
 
 /// An age, as `--since` takes it: what [`parse`] reads, optionally after a number of days
@@ -135,6 +156,20 @@ mod tests {
             (" 12H ", 43_200),
         ] {
             assert_eq!(parse(text), Ok(Duration::from_secs(secs)), "{text}");
+        }
+    }
+
+    #[test]
+    fn refuses_more_than_any_session_or_wait_could_need() {
+        assert_eq!(parse("8784h"), Ok(MAX));
+        for text in [
+            "8785h",
+            "18446744073709551615s",
+            "18446744073709551615",
+            "99999999999999999999",
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains("is longer than 8784h"), "{text}: {err}");
         }
     }
 

@@ -20,7 +20,8 @@ pub struct Env {
     /// `AWS_REGION`, else `AWS_DEFAULT_REGION`; `None` inside one of our sessions, whose region
     /// variables were set for the outer profile and must not leak into the next one.
     pub env_region: Option<String>,
-    /// The local user name (`USER`, `USERNAME`), for the default session name.
+    /// The local user name (`USER`, `USERNAME`, else the login name from the password
+    /// database), for the default session name.
     pub user_name: Option<String>,
     /// `ASSUME_ROLE_PROFILE`: the profile of the session this run is inside, if any.
     pub outer_session: Option<String>,
@@ -136,7 +137,11 @@ impl Env {
     // The one place the process environment is read (see `clippy.toml`).
     #[allow(clippy::disallowed_methods)]
     pub fn from_process() -> Self {
-        Self::of(std::env::vars_os(), PlatformDirs::of_process())
+        let mut env = Self::of(std::env::vars_os(), PlatformDirs::of_process());
+        if env.user_name.is_none() {
+            env.user_name = login_name();
+        }
+        env
     }
 
     /// The same from any list of variables, with no platform directories: tests build
@@ -250,6 +255,19 @@ impl Env {
     pub fn process_timeout(&self) -> Result<std::time::Duration, crate::process::ProcessError> {
         crate::process::process_timeout(self.process_timeout.as_deref())
     }
+}
+
+/// The login name of the process's user, from the password database: the session name's
+/// fallback when `USER` and `USERNAME` are unset, so that the client's CloudTrail still names a
+/// person rather than `assume-role`.
+#[cfg(unix)]
+fn login_name() -> Option<String> {
+    uzers::get_current_username().and_then(|name| name.into_string().ok())
+}
+
+#[cfg(not(unix))]
+fn login_name() -> Option<String> {
+    None
 }
 
 /// Whether an `ASSUME_ROLE_AUDIT` (or settings) value leaves the audit log on: everything but

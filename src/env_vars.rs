@@ -72,6 +72,12 @@ pub const SCRUBBED: &[&str] = &[
     "AWS_VAULT",
 ];
 
+/// Variables of ours that hold a secret: no child we start gets them (a command under `exec` or
+/// `each`, a browser, a helper). With the keys file, which the child could read as the same
+/// user, the passphrase would give it the long-term key. A shell's `eval "$(assume-role env)"`
+/// keeps them: that is the user's own shell, not a child.
+pub const CHILD_SECRETS: &[&str] = &[ASSUME_ROLE_FILE_PASSPHRASE];
+
 /// Other wrappers mark their sessions with variables under these prefixes; a session of ours
 /// must not look like one of theirs.
 pub const SCRUBBED_PREFIXES: &[&str] = &["AWSUME_", "GRANTED_"];

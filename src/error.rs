@@ -26,6 +26,12 @@ pub enum Error {
     #[error("this shell has no session of assume-role (`ASSUME_ROLE_PROFILE` is not set)")]
     NotInSession,
 
+    /// `MfaUnavailable`, met by `credential-process`, whose caller is an SDK.
+    #[error(
+        "profile `{profile}` needs an MFA code for `{serial}`, and the AWS SDK running `credential-process` has no terminal to ask on"
+    )]
+    MfaUnavailableForSdk { profile: String, serial: String },
+
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
 
@@ -90,6 +96,7 @@ impl Diagnose for Error {
             } if e.kind() != std::io::ErrorKind::NotFound => Exit::NotExecutable,
             Error::ShellUnusable { .. } => Exit::NotFound,
             Error::NoSession => Exit::Usage,
+            Error::MfaUnavailableForSdk { .. } => Exit::Mfa,
             // Nothing to show (`prompt --status`) is an answer, not a usage mistake.
             Error::NotInSession => Exit::Failure,
             Error::Config(e) => e.exit(),
@@ -118,6 +125,10 @@ impl Diagnose for Error {
                 } else {
                     format!("or set `{var}` to your shell's full path")
                 },
+            ],
+            Error::MfaUnavailableForSdk { profile, .. } => vec![
+                format!("start the MFA session from a terminal: `assume-role exec {profile} -- true` asks for the code once, and the SDK then uses the cached session until it expires"),
+                format!("or set `mfa_process` in profile `{profile}` to a command that prints the code"),
             ],
             Error::NoSession => vec![
                 "name a profile: `assume-role whoami PROFILE`".into(),
@@ -166,11 +177,48 @@ pub fn report(err: &dyn Diagnose) {
 /// What [`report`] prints.
 pub fn report_text(err: &dyn Diagnose) -> String {
     use std::fmt::Write as _;
-    let mut text = format!("assume-role: {err}\n");
+    let mut text = format!("assume-role: {}\n", printable(&err.to_string()));
     for hint in err.hints() {
-        let _ = writeln!(text, "  hint: {hint}");
+        let _ = writeln!(text, "  hint: {}", printable(&hint));
     }
     text
 }
 
+/// `text` with every control character escaped (`\u{1b}`, `\n`): a message quotes values from
+/// files and variables that someone else may have written, and an escape sequence in one must
+/// not drive the reader's terminal (retitle it, hide lines, fake a prompt).
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 pub use crate::exit::{causes, root_cause};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_cannot_drive_the_terminal() {
+        let err = crate::rules::InvalidValue {
+            profile: Some("p\u{1b}]0;owned\u{7}".into()),
+            key: "region".into(),
+            what: "region",
+            value: "eu\u{1b}[2Jwest\r\nfake prompt $ ".into(),
+            reason: "bad".into(),
+        };
+        let text = report_text(&err);
+        assert!(!text.trim_end_matches('\n').chars().any(char::is_control), "{text:?}");
+        assert!(text.contains("eu\\u{1b}[2Jwest\\r\\nfake prompt"), "{text}");
+    }
+}

@@ -241,10 +241,20 @@ fn stop(child: &mut Child, own_group: bool) {
     let _ = child.wait();
 }
 
+/// A command for a program we start on the user's behalf, without the variables of ours that
+/// hold a secret ([`crate::env_vars::CHILD_SECRETS`]). Every child is made here.
+pub fn child(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    for name in crate::env_vars::CHILD_SECRETS {
+        cmd.env_remove(name);
+    }
+    cmd
+}
+
 /// `sh -c` on Unix, `cmd /C` on Windows: how the SDKs run `credential_process` too.
 #[cfg(not(windows))]
 pub fn platform_shell(command: &str) -> Command {
-    let mut cmd = Command::new("sh");
+    let mut cmd = child("sh");
     cmd.arg("-c").arg(command);
     cmd
 }
@@ -254,7 +264,7 @@ pub fn platform_shell(command: &str) -> Command {
 #[cfg(windows)]
 pub fn platform_shell(command: &str) -> Command {
     use std::os::windows::process::CommandExt;
-    let mut cmd = Command::new("cmd.exe");
+    let mut cmd = child("cmd.exe");
     cmd.arg("/C").raw_arg(format!("\"{command}\""));
     cmd
 }

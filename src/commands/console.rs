@@ -35,24 +35,7 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
         }
         .into());
     }
-    let region = match &args.region {
-        Some(region) => {
-            rules::region(region).map_err(|b| b.at(None, "--region", region))?;
-            // The credentials are valid in their own partition only.
-            rules::region_in_partition(region, rules::partition_of_region(&plan.region)).map_err(
-                |b| {
-                    let mut err = b.at(None, "--region", region);
-                    err.reason = format!(
-                        "profile `{profile}` has credentials for partition `{}`, and `{region}` is not in it",
-                        rules::partition_of_region(&plan.region).name
-                    );
-                    err
-                },
-            )?;
-            region.clone()
-        }
-        None => plan.region.clone(),
-    };
+    let region = console_region(args.region.as_deref(), &plan)?;
     let partition = rules::partition_of_region(&region);
     let endpoint = console::federation_endpoint(profile, partition, &region, ctx)?;
     let destination = console::destination(profile, partition, &region, args.service.as_deref())?;
@@ -63,6 +46,9 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
         no_cache: args.no_cache,
         ..CredentialOptions::default()
     };
+    if let Some(choice) = &choice {
+        console::ensure_available(choice, profile, ctx)?;
+    }
     let session = session_for(profile, &options, ctx, crate::audit::Via::Console)?;
     if session.credentials.session_token.is_none() {
         return Err(crate::console::ConsoleError::ConsoleNeedsRole {
@@ -94,6 +80,25 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `--region`, checked and in the partition of the plan's credentials, else the plan's region.
+fn console_region(flag: Option<&str>, plan: &Plan) -> Result<String, Error> {
+    let Some(region) = flag else {
+        return Ok(plan.region.clone());
+    };
+    rules::region(region).map_err(|b| b.at(None, "--region", region))?;
+    // The credentials are valid in their own partition only.
+    let partition = rules::partition_of_region(&plan.region);
+    rules::region_in_partition(region, partition).map_err(|b| {
+        let mut err = b.at(None, "--region", region);
+        err.reason = format!(
+            "profile `{}` has credentials for partition `{}`, and `{region}` is not in it",
+            plan.profile, partition.name
+        );
+        err
+    })?;
+    Ok(region.to_owned())
 }
 
 /// Whether a profile without a role holds long-term keys (which the console cannot take).

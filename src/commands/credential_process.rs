@@ -27,7 +27,8 @@ struct Output<'a> {
 }
 
 pub fn run(profile: &str, options: &CredentialOptions, ctx: &Context) -> Result<ExitCode, Error> {
-    let session = session_for(profile, options, ctx, crate::audit::Via::CredentialProcess)?;
+    let session = session_for(profile, options, ctx, crate::audit::Via::CredentialProcess)
+        .map_err(for_an_sdk)?;
     let creds = &session.credentials;
     let output = Output {
         version: 1,
@@ -43,4 +44,17 @@ pub fn run(profile: &str, options: &CredentialOptions, ctx: &Context) -> Result<
     let mut json = serde_json::to_string(&output).expect("plain strings serialize");
     json.push('\n');
     print(&json)
+}
+
+/// An SDK runs this command and cannot pass `--mfa-token` or answer a prompt: when a code is
+/// needed and none can be had, the hints say what works from an SDK instead.
+fn for_an_sdk(err: Error) -> Error {
+    use crate::assume::AssumeError;
+    use crate::mfa::MfaError;
+    match err {
+        Error::Assume(AssumeError::Mfa(MfaError::MfaUnavailable { profile, serial })) => {
+            Error::MfaUnavailableForSdk { profile, serial }
+        }
+        other => other,
+    }
 }

@@ -40,6 +40,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<ExitCode, Error> {
         plan.as_ref(),
         &profiles,
         &overrides,
+        args.live,
         ctx,
     ))?;
     if args.live {

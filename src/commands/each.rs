@@ -25,7 +25,7 @@ use crate::fanout::terminal::Console;
 use crate::mfa;
 use crate::secret::OneTimeCode;
 use std::collections::{HashMap, HashSet};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,7 +83,7 @@ pub fn run(args: &EachArgs, ctx: &Context) -> Result<ExitCode, Error> {
         .enumerate()
         .filter_map(|(index, session)| {
             let session = session?;
-            let mut command = Command::new(&program);
+            let mut command = crate::process::child(&program);
             command.args(&rest);
             give_session(&mut command, &session, ctx);
             let job = Job {
@@ -119,12 +119,11 @@ fn forget_sessions(plans: &[Option<Plan>], store: Option<&Store>, ctx: &Context)
     }
 }
 
-/// How many at once: `-j`, else the number of CPUs. This is the one place where the default is
-/// chosen: a configured default (a `jobs` setting) belongs here, between the two.
-/// `-j`, else the settings file's `jobs`, else the number of CPUs.
-fn parallelism(flag: Option<u32>, setting: Option<std::num::NonZeroU16>) -> usize {
+/// How many at once: `-j`, else the settings file's `jobs`, else the number of CPUs. Both take
+/// the same range, 1 to 65535.
+fn parallelism(flag: Option<u16>, setting: Option<std::num::NonZeroU16>) -> usize {
     match (flag, setting) {
-        (Some(n), _) => usize::try_from(n).unwrap_or(usize::MAX),
+        (Some(n), _) => usize::from(n),
         (None, Some(n)) => usize::from(n.get()),
         (None, None) => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     }

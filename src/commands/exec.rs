@@ -38,7 +38,7 @@ pub fn run(
         program: program.to_string_lossy().into_owned(),
         shell: shell.map(|var| (var, profile)),
     };
-    let mut child = Command::new(&program);
+    let mut child = crate::process::child(&program);
     child.args(words);
     if server {
         return serve(profile, options, &session, child, &launch, &name, ctx);

@@ -25,11 +25,12 @@ pub fn run(args: &LogArgs, ctx: &Context) -> Result<ExitCode, Error> {
     };
     let (entries, skipped) = audit::read(dir)?;
     for s in &skipped {
+        // The reason quotes the line, which anyone who could write the file chose.
         eprintln!(
             "assume-role: skipping `{}:{}`: not an audit record ({})",
-            s.path.display(),
+            crate::error::printable(&s.path.display().to_string()),
             s.line,
-            s.reason
+            crate::error::printable(&s.reason)
         );
     }
     let now = SystemTime::now();

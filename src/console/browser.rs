@@ -236,11 +236,11 @@ fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
 /// may quote the URL. An opener that fails within [`OPENER_WAIT`] is an error; one still running
 /// then is the browser itself, left to run.
 pub fn open(choice: &Choice, launches: &[Launch]) -> Result<(), ConsoleError> {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let mut tried = Vec::new();
     for launch in launches {
         tracing::info!(browser = ?launch, "opening the console");
-        let spawned = Command::new(&launch.program)
+        let spawned = crate::process::child(&launch.program)
             .args(&launch.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -282,6 +282,46 @@ pub fn open(choice: &Choice, launches: &[Launch]) -> Result<(), ConsoleError> {
         } else {
             format!("none of {} was found", tried.join(", "))
         },
+    })
+}
+
+/// Checks, before any credentials are exchanged, that one of the programs `choice` would start
+/// exists: a sign-in token fetched for a browser that is not there would be a credential made
+/// for nothing. The same error `open` gives when it finds none.
+pub fn ensure_available(choice: &Choice, profile: &str, ctx: &Context) -> Result<(), ConsoleError> {
+    // The URL plays no part in which program runs.
+    let launches = launches(choice, profile, &Secret::new("about:blank"), ctx)?;
+    let found = launches
+        .iter()
+        .any(|launch| exists(&launch.program, ctx.env.path.as_deref()));
+    if found {
+        return Ok(());
+    }
+    let tried: Vec<String> = launches
+        .iter()
+        .map(|l| format!("`{}`", l.program.to_string_lossy()))
+        .collect();
+    Err(ConsoleError::Browser {
+        setting: choice.setting.clone(),
+        reason: if tried.is_empty() {
+            "there is no command to start".into()
+        } else {
+            format!("none of {} was found", tried.join(", "))
+        },
+    })
+}
+
+/// Whether `program` names a file: as given when it has a directory part, else in `PATH`.
+fn exists(program: &std::ffi::OsStr, path: Option<&std::ffi::OsStr>) -> bool {
+    let program = std::path::Path::new(program);
+    if program.components().count() > 1 {
+        return program.is_file();
+    }
+    path.is_some_and(|dirs| {
+        std::env::split_paths(dirs).any(|dir| {
+            let candidate = dir.join(program);
+            candidate.is_file() || (cfg!(windows) && candidate.with_extension("exe").is_file())
+        })
     })
 }
 

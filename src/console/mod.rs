@@ -20,7 +20,8 @@ mod http;
 mod lifetime;
 
 pub use browser::{
-    BrowserKind, Choice, Launch, OPENER_WAIT, choose, launches, open, user_data_dir,
+    BrowserKind, Choice, Launch, OPENER_WAIT, choose, ensure_available, launches, open,
+    user_data_dir,
 };
 pub use error::ConsoleError;
 pub use federation::{

@@ -33,18 +33,20 @@ struct View<'a> {
     now: SystemTime,
 }
 
-/// The offline report on profile `name` but its problems: its plan hop by hop, or that there
-/// is none (`plan` is `None` when the profile cannot be resolved).
+/// The report on profile `name` but its problems: its plan hop by hop, or that there is none
+/// (`plan` is `None` when the profile cannot be resolved). `live` when `--live` tries it next,
+/// so that the heading does not say "nothing is sent".
 pub fn explain(
     name: &str,
     plan: Option<&Plan>,
     profiles: &Profiles,
     overrides: &Overrides,
+    live: bool,
     ctx: &Context,
 ) -> String {
     let mut out = String::new();
     match plan {
-        Some(plan) => plan_lines(&mut out, plan, profiles, overrides, ctx),
+        Some(plan) => plan_lines(&mut out, plan, profiles, overrides, live, ctx),
         None => {
             let _ = writeln!(
                 out,
@@ -61,13 +63,15 @@ fn plan_lines(
     plan: &Plan,
     profiles: &Profiles,
     overrides: &Overrides,
+    live: bool,
     ctx: &Context,
 ) {
-    let _ = writeln!(
-        out,
-        "profile `{}`, offline: nothing is sent and no MFA code is asked (`--live` tries it)\n",
-        plan.profile
-    );
+    let heading = if live {
+        "the plan, then tried against STS below (MFA codes are asked as a run asks them)"
+    } else {
+        "offline: nothing is sent and no MFA code is asked (`--live` tries it)"
+    };
+    let _ = writeln!(out, "profile `{}`, {heading}\n", plan.profile);
     source_lines(out, plan, profiles, ctx);
     let store = Store::open(ctx);
     let view = View {

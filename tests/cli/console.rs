@@ -313,6 +313,8 @@ fn a_browser_that_cannot_be_found_says_how_to_choose_another() {
     assert!(stderr.contains("`/nonexistent/chrome`"), "{stderr}");
     assert!(stderr.contains("--print"), "{stderr}");
     assert!(!stderr.contains(TOKEN), "{stderr}");
+    // Found out before any credentials were exchanged: no sign-in token was made for nothing.
+    assert!(fed.requests().is_empty(), "{:?}", fed.requests());
 
     env.remove("ASSUME_ROLE_BROWSER_PATH");
     env.set("ASSUME_ROLE_BROWSER", "netscape");

@@ -323,9 +323,12 @@ fn live_passes_a_good_profile_and_explains_a_wrong_external_id() {
         &format!("hop 1         assumed {}", fx.client_role_arn),
         "result        arn:aws:sts::222222222222:assumed-role/client-admin/tester, until ",
         "no problems found",
+        "profile `client`, the plan, then tried against STS below",
     ] {
         assert!(out.contains(expected), "{expected}\n{out}");
     }
+    // A live run sends: its heading must not say that nothing is sent.
+    assert!(!out.contains("offline"), "{out}");
 
     // What the live run made is cached, and the offline report says so.
     let out = env.run(&["doctor", "client"]).ok();

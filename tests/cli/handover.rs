@@ -563,3 +563,57 @@ fn exec_without_a_command_and_an_unusable_shell_names_shell_and_the_fix() {
     // A command given explicitly does not care about `$SHELL`.
     assert_eq!(env.run(&["exec", "no-shell", "--", "true"]).code(), Some(0));
 }
+
+/// `ASSUME_ROLE_FILE_PASSPHRASE` unlocks the keys file, which a child of the same user can read:
+/// no child gets it, whichever way it is started. (The harness also fails any run whose output
+/// holds the passphrase.)
+#[test]
+fn no_child_gets_the_keys_file_passphrase() {
+    let mut env = TestEnv::with_moto();
+    env.set(
+        "ASSUME_ROLE_FILE_PASSPHRASE",
+        "correct horse battery staple",
+    );
+    let report = "echo \"passphrase: ${ASSUME_ROLE_FILE_PASSPHRASE-unset}\"";
+    for args in [
+        &["exec", "client-nomfa", "--", "sh", "-c", report][..],
+        &["exec", "client-nomfa", "--server", "--", "sh", "-c", report][..],
+        &["each", "client-nomfa", "--", "sh", "-c", report][..],
+    ] {
+        let out = env.run(args).ok();
+        assert!(out.contains("passphrase: unset"), "{args:?}: {out}");
+    }
+}
+
+/// With `USER` unset (cron, containers, systemd units), the session is still named after the
+/// person: the login name from the password database, as `id -un` prints it.
+#[cfg(unix)]
+#[test]
+fn without_user_the_session_is_named_after_the_login_name() {
+    let mut env = TestEnv::with_moto();
+    env.vars.remove("USER");
+    env.vars.remove("USERNAME");
+    let login = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let login = String::from_utf8(login.stdout).unwrap().trim().to_owned();
+    let out = env
+        .run(&[
+            "exec",
+            "client-nomfa",
+            "--",
+            venv_bin("aws").to_str().unwrap(),
+            "sts",
+            "get-caller-identity",
+            "--query",
+            "Arn",
+            "--output",
+            "text",
+        ])
+        .ok();
+    assert!(
+        out.trim().ends_with(&format!("/{login}")),
+        "the session should be named `{login}`: {out}"
+    );
+}

@@ -250,6 +250,23 @@ fn an_mfa_profile_without_a_terminal_or_a_code_source_lists_the_ways_to_give_one
     );
 }
 
+/// An SDK runs `credential-process` and can neither pass `--mfa-token` nor answer a prompt:
+/// the hints say what works from there.
+#[test]
+fn credential_process_without_a_code_source_says_what_works_from_an_sdk() {
+    let env = env_with_mistakes();
+    assert_transcript(
+        &env,
+        &env.run(&["credential-process", "mfa-no-source"]),
+        4,
+        "",
+        "assume-role: profile `mfa-no-source` needs an MFA code for `arn:aws:iam::111111111111:mfa/contractor`, and the AWS SDK running `credential-process` has no terminal to ask on
+  hint: start the MFA session from a terminal: `assume-role exec mfa-no-source -- true` asks for the code once, and the SDK then uses the cached session until it expires
+  hint: or set `mfa_process` in profile `mfa-no-source` to a command that prints the code
+",
+    );
+}
+
 #[test]
 fn a_wrong_external_id_is_access_denied_with_the_external_id_first() {
     let env = env_with_mistakes();

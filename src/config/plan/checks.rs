@@ -73,7 +73,8 @@ pub(super) fn check_region(
         RegionOrigin::Default => DEFAULT_REGION.to_owned(),
     };
     Err(ConfigError::InvalidRegion {
-        region: region.to_owned(),
+        // Shortened: a 70,000-character value must not flood the terminal.
+        region: crate::rules::shown(region),
         origin,
     })
 }
