@@ -218,7 +218,10 @@ mod tests {
             reason: "bad".into(),
         };
         let text = report_text(&err);
-        assert!(!text.trim_end_matches('\n').chars().any(char::is_control), "{text:?}");
+        assert!(
+            !text.trim_end_matches('\n').chars().any(char::is_control),
+            "{text:?}"
+        );
         assert!(text.contains("eu\\u{1b}[2Jwest\\r\\nfake prompt"), "{text}");
     }
 }

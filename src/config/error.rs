@@ -25,6 +25,11 @@ impl std::fmt::Display for FilesRead {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error(
+        "the chain of profile `{profile}` assumes more than {max} roles through `source_profile`"
+    )]
+    ChainTooLong { profile: String, max: usize },
+
     #[error("{0}")]
     ConfigParse(String),
 
@@ -143,6 +148,9 @@ impl Diagnose for ConfigError {
 
     fn hints(&self) -> Vec<String> {
         match self {
+            ConfigError::ChainTooLong { max, .. } => vec![format!(
+                "a working chain has a few hops (AWS limits a role assumed from another role to an hour each); check the `source_profile` lines of the config, which may have been generated wrong, and keep it under {max}"
+            )],
             ConfigError::ConfigParse(_) => vec!["fix the line named above; the file uses the AWS CLI's INI format".into()],
             ConfigError::ConfigSyntax { fix, .. } => vec![fix.clone()],
             ConfigError::ConfigNotUtf8 { path, line, .. } => vec![

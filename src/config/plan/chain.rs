@@ -125,6 +125,12 @@ impl Base {
     }
 }
 
+/// The most roles a chain may assume. Each hop is an STS call, and a role assumed from another
+/// role's credentials lasts an hour at most: no working chain comes near this, and a longer one
+/// is a generated config gone wrong, refused at once rather than walked (100,000 hops once
+/// took 20 s and printed a line per hop).
+pub const MAX_HOPS: usize = 32;
+
 /// Follows `source_profile` from `name` to the base credentials. Returns the base and the role
 /// profiles met on the way, target first.
 pub(super) fn walk_chain<'a>(
@@ -133,13 +139,21 @@ pub(super) fn walk_chain<'a>(
     stored: &Index,
 ) -> Result<(Base, Vec<&'a Profile>), ConfigError> {
     let mut visited: Vec<&str> = Vec::new();
+    // The same names as a set: a linear `contains` made a long chain quadratic.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut roles: Vec<&Profile> = Vec::new();
     let mut current = name;
     let base = loop {
         let profile = profiles
             .get(current)
             .ok_or_else(|| profiles.unknown(current, visited.last().copied()))?;
-        if visited.contains(&current) {
+        if roles.len() > MAX_HOPS {
+            return Err(ConfigError::ChainTooLong {
+                profile: name.to_owned(),
+                max: MAX_HOPS,
+            });
+        }
+        if !seen.insert(current) {
             let mut path: Vec<String> = visited.iter().map(|s| (*s).to_owned()).collect();
             path.push(current.to_owned());
             return Err(ConfigError::ProfileLoop { path });

@@ -558,3 +558,34 @@ fn the_legacy_aws_security_token_counts_when_aws_session_token_is_absent() {
     assert_eq!(token("r").as_deref(), Some("old-name"));
     assert_eq!(token("both").as_deref(), Some("new-name"));
 }
+
+#[test]
+fn a_chain_longer_than_any_that_works_is_refused_at_once() {
+    use std::fmt::Write as _;
+    let mut config = String::new();
+    let hops = 10_000;
+    for i in 0..hops {
+        let _ = write!(
+            config,
+            "[profile p{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = p{}\n\n",
+            i + 1
+        );
+    }
+    let _ = write!(config, "[profile p{hops}]\nregion = eu-west-1\n");
+    let credentials =
+        format!("[p{hops}]\naws_access_key_id = AKIAEXAMPLE000000001\naws_secret_access_key = s\n");
+    let profiles = Profiles::from_texts(&config, &credentials).unwrap();
+    let err = Plan::resolve(&profiles, "p0", &Overrides::default(), &ctx()).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::ChainTooLong { max: 32, .. }),
+        "{err}"
+    );
+    // A chain of 32 roles is still walked.
+    let ok = Plan::resolve(
+        &profiles,
+        &format!("p{}", hops - 32),
+        &Overrides::default(),
+        &ctx(),
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}
