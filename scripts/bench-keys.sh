@@ -29,5 +29,5 @@ for backend in os file; do
         "$binary" -v env me --no-cache 2>&1 >/dev/null | grep -o 'elapsed_ms=[0-9]*' | tr -d '\n' | sed 's/elapsed_ms=/ /'
     done
     echo
-    "$binary" keys remove me 2>/dev/null
+    "$binary" keys remove me --yes 2>/dev/null
 done

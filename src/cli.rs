@@ -327,8 +327,14 @@ pub enum KeysCommand {
     },
     /// List stored keys: profile, masked access key ID, backend, age.
     List,
-    /// Remove the stored key of PROFILE.
-    Remove { profile: String },
+    /// Remove the stored key of PROFILE. On a terminal it asks first, naming the key and
+    /// whether a copy exists anywhere else; without one it needs --yes.
+    Remove {
+        profile: String,
+        /// Remove without asking (for scripts: there is no terminal to ask on).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Move keys from ~/.aws/credentials (or ~/.aws/config) into the store.
     ///
     /// With --remove-plaintext the files are then rewritten atomically without those keys

@@ -30,7 +30,10 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
             backend,
         } => import(&profiles, all, remove_plaintext, no_check, backend, ctx),
         KeysCommand::Rotate { profile, mfa_token } => rotate(&profile, mfa_token.as_ref(), ctx),
-        KeysCommand::Remove { profile } => {
+        KeysCommand::Remove { profile, yes } => {
+            if !yes {
+                confirm_removal(&profile, ctx)?;
+            }
             let entry = keystore::remove(&profile, ctx).map_err(Error::Keys)?;
             say(&format!(
                 "removed the stored key `{}` of profile `{profile}` ({} backend)",
@@ -67,6 +70,47 @@ fn rotate(
 }
 
 /// A line for people, on stderr.
+/// Asks on the terminal before the stored key of `profile` goes, naming it (masked) and saying
+/// whether a copy is left in the credentials file; without a terminal, refuses: `--yes` is how
+/// a script says it means it. Nothing is removed on a refusal.
+fn confirm_removal(profile: &str, ctx: &Context) -> Result<(), Error> {
+    let index = keystore::read_index(ctx);
+    let Some(entry) = index.get(profile) else {
+        // Not stored: `remove` says so, with its hint.
+        return Ok(());
+    };
+    let in_file = Profiles::load_from(&ConfigFiles::locate(ctx))
+        .ok()
+        .and_then(|p| {
+            p.get(profile)
+                .and_then(|s| s.get("aws_access_key_id"))
+                .map(|id| id == entry.access_key_id)
+        })
+        .unwrap_or(false);
+    let copy = if in_file {
+        "a copy is in the credentials file"
+    } else {
+        "this is the only copy here, and AWS cannot show its secret again"
+    };
+    let question = format!(
+        "Remove the stored key `{}` of profile `{profile}` ({copy})? [y/N] ",
+        mask_access_key(&entry.access_key_id)
+    );
+    match crate::terminal::visible(&question) {
+        Ok(answer) if matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes") => Ok(()),
+        Ok(_) => Err(KeyError::RemoveDeclined {
+            profile: profile.to_owned(),
+        }
+        .into()),
+        Err(_) => Err(KeyError::RemoveUnconfirmed {
+            profile: profile.to_owned(),
+            access_key_id: entry.access_key_id.clone(),
+            only_copy: !in_file,
+        }
+        .into()),
+    }
+}
+
 fn say(text: &str) {
     eprintln!("assume-role: {text}");
 }

@@ -92,6 +92,20 @@ pub enum KeyError {
     NoProfilesNamed,
 
     #[error(
+        "not removing the stored key `{}` of profile `{profile}`{}: there is no terminal to confirm on",
+        mask_access_key(access_key_id),
+        if *only_copy { ", the only copy of it here" } else { "" }
+    )]
+    RemoveUnconfirmed {
+        profile: String,
+        access_key_id: String,
+        only_copy: bool,
+    },
+
+    #[error("kept the stored key of profile `{profile}`: removing it was not confirmed")]
+    RemoveDeclined { profile: String },
+
+    #[error(
         "profile `{profile}` has a session token beside its keys: they are temporary credentials, not a long-term key to store"
     )]
     TemporaryKeys { profile: String },
@@ -308,7 +322,9 @@ const ROTATE_PERMISSIONS: &str = "the IAM user needs `iam:GetUser`, `iam:ListAcc
 impl Diagnose for KeyError {
     fn exit(&self) -> Exit {
         match self {
-            KeyError::BadBackend { .. } | KeyError::NoProfilesNamed => Exit::Usage,
+            KeyError::BadBackend { .. }
+            | KeyError::NoProfilesNamed
+            | KeyError::RemoveUnconfirmed { .. } => Exit::Usage,
             KeyError::WrongPassphrase { .. } => Exit::Denied,
             KeyError::CheckFailed { unreachable, .. } => {
                 if *unreachable {
@@ -319,7 +335,9 @@ impl Diagnose for KeyError {
             }
             KeyError::OsStoreTimeout { .. } => Exit::Network,
             KeyError::Rotation(failure) => failure.exit,
-            KeyError::RotateTwoKeys { .. } | KeyError::RotateEvict { .. } => Exit::Failure,
+            KeyError::RotateTwoKeys { .. }
+            | KeyError::RotateEvict { .. }
+            | KeyError::RemoveDeclined { .. } => Exit::Failure,
             KeyError::Io { .. } | KeyError::OsStore { .. } | KeyError::Prompt { .. } => {
                 Exit::Failure
             }
@@ -392,6 +410,11 @@ impl Diagnose for KeyError {
                 "the key is stored; delete the `aws_access_key_id` and `aws_secret_access_key` lines of `{profile}` from `{}` by hand (a section may be written in a way the rewrite does not recognise)",
                 path.display()
             )],
+            KeyError::RemoveUnconfirmed { profile, .. } => vec![
+                format!("run it on a terminal to be asked, or pass `--yes`: `assume-role keys remove {profile} --yes`"),
+                "an access key's secret cannot be shown again by AWS: keep a copy, or rotate the key instead (`assume-role keys rotate`)".into(),
+            ],
+            KeyError::RemoveDeclined { .. } => vec![],
             KeyError::NoProfilesNamed => vec!["`assume-role keys import contractor`, or `assume-role keys import --all`".into()],
             KeyError::RotateNotOwnKey { base, base_rotatable: true, .. } => vec![
                 format!("rotate the key it uses: `assume-role keys rotate {base}`"),

@@ -182,8 +182,13 @@ fn keys_in_both_places_are_an_error_naming_both() {
         "{}",
         run.stderr()
     );
+    // Without a terminal to confirm on, nothing is removed unless `--yes` says so.
+    let run = env.run(&["keys", "remove", "contractor"]);
+    assert_eq!(run.code(), Some(2), "{}", run.stderr());
+    assert!(run.stderr().contains("--yes"), "{}", run.stderr());
+    assert!(env.run(&["keys", "list"]).ok().contains("contractor"));
     // Removing the stored key resolves it: the file's keys are the profile's again.
-    env.run(&["keys", "remove", "contractor"]).ok();
+    env.run(&["keys", "remove", "contractor", "--yes"]).ok();
     let list = env.run(&["list"]).ok();
     assert!(list.contains("static-keys"), "{list}");
 }
@@ -400,7 +405,7 @@ fn the_secret_service_backend_end_to_end() {
         "\"$BIN\" keys add contractor --from-env --backend os\n\
          env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \"$BIN\" -v env client-nomfa --format json > {out}/env.json\n\
          \"$BIN\" keys list > {out}/list.txt\n\
-         \"$BIN\" keys remove contractor\n",
+         \"$BIN\" keys remove contractor --yes\n",
         out = out.display()
     );
     let Some(run) = in_secret_service_session(&env, true, &steps) else {
@@ -444,4 +449,27 @@ fn a_locked_secret_service_is_named_fast_with_the_way_out() {
     assert!(stderr.contains("is locked"), "{stderr}");
     assert!(stderr.contains("--backend file"), "{stderr}");
     assert!(run.elapsed < Duration::from_secs(30), "{:?}", run.elapsed);
+}
+
+/// On a terminal, `keys remove` asks first, naming the key (masked) and saying that no copy is
+/// left; anything but `y` keeps it.
+#[cfg(unix)]
+#[test]
+fn keys_remove_asks_on_the_terminal_and_keeps_the_key_unless_told_yes() {
+    use std::io::Write as _;
+    let fx = moto();
+    let env = stored_env();
+    let masked = &fx.contractor.access_key_id[..4];
+    for (answer, kept) in [("n\n", true), ("\n", true), ("y\n", false)] {
+        let (child, mut terminal) =
+            support::pty::controlling_terminal(&env, &["keys", "remove", "contractor"]);
+        let mut screen = support::pty::Screen::new(&terminal);
+        screen.expect(masked);
+        screen.expect("the only copy here");
+        terminal.write_all(answer.as_bytes()).unwrap();
+        let output = env.wait_checked(child);
+        assert_eq!(output.status.success(), !kept, "{answer:?}");
+        let list = env.run(&["keys", "list"]).ok();
+        assert_eq!(list.contains("contractor"), kept, "{answer:?}: {list}");
+    }
 }
