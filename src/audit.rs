@@ -24,7 +24,7 @@ use crate::exit::Diagnose;
 use crate::exit::Exit;
 use serde::{Deserialize, Serialize};
 use std::ffi::OsStr;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -281,6 +281,7 @@ pub fn append(dir: &Path, record: &Record, rotate_at: u64) -> std::io::Result<()
     let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
     line.push(b'\n');
     let path = dir.join(FILE);
+    crate::fsx::check_trusted(dir)?;
     let mut file = match open_append(&path) {
         // The first write: the directory is made only now, private.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -309,14 +310,7 @@ pub fn append(dir: &Path, record: &Record, rotate_at: u64) -> std::io::Result<()
 }
 
 fn open_append(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
+    crate::fsx::private_create_options().append(true).open(path)
 }
 
 /// The `n`th rotated file: `audit.jsonl.1` is the newest.
@@ -373,6 +367,11 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
 
 /// Every record in the log, oldest first, and the lines that are not records.
 pub fn read(dir: &Path) -> Result<(Vec<Entry>, Vec<Skipped>), AssumeError> {
+    // Lines someone else could write are no record of ours.
+    crate::fsx::check_trusted(dir).map_err(|source| AssumeError::AuditLog {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
     for path in files(dir) {

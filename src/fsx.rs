@@ -89,6 +89,58 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Why a directory we would write to, or read trusted data from, is not ours to trust: owned
+/// by another user, or writable by group or others. Anyone who can write there can plant what
+/// we read (forged audit lines, profile names that completion inserts, a symlink that turns our
+/// append into a write to the user's `~/.bashrc`) or delete what we keep. `None` for a
+/// directory that is ours and private, or that does not exist yet (we create it private).
+pub fn untrusted(dir: &Path) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(dir).ok()?;
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return Some("owned by another user");
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Some("writable by others");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    None
+}
+
+/// [`untrusted`] as an error, naming the directory and what makes it unsafe.
+pub fn check_trusted(dir: &Path) -> std::io::Result<()> {
+    match untrusted(dir) {
+        None => Ok(()),
+        Some(why) => Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "`{}` is {why}; make it yours and private (`chmod 700`), or choose another",
+                dir.display()
+            ),
+        )),
+    }
+}
+
+/// Options that create a private file (0600) and never follow a symlink at its name: a link
+/// planted there would make us write wherever it points.
+pub fn private_create_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+        // `as i32`: the flag's bits, as `custom_flags` takes them.
+        #[allow(clippy::cast_possible_wrap)]
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    options
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

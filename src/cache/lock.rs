@@ -76,12 +76,8 @@ fn open(path: &Path) -> std::io::Result<File> {
     if let Some(dir) = path.parent() {
         super::ensure_private_dir(dir)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).truncate(false).write(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
+    crate::fsx::private_create_options()
+        .truncate(false)
+        .write(true)
+        .open(path)
 }

@@ -62,27 +62,14 @@ pub fn store_plan(root: &Path, key: &id::Key, fingerprint: &str, plan: &Plan) {
 /// credentials for us to hand over. A root owned by someone else, or writable by group or
 /// others, is not used (a missing one is created private).
 pub fn trusted(root: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if let Ok(meta) = std::fs::metadata(root) {
-            let mine = meta.uid() == rustix::process::geteuid().as_raw();
-            let open = meta.mode() & 0o022 != 0;
-            if !mine || open {
-                tracing::warn!(
-                    "not using the cache at `{}`: it is {}; make it yours and private (chmod 700) or set `ASSUME_ROLE_CACHE_DIR`",
-                    root.display(),
-                    if mine {
-                        "writable by others"
-                    } else {
-                        "owned by another user"
-                    }
-                );
-                return false;
-            }
+    match crate::fsx::untrusted(root) {
+        None => true,
+        Some(why) => {
+            tracing::warn!(
+                "not using the cache at `{}`: it is {why}; make it yours and private (chmod 700) or set `ASSUME_ROLE_CACHE_DIR`",
+                root.display()
+            );
+            false
         }
     }
-    #[cfg(not(unix))]
-    let _ = root;
-    true
 }

@@ -106,8 +106,10 @@ fn profile_candidates(current: &OsStr) -> Vec<CompletionCandidate> {
         Ok(summaries
             .iter()
             .filter(|s| s.name.starts_with(prefix))
-            // A name a terminal would act on is not offered.
-            .filter(|s| !s.name.chars().any(char::is_control))
+            // Only names the AWS config parser accepts: none of them holds a character a shell
+            // acts on (`;`, `$`, a quote, a space) or a terminal does (a control character),
+            // so a candidate is inserted as plain text whatever the shell's completion quotes.
+            .filter(|s| crate::rules::profile_name(&s.name).is_ok())
             .map(candidate)
             .collect())
     })

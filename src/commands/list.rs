@@ -36,10 +36,12 @@ pub(super) fn with_summaries<T>(
     let files = ConfigFiles::locate(ctx);
     // Taken before reading, so that an edit during the parse invalidates what we store.
     let fingerprint = files.fingerprint();
+    // Only from a cache that is ours: completion inserts these names into the command line.
     let index_path = ctx
         .paths
         .cache_dir
         .as_ref()
+        .filter(|dir| cache::trusted(dir))
         .map(|dir| dir.join(cache::LIST_INDEX));
     if let Some(path) = &index_path
         && let Some(bytes) = cache::read_bytes(path)

@@ -114,11 +114,17 @@ pub trait KeyStore {
 
 /// `<data dir>/keys`: the index and the encrypted files.
 pub fn keys_dir(ctx: &Context) -> Result<PathBuf, KeyError> {
-    ctx.paths
-        .data_dir
-        .as_ref()
-        .map(|d| d.join("keys"))
-        .ok_or(KeyError::NoDataDir)
+    let data = ctx.paths.data_dir.as_ref().ok_or(KeyError::NoDataDir)?;
+    let keys = data.join("keys");
+    // Whoever can write here can delete the keys or plant an index of their own.
+    for dir in [data, &keys] {
+        crate::fsx::check_trusted(dir).map_err(|source| KeyError::Io {
+            what: "use",
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    Ok(keys)
 }
 
 fn index_path(dir: &Path) -> PathBuf {
@@ -134,6 +140,13 @@ pub fn index_file(paths: &crate::paths::Paths) -> Option<PathBuf> {
 /// The index at `path` as it is on disk now. A missing or unreadable index means no stored
 /// keys.
 pub fn read_index_at(path: &Path) -> Index {
+    if let Some(why) = path.parent().and_then(crate::fsx::untrusted) {
+        tracing::warn!(
+            "not reading the stored-key index in `{}`: the directory is {why}; make it yours and private (chmod 700)",
+            path.parent().unwrap_or(path).display()
+        );
+        return Index::new();
+    }
     crate::fsx::read::<IndexFile>(path)
         .map(|f| f.keys)
         .unwrap_or_default()

@@ -284,3 +284,45 @@ fn log_shows_a_table_or_the_lines_filtered_by_profile_and_age() {
     let only = env.run(&["log", "--profile", "audit-read"]).ok();
     assert_eq!(only.lines().count(), 2, "{only}");
 }
+
+/// A symlink planted where the log goes must not turn our append into a write elsewhere (the
+/// user's `~/.bashrc`, say), and a log directory others can write is not ours to trust: its
+/// lines could be forged. Both are refused, with a warning, and the command still works.
+#[cfg(unix)]
+#[test]
+fn a_planted_symlink_or_an_open_log_directory_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = audit_env();
+    let dir = state_dir(&env);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let bashrc = env.dir.path().join("bashrc");
+    std::fs::write(&bashrc, "# mine\n").unwrap();
+    std::os::unix::fs::symlink(&bashrc, log_path(&env)).unwrap();
+    let run = env.run(&["env", "client-nomfa"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("cannot write the audit log"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(std::fs::read_to_string(&bashrc).unwrap(), "# mine\n");
+
+    std::fs::remove_file(log_path(&env)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let run = env.run(&["env", "client-nomfa"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("writable by others"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!log_path(&env).exists());
+    let run = env.run(&["log"]);
+    assert_ne!(run.code(), Some(0), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("writable by others"),
+        "{}",
+        run.stderr()
+    );
+}

@@ -473,3 +473,36 @@ fn keys_remove_asks_on_the_terminal_and_keeps_the_key_unless_told_yes() {
         assert_eq!(list.contains("contractor"), kept, "{answer:?}: {list}");
     }
 }
+
+/// A data directory others can write is no place for keys: they could delete them or plant an
+/// index of their own. `keys add` refuses it and stores nothing.
+#[cfg(unix)]
+#[test]
+fn keys_are_not_kept_in_a_directory_others_can_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", PASSPHRASE);
+    let data = env.dir.path().join("xdg/data/assume-role");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut add = env.bin(&[
+        "keys",
+        "add",
+        "other",
+        "--from-env",
+        "--backend",
+        "file",
+        "--no-check",
+    ]);
+    add.env("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    let run = env.run_command(add);
+    assert_ne!(run.code(), Some(0), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("writable by others"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!data.join("keys").exists());
+}
