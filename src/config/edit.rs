@@ -187,7 +187,19 @@ pub fn remove_keys(
         found = here;
         (!found.is_empty()).then_some(bytes)
     })?;
+    scrub_backup(path, kind, profiles)?;
     Ok(found)
+}
+
+/// The `.bak` that `profile add` keeps beside a file may hold the very key lines being moved
+/// out or replaced: no plain copy of a secret may outlive the command that says it is gone. The
+/// backup loses those lines (and a section they leave empty), and keeps everything else.
+fn scrub_backup(path: &Path, kind: FileKind, profiles: &[&str]) -> Result<(), ConfigError> {
+    rewrite(&backup_path(path), |old| {
+        let (bytes, here) = without_keys(old, kind, profiles);
+        (!here.is_empty()).then_some(bytes)
+    })?;
+    Ok(())
 }
 
 /// Puts a new long-term key in place of `profile`'s in the AWS file at `path`: the values of
@@ -201,9 +213,11 @@ pub fn replace_keys(
     access_key_id: &str,
     secret_access_key: &str,
 ) -> Result<bool, ConfigError> {
-    rewrite(path, |old| {
+    let replaced = rewrite(path, |old| {
         with_keys(old, kind, profile, access_key_id, secret_access_key)
-    })
+    })?;
+    scrub_backup(path, kind, &[profile])?;
+    Ok(replaced)
 }
 
 /// Replaces the file at `path` (through a symlink) with what `change` makes of its bytes,

@@ -297,6 +297,11 @@ fn import_with_remove_plaintext_keeps_every_other_byte_and_no_plain_copy() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     env_json(&env, "client-nomfa", &[]);
+    // A `.bak` beside the file (as `profile add` keeps one) holds the same plain-text key: it
+    // must not outlive the import either.
+    let mut backup = path.clone().into_os_string();
+    backup.push(".bak");
+    std::fs::write(&backup, &before).unwrap();
 
     let run = env.run(&[
         "keys",
