@@ -146,13 +146,10 @@ impl Run<'_> {
                 0 => plan.base.profile(),
                 i => plan.hops[i - 1].profile.as_str(),
             };
-            let from = match signer.take() {
-                Some(signer) => signer,
-                None => Signer {
-                    credentials: source::base_credentials(&plan.base, &plan.region, ctx).await?,
-                    cached: None,
-                },
-            };
+            // The base credentials are read only when a hop is signed with them: a hop assumed
+            // from a cached MFA session needs neither the keys nor the key store behind them
+            // (no passphrase, no keyring prompt).
+            let from = signer.take();
             let outcome = self.make(&sts, step, from, source_profile).await?;
             let creds = match outcome {
                 Ok(creds) => creds,
@@ -176,7 +173,7 @@ impl Run<'_> {
         &self,
         sts: &sts::Sts,
         step: Step<'_>,
-        from: Signer,
+        from: Option<Signer>,
         source_profile: &str,
     ) -> Result<Result<Credentials, Attempt>, AssumeError> {
         let hop = step.hop;
@@ -189,12 +186,15 @@ impl Run<'_> {
                     },
                     // Only the first hop takes this route, so `from` is the base keys, never a
                     // cached session.
-                    (None, Some(code)) => Signer {
-                        credentials: self
-                            .new_mfa_session(sts, hop, m, &from.credentials, &code)
-                            .await?,
-                        cached: None,
-                    },
+                    (None, Some(code)) => {
+                        let base = self.signer_or_base(from).await?;
+                        Signer {
+                            credentials: self
+                                .new_mfa_session(sts, hop, m, &base.credentials, &code)
+                                .await?,
+                            cached: None,
+                        }
+                    }
                     (None, None) => {
                         unreachable!("a code was collected for every uncached MFA session")
                     }
@@ -206,7 +206,11 @@ impl Run<'_> {
                 };
                 (session, std::borrow::Cow::Owned(without_mfa), None)
             }
-            _ => (from, std::borrow::Cow::Borrowed(hop), step.code),
+            _ => (
+                self.signer_or_base(from).await?,
+                std::borrow::Cow::Borrowed(hop),
+                step.code,
+            ),
         };
         let result = sts
             .assume_role(
@@ -236,6 +240,18 @@ impl Run<'_> {
         }
         self.cache.put(step.index, hop, &creds);
         Ok(Ok(creds))
+    }
+
+    /// `from`, else the plan's base credentials, read now.
+    async fn signer_or_base(&self, from: Option<Signer>) -> Result<Signer, AssumeError> {
+        match from {
+            Some(signer) => Ok(signer),
+            None => Ok(Signer {
+                credentials: source::base_credentials(&self.plan.base, &self.plan.region, self.ctx)
+                    .await?,
+                cached: None,
+            }),
+        }
     }
 
     /// Takes every lock this run needs before any request, always in the same order (the final

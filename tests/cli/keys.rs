@@ -511,3 +511,41 @@ fn keys_are_not_kept_in_a_directory_others_can_write() {
     );
     assert!(!data.join("keys").exists());
 }
+
+/// A hop assumed from a cached MFA session is signed by that session: the stored key behind it
+/// is not read, so no passphrase is needed (an SDK running `credential-process` has no
+/// terminal to type one on).
+#[test]
+fn a_cached_mfa_session_signs_the_next_role_without_the_key_store() {
+    let fx = support::moto_checks_off();
+    let mut env = TestEnv::with_fixture(fx);
+    std::fs::remove_file(&env.vars["AWS_SHARED_CREDENTIALS_FILE"]).unwrap();
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", PASSPHRASE);
+    let mut add = env.bin(&[
+        "keys",
+        "add",
+        "contractor",
+        "--from-env",
+        "--backend",
+        "file",
+        "--no-check",
+    ]);
+    add.env("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    env.run_command(add).ok();
+    let serial = "arn:aws:iam::111111111111:mfa/stored-key-session";
+    for (name, role) in [
+        ("stored-one", &fx.client_role_arn),
+        ("stored-two", &fx.second_role_arn),
+    ] {
+        env.append_config(&format!(
+            "\n[profile {name}]\nrole_arn = {role}\nsource_profile = contractor\nmfa_serial = {serial}\nrole_session_name = {name}\n"
+        ));
+    }
+    env.register_mfa_code("the code for the stored key's MFA session", "271828");
+    env.run(&["env", "stored-one", "--mfa-token", "271828"]).ok();
+    env.remove("ASSUME_ROLE_FILE_PASSPHRASE");
+    let second = env.run(&["env", "stored-two"]);
+    assert!(second.output.status.success(), "{}", second.stderr());
+    assert!(!second.stderr().contains("passphrase"), "{}", second.stderr());
+}

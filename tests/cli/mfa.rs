@@ -15,9 +15,12 @@ fn without_a_terminal_an_mfa_profile_fails_fast_and_says_how_to_give_the_code() 
     assert_eq!(run.stdout(), "");
     let stderr = run.stderr();
     assert!(stderr.contains("no terminal"), "{stderr}");
+    // An SDK runs `credential-process`: it can pass no `--mfa-token`, so the hints name what
+    // works from there.
     assert!(
         stderr.contains(&fx.mfa_serial)
-            && stderr.contains("--mfa-token")
+            && !stderr.contains("--mfa-token")
+            && stderr.contains("assume-role exec prompt -- true")
             && stderr.contains("mfa_process"),
         "{stderr}"
     );
