@@ -144,9 +144,21 @@ pub(super) fn walk_chain<'a>(
     let mut roles: Vec<&Profile> = Vec::new();
     let mut current = name;
     let base = loop {
-        let profile = profiles
-            .get(current)
-            .ok_or_else(|| profiles.unknown(current, visited.last().copied()))?;
+        let Some(profile) = profiles.get(current) else {
+            // A source whose keys were moved into the store by `keys import
+            // --remove-plaintext`, which left its section empty and so removed it: the stored
+            // key is its credentials, and the roles built on it keep working.
+            if !visited.is_empty()
+                && let Some(entry) = stored.get(current)
+            {
+                break Base::StoredKeys {
+                    profile: current.to_owned(),
+                    backend: entry.backend,
+                    access_key_id: entry.access_key_id.clone(),
+                };
+            }
+            return Err(profiles.unknown(current, visited.last().copied()));
+        };
         if roles.len() > MAX_HOPS {
             return Err(ConfigError::ChainTooLong {
                 profile: name.to_owned(),

@@ -589,3 +589,36 @@ fn a_chain_longer_than_any_that_works_is_refused_at_once() {
     );
     assert!(ok.is_ok(), "{:?}", ok.err());
 }
+
+#[test]
+fn a_source_whose_section_went_with_its_keys_into_the_store_still_resolves() {
+    let mut index = crate::keystore::Index::new();
+    index.insert(
+        "imported".into(),
+        crate::keystore::IndexEntry {
+            access_key_id: "AKIAEXAMPLE000000007".into(),
+            backend: crate::keystore::Backend::File,
+            created: 0,
+        },
+    );
+    let profiles = Profiles::from_texts(
+        "[profile role]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = imported\n",
+        "",
+    )
+    .unwrap()
+    .with_stored_keys(index);
+    let plan = Plan::resolve(&profiles, "role", &Overrides::default(), &ctx()).unwrap();
+    assert!(
+        matches!(&plan.base, Base::StoredKeys { profile, access_key_id, .. }
+            if profile == "imported" && access_key_id == "AKIAEXAMPLE000000007"),
+        "{plan:?}"
+    );
+    // Without a stored key it is the unknown source it always was.
+    let bare = Profiles::from_texts(
+        "[profile role]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = imported\n",
+        "",
+    )
+    .unwrap();
+    let err = Plan::resolve(&bare, "role", &Overrides::default(), &ctx()).unwrap_err();
+    assert!(matches!(err, ConfigError::UnknownProfile { .. }), "{err}");
+}
