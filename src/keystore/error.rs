@@ -325,7 +325,6 @@ impl Diagnose for KeyError {
             KeyError::BadBackend { .. }
             | KeyError::NoProfilesNamed
             | KeyError::RemoveUnconfirmed { .. } => Exit::Usage,
-            KeyError::WrongPassphrase { .. } => Exit::Denied,
             KeyError::CheckFailed { unreachable, .. } => {
                 if *unreachable {
                     Exit::Network
@@ -343,7 +342,10 @@ impl Diagnose for KeyError {
             }
             KeyError::OsStoreUnavailable { .. }
             | KeyError::OsStoreLocked { .. }
+            // A wrong passphrase and a missing one are the same problem, the keys file cannot
+            // be opened, and neither is AWS refusing anything (exit 5).
             | KeyError::NoPassphrase { .. }
+            | KeyError::WrongPassphrase { .. }
             | KeyError::Corrupt { .. }
             | KeyError::NoDataDir
             | KeyError::NotStored { .. }
