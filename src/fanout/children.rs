@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -88,8 +89,9 @@ pub fn run_all(
     console: &Arc<Console>,
 ) -> (Vec<Outcome>, Option<Stop>) {
     let (events, inbox) = mpsc::channel();
-    let watcher = watch_signals(events.clone());
-    let mut run = Run::new(jobs, parallel, fail_fast);
+    let interrupt = Arc::new(AtomicUsize::new(0));
+    let watcher = watch_signals(events.clone(), &interrupt);
+    let mut run = Run::new(jobs, parallel, fail_fast, interrupt);
     loop {
         run.start_pending(&events, console);
         console.progress(run.counts.line());
@@ -117,10 +119,14 @@ struct Run {
     running: Vec<Running>,
     stop: Option<Stop>,
     counts: Counts,
+    /// The signal that arrived, set by the signal handler itself (0 until one does): read
+    /// before every start, because the event for it can reach the loop after a command's exit
+    /// has freed a slot, and a slot must never be refilled after Ctrl-C.
+    interrupt: Arc<AtomicUsize>,
 }
 
 impl Run {
-    fn new(jobs: Vec<Job>, parallel: usize, fail_fast: bool) -> Self {
+    fn new(jobs: Vec<Job>, parallel: usize, fail_fast: bool, interrupt: Arc<AtomicUsize>) -> Self {
         let total = jobs.len();
         Run {
             parallel,
@@ -133,12 +139,20 @@ impl Run {
                 total,
                 ..Counts::default()
             },
+            interrupt,
         }
     }
 
     /// Starts waiting commands until `parallel` run, unless the run has stopped.
     fn start_pending(&mut self, events: &Sender<Event>, console: &Arc<Console>) {
-        while self.stop.is_none() && self.counts.running < self.parallel {
+        loop {
+            let signal = self.interrupt.load(Ordering::SeqCst);
+            if signal != 0 && self.stop.is_none() {
+                self.stop = Some(Stop::Signal(i32::try_from(signal).unwrap_or(i32::MAX)));
+            }
+            if self.stop.is_some() || self.counts.running >= self.parallel {
+                break;
+            }
             let Some((index, job)) = self.pending.pop_front() else {
                 break;
             };
@@ -358,14 +372,17 @@ fn outcome(status: ExitStatus, took: Duration) -> Outcome {
 }
 
 #[cfg(unix)]
-type Watcher = Option<(signal_hook::iterator::Handle, std::thread::JoinHandle<()>)>;
+type Watcher = (
+    Option<(signal_hook::iterator::Handle, std::thread::JoinHandle<()>)>,
+    Vec<signal_hook::SigId>,
+);
 #[cfg(not(unix))]
 type Watcher = ();
 
 /// Turns SIGINT, SIGTERM and SIGHUP into events while the commands run. Without it (it cannot
 /// fail but for a lack of resources) a signal ends this process as it would any other.
 #[cfg(unix)]
-fn watch_signals(events: Sender<Event>) -> Watcher {
+fn watch_signals(events: Sender<Event>, interrupt: &Arc<AtomicUsize>) -> Watcher {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     use signal_hook::iterator::SignalsInfo;
     use signal_hook::iterator::exfiltrator::WithOrigin;
@@ -375,9 +392,18 @@ fn watch_signals(events: Sender<Event>) -> Watcher {
         Ok(signals) => signals,
         Err(err) => {
             tracing::warn!(%err, "cannot watch for signals: Ctrl-C will end assume-role at once");
-            return None;
+            return (None, Vec::new());
         }
     };
+    // Set in the handler itself, so that the loop sees the signal before it can start another
+    // command, whatever order the events arrive in.
+    let flags = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter_map(|signal| {
+            let value = usize::try_from(signal).unwrap_or(usize::MAX);
+            signal_hook::flag::register_usize(signal, Arc::clone(interrupt), value).ok()
+        })
+        .collect();
     let handle = signals.handle();
     let thread = std::thread::spawn(move || {
         for origin in signals.forever() {
@@ -390,15 +416,17 @@ fn watch_signals(events: Sender<Event>) -> Watcher {
             }
         }
     });
-    Some((handle, thread))
+    (Some((handle, thread)), flags)
 }
 
 /// Ctrl-C reaches every process on the console, the commands included; here it only stops new
 /// commands from starting.
 #[cfg(windows)]
-fn watch_signals(events: Sender<Event>) -> Watcher {
+fn watch_signals(events: Sender<Event>, interrupt: &Arc<AtomicUsize>) -> Watcher {
     let events = std::sync::Mutex::new(events);
+    let interrupt = Arc::clone(interrupt);
     if let Err(err) = ctrlc::set_handler(move || {
+        interrupt.store(2, Ordering::SeqCst);
         if let Ok(events) = events.lock() {
             let _ = events.send(Event::Signal {
                 signal: 2,
@@ -411,10 +439,13 @@ fn watch_signals(events: Sender<Event>) -> Watcher {
 }
 
 #[cfg(not(any(unix, windows)))]
-fn watch_signals(_events: Sender<Event>) -> Watcher {}
+fn watch_signals(_events: Sender<Event>, _interrupt: &Arc<AtomicUsize>) -> Watcher {}
 
 #[cfg(unix)]
-fn stop_watching(watcher: Watcher) {
+fn stop_watching((watcher, flags): Watcher) {
+    for id in flags {
+        signal_hook::low_level::unregister(id);
+    }
     if let Some((handle, thread)) = watcher {
         handle.close();
         let _ = thread.join();

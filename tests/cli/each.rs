@@ -506,3 +506,58 @@ fn on_a_terminal_a_progress_line_makes_way_for_every_line() {
     screen.expect("3 profiles: 3 succeeded, 0 failed");
     assert!(support::wait_at_most(&mut child, Duration::from_secs(20), "each").success());
 }
+
+/// After Ctrl-C nothing new starts, ever: not even into a slot that a command dying of the same
+/// Ctrl-C frees at once (before the signal's own event reaches the loop). The signal is sent to
+/// the whole process group, as a terminal sends it; a race, so tried several times.
+#[cfg(unix)]
+#[test]
+fn nothing_starts_after_ctrl_c_even_when_a_slot_frees() {
+    use std::fmt::Write as _;
+    use std::os::unix::process::CommandExt;
+    let env = TestEnv::new();
+    let credentials = (1..=12).fold(String::new(), |mut text, i| {
+        let _ = write!(
+            text,
+            "[s{i:02}]\naws_access_key_id = AKIAEXAMPLE0000000{i:02}\naws_secret_access_key = s\n\n"
+        );
+        text
+    });
+    env.write_credentials(&credentials);
+    for round in 0..5 {
+        let log = env.dir.path().join(format!("started-{round}"));
+        // Each command says it started, then waits to be interrupted: Ctrl-C ends it at once.
+        let script = format!("echo started >> '{}'; exec sleep 30", log.display());
+        let mut cmd = env.bin(&["each", "s*", "-j", "4", "--", "sh", "-c", &script]);
+        cmd.process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while std::fs::read_to_string(&log).map_or(0, |t| t.lines().count()) < 4 {
+            assert!(started.elapsed() < Duration::from_secs(20), "never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let group = i32::try_from(child.id()).unwrap();
+        // SAFETY: a plain syscall on the process group of a child we started and have not reaped.
+        unsafe {
+            libc::kill(-group, libc::SIGINT);
+        }
+        let output = env.wait_checked(child);
+        let log = std::fs::read_to_string(&log).unwrap();
+        // The four that ran when Ctrl-C came, and no other.
+        assert_eq!(
+            log.lines().count(),
+            4,
+            "round {round}: started after Ctrl-C:\n{log}"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("not started"), "round {round}: {stderr}");
+        assert_eq!(
+            output.status.code(),
+            Some(128 + 2),
+            "round {round}: {stderr}"
+        );
+    }
+}

@@ -544,9 +544,14 @@ fn a_cached_mfa_session_signs_the_next_role_without_the_key_store() {
         ));
     }
     env.register_mfa_code("the code for the stored key's MFA session", "271828");
-    env.run(&["env", "stored-one", "--mfa-token", "271828"]).ok();
+    env.run(&["env", "stored-one", "--mfa-token", "271828"])
+        .ok();
     env.remove("ASSUME_ROLE_FILE_PASSPHRASE");
     let second = env.run(&["env", "stored-two"]);
     assert!(second.output.status.success(), "{}", second.stderr());
-    assert!(!second.stderr().contains("passphrase"), "{}", second.stderr());
+    assert!(
+        !second.stderr().contains("passphrase"),
+        "{}",
+        second.stderr()
+    );
 }
