@@ -31,6 +31,15 @@ pub enum KeyError {
     #[error("the passphrase does not open `{}`", .path.display())]
     WrongPassphrase { path: PathBuf },
 
+    #[error(
+        "the keys file backend already keeps keys under another passphrase (it does not open `{}`); nothing was stored",
+        .path.display()
+    )]
+    OtherPassphrase { path: PathBuf },
+
+    #[error("the two passphrases typed differ; nothing was stored")]
+    PassphrasesDiffer,
+
     #[error("`{}` is not a readable keys file: {detail}", .path.display())]
     Corrupt { path: PathBuf, detail: String },
 
@@ -346,6 +355,8 @@ impl Diagnose for KeyError {
             // be opened, and neither is AWS refusing anything (exit 5).
             | KeyError::NoPassphrase { .. }
             | KeyError::WrongPassphrase { .. }
+            | KeyError::OtherPassphrase { .. }
+            | KeyError::PassphrasesDiffer
             | KeyError::Corrupt { .. }
             | KeyError::NoDataDir
             | KeyError::NotStored { .. }
@@ -412,6 +423,13 @@ impl Diagnose for KeyError {
                 "the key is stored; delete the `aws_access_key_id` and `aws_secret_access_key` lines of `{profile}` from `{}` by hand (a section may be written in a way the rewrite does not recognise)",
                 path.display()
             )],
+            KeyError::OtherPassphrase { .. } => vec![
+                "use the passphrase the stored keys were saved with: one passphrase opens every key in the file backend".into(),
+                "a forgotten passphrase cannot be recovered: remove those keys (`assume-role keys remove PROFILE`) and store them again".into(),
+            ],
+            KeyError::PassphrasesDiffer => vec![
+                "type the same passphrase twice: it is the only way to open the keys later, and cannot be recovered".into(),
+            ],
             KeyError::RemoveUnconfirmed { profile, .. } => vec![
                 format!("run it on a terminal to be asked, or pass `--yes`: `assume-role keys remove {profile} --yes`"),
                 "an access key's secret cannot be shown again by AWS: keep a copy, or rotate the key instead (`assume-role keys rotate`)".into(),

@@ -52,6 +52,54 @@ impl FileStore {
     }
 }
 
+impl FileStore {
+    /// The passphrase a new file is written with: the one every file here already opens with,
+    /// so that one passphrase opens them all. With no file yet, it is the first, and a typo in
+    /// it would lose the key: typed on the terminal, it is asked twice. Checked before anything
+    /// is written (and so before `keys import` removes any plain text).
+    fn passphrase_to_write(&self) -> Result<SecretString, KeyError> {
+        let existing = self.existing_file();
+        let passphrase = match (&self.passphrase, &existing) {
+            (Some(given), _) => given.clone(),
+            (None, Some(_)) => ask_passphrase()?,
+            (None, None) => {
+                let first = ask_passphrase()?;
+                let again = crate::terminal::hidden("Repeat the passphrase: ").map_err(|e| {
+                    KeyError::NoPassphrase {
+                        reason: format!("there is no terminal to ask for it on ({e})"),
+                    }
+                })?;
+                if first.expose() != again.expose() {
+                    return Err(KeyError::PassphrasesDiffer);
+                }
+                first
+            }
+        };
+        let passphrase = SecretString::from(passphrase.expose().to_owned());
+        if let Some(path) = existing {
+            let bytes = std::fs::read(&path).map_err(io("read", &path))?;
+            let mut identity = age::scrypt::Identity::new(passphrase.clone());
+            identity.set_max_work_factor(MAX_WORK_FACTOR);
+            if age::decrypt(&identity, &bytes).is_err() {
+                return Err(KeyError::OtherPassphrase { path });
+            }
+        }
+        Ok(passphrase)
+    }
+
+    /// A key file already here, if any: the one the next passphrase must open.
+    fn existing_file(&self) -> Option<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|e| e == "age"))
+            .collect();
+        // The same file every time, for the same answer.
+        files.sort();
+        files.into_iter().next()
+    }
+}
+
 /// The passphrase, typed on the terminal without echo. A command that reads and writes the file
 /// more than once (`keys rotate`) asks once, and puts the answer in its context.
 pub fn ask_passphrase() -> Result<Secret, KeyError> {
@@ -81,7 +129,8 @@ impl KeyStore for FileStore {
 
     fn put(&self, profile: &str, key: &StoredKey) -> Result<(), KeyError> {
         let path = self.path(profile);
-        let mut recipient = age::scrypt::Recipient::new(self.passphrase()?);
+        let passphrase = self.passphrase_to_write()?;
+        let mut recipient = age::scrypt::Recipient::new(passphrase);
         recipient.set_work_factor(WORK_FACTOR);
         let encrypted = age::encrypt(&recipient, &key.to_bytes()).map_err(|e| KeyError::Io {
             what: "encrypt a key for",
@@ -170,5 +219,24 @@ mod tests {
         assert!(store(dir.path(), "right").get("other").unwrap().is_none());
         store(dir.path(), "right").remove("a/b:c").unwrap();
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn one_passphrase_opens_every_key_and_another_is_refused_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StoredKey {
+            access_key_id: "AKIAEXAMPLE000000001".into(),
+            secret_access_key: Secret::new("very-secret"),
+            created: 7,
+        };
+        store(dir.path(), "right").put("first", &key).unwrap();
+        let refused = store(dir.path(), "wrong").put("second", &key);
+        assert!(
+            matches!(refused, Err(KeyError::OtherPassphrase { .. })),
+            "{refused:?}"
+        );
+        assert!(!store(dir.path(), "wrong").path("second").exists());
+        store(dir.path(), "right").put("second", &key).unwrap();
+        assert!(store(dir.path(), "right").get("second").unwrap().is_some());
     }
 }

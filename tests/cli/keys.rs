@@ -555,3 +555,38 @@ fn a_cached_mfa_session_signs_the_next_role_without_the_key_store() {
         second.stderr()
     );
 }
+
+/// The first key in the file backend sets its passphrase: typed on a terminal it is asked
+/// twice, and two that differ store nothing (a typo there would lose the key).
+#[cfg(unix)]
+#[test]
+fn a_new_passphrase_is_asked_twice_on_the_terminal() {
+    use std::io::Write as _;
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    env.set("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .set("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    for (second, stored) in [("another thing\n", false), ("first passphrase\n", true)] {
+        let (child, mut terminal) = support::pty::controlling_terminal(
+            &env,
+            &[
+                "keys",
+                "add",
+                "typed",
+                "--from-env",
+                "--backend",
+                "file",
+                "--no-check",
+            ],
+        );
+        let mut screen = support::pty::Screen::new(&terminal);
+        screen.expect("Passphrase");
+        terminal.write_all(b"first passphrase\n").unwrap();
+        screen.expect("Repeat the passphrase");
+        terminal.write_all(second.as_bytes()).unwrap();
+        let output = env.wait_checked(child);
+        assert_eq!(output.status.success(), stored, "{second:?}");
+        let list = env.run(&["keys", "list"]).ok();
+        assert_eq!(list.contains("typed"), stored, "{second:?}: {list}");
+    }
+}
