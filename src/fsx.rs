@@ -141,6 +141,37 @@ pub fn private_create_options() -> std::fs::OpenOptions {
     options
 }
 
+/// An OS file lock, held until dropped. The OS releases it when its holder exits, however it
+/// exits, so a killed run never blocks later ones; the file itself carries nothing.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: std::fs::File,
+}
+
+/// The lock at `path` if it is ours within `limit`, else `None` (the caller says what it waited
+/// for). Its file is created private, without following a planted symlink.
+pub fn lock_within(path: &Path, limit: std::time::Duration) -> std::io::Result<Option<FileLock>> {
+    if let Some(dir) = path.parent() {
+        ensure_private_dir(dir)?;
+    }
+    let file = private_create_options()
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    let start = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(FileLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        if start.elapsed() > limit {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

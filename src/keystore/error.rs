@@ -43,6 +43,9 @@ pub enum KeyError {
     #[error("`{}` is not a readable keys file: {detail}", .path.display())]
     Corrupt { path: PathBuf, detail: String },
 
+    #[error("the index of stored keys `{}` cannot be read: {detail}; nothing was changed", .path.display())]
+    CorruptIndex { path: PathBuf, detail: String },
+
     #[error("cannot {what} `{}`: {source}", .path.display())]
     Io {
         what: &'static str,
@@ -358,6 +361,7 @@ impl Diagnose for KeyError {
             | KeyError::OtherPassphrase { .. }
             | KeyError::PassphrasesDiffer
             | KeyError::Corrupt { .. }
+            | KeyError::CorruptIndex { .. }
             | KeyError::NoDataDir
             | KeyError::NotStored { .. }
             | KeyError::MissingInBackend { .. }
@@ -423,6 +427,20 @@ impl Diagnose for KeyError {
                 "the key is stored; delete the `aws_access_key_id` and `aws_secret_access_key` lines of `{profile}` from `{}` by hand (a section may be written in a way the rewrite does not recognise)",
                 path.display()
             )],
+            _ => self.change_hints(),
+        }
+    }
+}
+
+impl KeyError {
+    /// The hints of the errors met while changing what is stored (passphrases, removal,
+    /// rotation), kept apart from [`Diagnose::hints`] so that each table stays readable.
+    fn change_hints(&self) -> Vec<String> {
+        match self {
+            KeyError::CorruptIndex { path, .. } => vec![
+                format!("restore `{}` from a backup; the key files beside it are untouched", path.display()),
+                format!("or move it aside (`mv {0} {0}.broken`) and store each key again with `assume-role keys add PROFILE`", path.display()),
+            ],
             KeyError::OtherPassphrase { .. } => vec![
                 "use the passphrase the stored keys were saved with: one passphrase opens every key in the file backend".into(),
                 "a forgotten passphrase cannot be recovered: remove those keys (`assume-role keys remove PROFILE`) and store them again".into(),
@@ -449,6 +467,7 @@ impl Diagnose for KeyError {
                 format!("remove them with `assume-role cache clear {profile}` (or `assume-role cache clear`)"),
             ],
             KeyError::Rotation(failure) => failure.hints(),
+            _ => Vec::new(),
         }
     }
 }

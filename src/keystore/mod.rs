@@ -209,6 +209,54 @@ pub fn open(backend: Backend, ctx: &Context) -> Result<Box<dyn KeyStore>, KeyErr
     })
 }
 
+/// How long a change to the stored keys waits for another run's change to finish.
+const INDEX_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Holds the index's lock while a change reads, changes and writes it: sixteen `keys add` at
+/// once must leave sixteen entries, not the last writer's view.
+fn lock_index(dir: &Path) -> Result<crate::fsx::FileLock, KeyError> {
+    let path = dir.join(".index.lock");
+    let io = |source| KeyError::Io {
+        what: "lock",
+        path: path.clone(),
+        source,
+    };
+    crate::fsx::lock_within(&path, INDEX_LOCK_WAIT)
+        .map_err(io)?
+        .ok_or_else(|| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "another assume-role run has been changing the stored keys for {}",
+                    crate::duration::display(INDEX_LOCK_WAIT)
+                ),
+            ))
+        })
+}
+
+/// The index as it is on disk, for a change: a missing one is empty, but one that cannot be
+/// read is refused, since writing over it would orphan every key it names.
+fn index_to_change(dir: &Path) -> Result<Index, KeyError> {
+    let path = index_path(dir);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Index::new()),
+        Err(source) => {
+            return Err(KeyError::Io {
+                what: "read",
+                path,
+                source,
+            });
+        }
+    };
+    serde_json::from_slice::<IndexFile>(&bytes)
+        .map(|f| f.keys)
+        .map_err(|e| KeyError::CorruptIndex {
+            path,
+            detail: e.to_string(),
+        })
+}
+
 /// Stores `key` for `profile` in `backend` and records it in the index. A key stored before
 /// under another backend is removed from it.
 pub fn store(
@@ -218,8 +266,9 @@ pub fn store(
     ctx: &Context,
 ) -> Result<(), KeyError> {
     let dir = keys_dir(ctx)?;
+    let _lock = lock_index(&dir)?;
+    let mut keys = index_to_change(&dir)?;
     open(backend, ctx)?.put(profile, key)?;
-    let mut keys = read_index(ctx);
     if let Some(old) = keys.get(profile)
         && old.backend != backend
     {
@@ -239,7 +288,8 @@ pub fn store(
 /// Removes the stored key of `profile`.
 pub fn remove(profile: &str, ctx: &Context) -> Result<IndexEntry, KeyError> {
     let dir = keys_dir(ctx)?;
-    let mut keys = read_index(ctx);
+    let _lock = lock_index(&dir)?;
+    let mut keys = index_to_change(&dir)?;
     let entry = keys.remove(profile).ok_or_else(|| KeyError::NotStored {
         profile: profile.to_owned(),
     })?;

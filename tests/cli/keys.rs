@@ -590,3 +590,75 @@ fn a_new_passphrase_is_asked_twice_on_the_terminal() {
         assert_eq!(list.contains("typed"), stored, "{second:?}: {list}");
     }
 }
+
+/// Sixteen `keys add` at once leave sixteen entries (the index's read-change-write is locked),
+/// and an index that cannot be read is refused, not written over: that would orphan every key
+/// it names.
+#[test]
+fn concurrent_adds_keep_every_entry_and_a_corrupt_index_is_refused() {
+    use std::process::Stdio;
+    let fx = moto();
+    let mut env = TestEnv::with_moto();
+    env.set("ASSUME_ROLE_FILE_PASSPHRASE", PASSPHRASE)
+        .set("AWS_ACCESS_KEY_ID", &fx.contractor.access_key_id)
+        .set("AWS_SECRET_ACCESS_KEY", &fx.contractor.secret_access_key);
+    // The first key sets the passphrase; the rest race.
+    env.run(&[
+        "keys",
+        "add",
+        "k00",
+        "--from-env",
+        "--backend",
+        "file",
+        "--no-check",
+    ])
+    .ok();
+    let children: Vec<_> = (1..16)
+        .map(|i| {
+            let name = format!("k{i:02}");
+            env.bin(&[
+                "keys",
+                "add",
+                &name,
+                "--from-env",
+                "--backend",
+                "file",
+                "--no-check",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = env.wait_checked(child);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let list = env.run(&["keys", "list"]).ok();
+    assert_eq!(
+        list.lines().filter(|l| l.starts_with('k')).count(),
+        16,
+        "{list}"
+    );
+
+    let index = env.dir.path().join("xdg/data/assume-role/keys/index.json");
+    let whole = std::fs::read(&index).unwrap();
+    std::fs::write(&index, &whole[..whole.len() / 2]).unwrap();
+    let run = env.run(&[
+        "keys",
+        "add",
+        "k16",
+        "--from-env",
+        "--backend",
+        "file",
+        "--no-check",
+    ]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
+    assert!(run.stderr().contains("cannot be read"), "{}", run.stderr());
+    assert_eq!(std::fs::read(&index).unwrap(), &whole[..whole.len() / 2]);
+}
