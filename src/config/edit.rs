@@ -80,6 +80,9 @@ pub fn add(
         path: path.clone(),
         source,
     };
+    // Read, change and replace under one lock: two imports at once would otherwise each write
+    // back the other's keys, and a secret said to be removed would be in plain text again.
+    let _lock = lock_edits(&path).map_err(io)?;
     let old = match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -245,6 +248,23 @@ fn rewrite(
         .persist(&path)
         .map_err(|e| io(e.error))?;
     Ok(true)
+}
+
+/// How long an edit waits for another run's edit of the same directory to finish.
+const EDIT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The lock on edits of the files in `path`'s directory (`.assume-role-edit.lock` there).
+fn lock_edits(path: &Path) -> std::io::Result<crate::fsx::FileLock> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    crate::fsx::lock_within(&dir.join(".assume-role-edit.lock"), EDIT_LOCK_WAIT)?.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "another assume-role run has been editing this file for 30s",
+        )
+    })
 }
 
 /// `bytes` with the key values of `profile` replaced, or `None` when its section has no key
