@@ -80,6 +80,7 @@ fn obtain_for(
     let profiles = Profiles::load_from(&files)?;
     let plan = Plan::resolve(&profiles, profile, overrides, ctx)?;
     tracing::debug!(?plan, "resolved");
+    profiles.warn_misspellings(&plan);
     *role = audit::Role::of(&plan);
     if let Some(store) = &store
         && (!plan.hops.is_empty() || plan.session.is_some())

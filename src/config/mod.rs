@@ -6,6 +6,8 @@ pub use error::{ConfigError, FilesRead};
 
 pub mod edit;
 mod ini;
+mod spelling;
+pub use spelling::Misspelling;
 mod plan;
 pub(crate) use plan::{check_key_text, keys};
 mod profile_kind;
@@ -182,18 +184,7 @@ impl Profiles {
     /// looked for in the credentials file first, whose values win over the config file's (as
     /// the SDK merges them); a section in the config file first.
     pub fn location(&self, name: &str, key: Option<&str>) -> Option<Location> {
-        let config = self.files.0.first().map(|(path, _)| path);
-        // In the config file a profile is `[profile NAME]` (bare only for `default`); in the
-        // credentials file it is `[NAME]`.
-        let headers = |path: &PathBuf| -> Vec<String> {
-            if Some(path) != config {
-                vec![name.to_owned()]
-            } else if name == "default" {
-                vec![format!("profile {name}"), name.to_owned()]
-            } else {
-                vec![format!("profile {name}")]
-            }
-        };
+        let headers = |path: &PathBuf| self.headers_of(path, name);
         let key = key.map(str::to_ascii_lowercase);
         let find = |(path, layout): &(PathBuf, Layout)| {
             headers(path).into_iter().find_map(|header| {
@@ -212,6 +203,19 @@ impl Profiles {
             self.layouts.iter().rev().find_map(find)
         } else {
             self.layouts.iter().find_map(find)
+        }
+    }
+
+    /// The section headers profile `name` is written under in the file at `path`: in the config
+    /// file `[profile NAME]` (bare only for `default`), in the credentials file `[NAME]`.
+    fn headers_of(&self, path: &Path, name: &str) -> Vec<String> {
+        let config = self.files.0.first().map(|(path, _)| path.as_path());
+        if Some(path) != config {
+            vec![name.to_owned()]
+        } else if name == "default" {
+            vec![format!("profile {name}"), name.to_owned()]
+        } else {
+            vec![format!("profile {name}")]
         }
     }
 

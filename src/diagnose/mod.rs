@@ -58,6 +58,15 @@ impl Problem {
         }
     }
 
+    /// Something to fix that a run still gets past (it may be refused for it later).
+    fn advice(what: String, fixes: Vec<String>) -> Self {
+        Self {
+            what,
+            fixes,
+            exit: None,
+        }
+    }
+
     fn render(&self, out: &mut String) {
         let _ = writeln!(out, "problem: {}", self.what);
         for fix in &self.fixes {

@@ -42,7 +42,13 @@ impl<'c> Checks<'c> {
             Ok(plan) => plan,
             Err(err) => return (None, vec![Problem::of(&err)]),
         };
-        let mut problems = Vec::new();
+        let mut problems: Vec<Problem> = profiles
+            .misspellings_of(&plan)
+            .into_iter()
+            .map(|(profile, m)| Problem::advice(format!("profile `{profile}`: {m}"), vec![
+                format!("rename it to `{}` if that is what it says; until then the profile runs without it", m.meant),
+            ]))
+            .collect();
         match &plan.base {
             Base::CredentialProcess { profile, command } => problems.extend(programs.check(
                 HelperKind::CredentialProcess,

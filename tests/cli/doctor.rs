@@ -352,3 +352,27 @@ fn live_passes_a_good_profile_and_explains_a_wrong_external_id() {
         assert!(out.contains(expected), "{expected}\n{out}");
     }
 }
+
+/// A misspelled key is ignored by every AWS tool without a word, so the profile quietly runs
+/// without its external ID: `doctor` names it with its line and what it meant, and a run warns.
+#[test]
+fn a_misspelled_key_is_named_with_did_you_mean() {
+    let fx = moto();
+    let env = TestEnv::with_moto();
+    env.append_config(&format!(
+        "\n[profile typo]\nrole_arn = {}\nsource_profile = contractor\nexternalid = {}\n",
+        fx.client_role_arn, fx.client_external_id
+    ));
+    let out = env.run(&["doctor", "typo"]).stdout();
+    assert!(
+        out.contains("`externalid` at ") && out.contains("did you mean `external_id`?"),
+        "{out}"
+    );
+    assert!(out.contains(".aws/config:"), "{out}");
+    let run = env.run(&["env", "typo"]);
+    assert!(
+        run.stderr().contains("did you mean `external_id`?"),
+        "{}",
+        run.stderr()
+    );
+}
