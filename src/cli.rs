@@ -537,7 +537,12 @@ pub enum CacheCommand {
     Clear {
         /// Only the sessions this profile uses (one per hop of its chain, and its MFA session,
         /// even when another profile with the same chain created them) and those it created.
+        /// A profile no longer in the config: the sessions its runs created.
         profile: Option<String>,
+        /// Also clear an MFA session that other profiles share (kept otherwise: clearing it
+        /// costs each of them a new MFA code).
+        #[arg(long, requires = "profile")]
+        mfa_session: bool,
     },
 }
 

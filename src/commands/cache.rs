@@ -34,10 +34,11 @@ struct Row<'a> {
 pub fn run(command: CacheCommand, ctx: &Context) -> Result<ExitCode, Error> {
     match command {
         CacheCommand::List { profile, json } => list(profile.as_deref(), json, ctx),
-        CacheCommand::Clear { profile: None } => clear_all(ctx),
+        CacheCommand::Clear { profile: None, .. } => clear_all(ctx),
         CacheCommand::Clear {
             profile: Some(name),
-        } => clear_profile(&name, ctx),
+            mfa_session,
+        } => clear_profile(&name, mfa_session, ctx),
     }
 }
 
@@ -111,6 +112,16 @@ fn select<'a>(
         }
     };
     if profiles.get(name).is_none() {
+        // A profile that has left the config still has the sessions its runs created: those
+        // are found by its name, and cleared or listed as such.
+        let created = Store::open(ctx)
+            .is_some_and(|store| store.entries().iter().any(|(_, e)| e.profile == name));
+        if created {
+            eprintln!(
+                "assume-role: profile `{name}` is no longer in the AWS config; only the sessions its runs created are {done}"
+            );
+            return Ok(selection);
+        }
         return Err(profiles.unknown(name, None).into());
     }
     match plan_of(profiles, name, ctx) {
@@ -141,16 +152,48 @@ fn clear_all(ctx: &Context) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn clear_profile(name: &str, ctx: &Context) -> Result<ExitCode, Error> {
-    let selection = select(name, &load_profiles(ctx), ctx, "cleared")?;
+fn clear_profile(name: &str, mfa_session: bool, ctx: &Context) -> Result<ExitCode, Error> {
+    let profiles = load_profiles(ctx);
+    let selection = select(name, &profiles, ctx, "cleared")?;
     let Some(store) = Store::open(ctx) else {
         return Ok(no_cache_dir());
     };
+    // An MFA session other profiles use too is theirs as much as this one's: clearing it would
+    // cost each of them a new code. Kept unless `--mfa-session` says otherwise.
+    let served = match &profiles {
+        Ok(profiles) if !mfa_session => sessions_served(profiles, ctx),
+        _ => HashMap::new(),
+    };
+    let mut kept: Vec<String> = Vec::new();
     let removed: Removed = store
-        .remove_where(|key, entry| selection.kind_of(key, entry))
+        .remove_where(|key, entry| {
+            let kind = selection.kind_of(key, entry)?;
+            let others: Vec<&String> = served
+                .get(key)
+                .into_iter()
+                .flatten()
+                .filter(|p| p.as_str() != name)
+                .collect();
+            if kind == Kind::MfaSession && !others.is_empty() {
+                kept.extend(others.into_iter().cloned());
+                return None;
+            }
+            Some(kind)
+        })
         .map_err(|e| cache_error(&store, e))?;
+    if !kept.is_empty() {
+        kept.sort();
+        kept.dedup();
+        let names: Vec<String> = kept.iter().map(|p| format!("`{p}`")).collect();
+        eprintln!(
+            "assume-role: kept the MFA session profile `{name}` shares with {}; `--mfa-session` clears it too",
+            names.join(", ")
+        );
+    }
     if removed.total() == 0 {
-        eprintln!("assume-role: no cached session serves profile `{name}`");
+        if kept.is_empty() {
+            eprintln!("assume-role: no cached session serves profile `{name}`");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let kinds: Vec<String> = [

@@ -517,7 +517,18 @@ fn clearing_a_profile_removes_the_mfa_session_it_uses() {
     );
     // `mfa-clear-two` never ran, yet the MFA session made for `mfa-clear-one` is one of its.
     assert_eq!(list_json(&env, &["mfa-clear-two"]).len(), 1);
+    // Shared with `mfa-clear-one`, it is kept unless `--mfa-session` says otherwise: clearing
+    // it would cost the other profile a new code.
     let run = env.run(&["cache", "clear", "mfa-clear-two"]);
+    assert!(
+        run.stderr().contains(
+            "kept the MFA session profile `mfa-clear-two` shares with `mfa-clear-one`; `--mfa-session` clears it too"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(list_json(&env, &["mfa-clear-two"]).len(), 1);
+    let run = env.run(&["cache", "clear", "mfa-clear-two", "--mfa-session"]);
     assert!(
         run.stderr()
             .contains("removed 1 cached session serving profile `mfa-clear-two`: 1 MFA session"),
@@ -531,4 +542,24 @@ fn clearing_a_profile_removes_the_mfa_session_it_uses() {
     // Without the MFA session, a new role needs a code again.
     let run = env.run(&["env", "mfa-clear-two", "--format", "json"]);
     assert_eq!(run.code(), Some(4), "{}", run.stderr());
+}
+
+/// A profile that has left the config still has the sessions its runs made: `cache clear`
+/// clears them by name rather than calling the profile unknown.
+#[test]
+fn a_profile_gone_from_the_config_can_still_be_cleared() {
+    let env = TestEnv::with_moto();
+    env_json(&env, "client-nomfa", &[]);
+    let config = std::fs::read_to_string(&env.vars["AWS_CONFIG_FILE"]).unwrap();
+    env.write_config(&config.replace("[profile client-nomfa]", "[profile renamed]"));
+    let run = env.run(&["cache", "clear", "client-nomfa"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("no longer in the AWS config")
+            && run.stderr().contains("removed 1 cached session"),
+        "{}",
+        run.stderr()
+    );
+    let run = env.run(&["cache", "clear", "never-was"]);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr());
 }
