@@ -27,6 +27,26 @@ pub enum Exit {
     NotFound = 127,
 }
 
+impl Exit {
+    /// The exit of a code one of these produced (as recorded for another run); any other code
+    /// is a failure.
+    pub fn from_code(code: u8) -> Self {
+        [
+            Exit::Success,
+            Exit::Usage,
+            Exit::Config,
+            Exit::Mfa,
+            Exit::Denied,
+            Exit::Network,
+            Exit::NotExecutable,
+            Exit::NotFound,
+        ]
+        .into_iter()
+        .find(|exit| *exit as u8 == code)
+        .unwrap_or(Exit::Failure)
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)

@@ -21,6 +21,16 @@ pub enum MinValidCap {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssumeError {
+    /// The run that held the lock this one waited for failed; this is its answer.
+    #[error(
+        "another assume-role run for profile `{profile}`, which this one waited for, failed: {message}"
+    )]
+    HolderFailed {
+        profile: String,
+        message: String,
+        exit: u8,
+    },
+
     #[error("`--min-valid {}` cannot be met: {}", crate::duration::display(*.wanted), min_valid_reason(.profile, *.available, *.cap))]
     MinValid {
         profile: String,
@@ -144,6 +154,7 @@ impl Diagnose for AssumeError {
             AssumeError::Runtime(_) | AssumeError::Random(_) | AssumeError::AuditLog { .. } => {
                 Exit::Failure
             }
+            AssumeError::HolderFailed { exit, .. } => Exit::from_code(*exit),
             AssumeError::Config(e) => e.exit(),
             AssumeError::Settings(e) => e.exit(),
             AssumeError::Aws(e) => e.exit(),
@@ -158,6 +169,9 @@ impl Diagnose for AssumeError {
 
     fn hints(&self) -> Vec<String> {
         match self {
+            AssumeError::HolderFailed { .. } => vec![
+                "it was the same request, so it failed the same way; fix what it says, then run again (`-v` shows more)".into(),
+            ],
             AssumeError::MinValid { cap: MinValidCap::Chained | MinValidCap::MfaSession, .. } => vec![
                 "ask for at most 45m with `--min-valid` (a cached session is refreshed 15 minutes before it expires)".into(),
                 "or, for longer sessions, assume the role from long-term keys with `--duration` (an MFA code then goes to AssumeRole directly)".into(),

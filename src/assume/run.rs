@@ -7,12 +7,14 @@ use super::steps::{CodeFor, Prepared, Route, hop_needs, mfa_session_key, route};
 use super::{AssumeError, MinValidCap, Options, Served};
 use crate::aws::StsFailure;
 use crate::aws::sts;
+use crate::cache::lock::{HolderFailure, Lock};
 use crate::cache::sessions::{Entry, Kind, REUSE_MARGIN, Store};
 use crate::cache::{codes, id, id::Key};
 use crate::config::{Hop, Mfa, Plan};
 use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::duration::CHAINED_MAX;
+use crate::exit::Diagnose;
 use crate::mfa;
 use crate::secret::OneTimeCode;
 use std::time::{Duration, SystemTime};
@@ -97,8 +99,34 @@ impl Run<'_> {
         opts: &Options,
         fresh: bool,
     ) -> Result<Attempt, AssumeError> {
+        let final_lock = self.cache.lock(last, &self.plan.profile)?;
+        // The run we waited for failed: its answer is ours, at once.
+        if let Some(failure) = final_lock.as_ref().and_then(Lock::holder_failure) {
+            return Err(AssumeError::HolderFailed {
+                profile: self.plan.profile.clone(),
+                message: failure.message,
+                exit: failure.exit,
+            });
+        }
+        let result = self.attempt_locked(last, opts, fresh).await;
+        if let Some(lock) = &final_lock {
+            let failure = result.as_ref().err().map(|e| HolderFailure {
+                message: e.to_string(),
+                exit: e.exit() as u8,
+            });
+            lock.record(failure.as_ref());
+        }
+        result
+    }
+
+    /// [`Self::attempt`], under the final hop's lock.
+    async fn attempt_locked(
+        &self,
+        last: usize,
+        opts: &Options,
+        fresh: bool,
+    ) -> Result<Attempt, AssumeError> {
         let (plan, ctx) = (self.plan, self.ctx);
-        let _final_lock = self.cache.lock(last, &plan.profile)?;
         if !fresh && let Some(entry) = self.cache.get(last, opts.min_valid) {
             // Another run made it while this one waited for the lock.
             return Ok(Attempt::Done(entry.credentials(), Served::Cache));

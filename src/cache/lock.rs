@@ -14,6 +14,16 @@ const TELL_AFTER: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
+    path: std::path::PathBuf,
+    /// When this run began to wait for the lock, if another run held it.
+    waited_since: Option<std::time::SystemTime>,
+}
+
+/// What a run that held a lock failed with, for the runs that waited on it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct HolderFailure {
+    pub message: String,
+    pub exit: u8,
 }
 
 impl Lock {
@@ -26,10 +36,17 @@ impl Lock {
         };
         let file = open(path).map_err(io)?;
         let start = Instant::now();
+        let waiting_since = std::time::SystemTime::now();
         let mut told = false;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(Self { _file: file }),
+                Ok(()) => {
+                    return Ok(Self {
+                        _file: file,
+                        path: path.to_path_buf(),
+                        waited_since: (start.elapsed() > POLL).then_some(waiting_since),
+                    });
+                }
                 Err(std::fs::TryLockError::WouldBlock) => {}
                 Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
             }
@@ -57,7 +74,13 @@ impl Lock {
         let start = Instant::now();
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(Some(Self { _file: file })),
+                Ok(()) => {
+                    return Ok(Some(Self {
+                        _file: file,
+                        path: path.to_path_buf(),
+                        waited_since: None,
+                    }));
+                }
                 Err(std::fs::TryLockError::WouldBlock) => {}
                 Err(std::fs::TryLockError::Error(e)) => return Err(e),
             }
@@ -65,6 +88,38 @@ impl Lock {
                 return Ok(None);
             }
             std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Lock {
+    fn failure_path(&self) -> std::path::PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".failed");
+        name.into()
+    }
+
+    /// How the run that held this lock while we waited failed, if it did: the waiter gets the
+    /// same answer at once, instead of trying the same hanging helper or dead endpoint and
+    /// waiting out its own bound (five runs at a 10 s bound took 50 s).
+    pub fn holder_failure(&self) -> Option<HolderFailure> {
+        let since = self.waited_since?;
+        let path = self.failure_path();
+        let written = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+        (written >= since)
+            .then(|| crate::fsx::read::<HolderFailure>(&path))
+            .flatten()
+    }
+
+    /// Records that the run holding this lock failed, for the runs waiting on it; or, with
+    /// `None`, that it succeeded (an old failure is no answer for later runs).
+    pub fn record(&self, failure: Option<&HolderFailure>) {
+        let path = self.failure_path();
+        match failure {
+            Some(failure) => crate::fsx::write(&path, failure),
+            None => {
+                let _ = std::fs::remove_file(&path);
+            }
         }
     }
 }

@@ -294,3 +294,56 @@ fn an_mfa_process_can_ask_on_the_terminal() {
         "246802"
     );
 }
+
+/// Two runs of a profile whose `mfa_process` hangs: the first stops at its bound; the second,
+/// which waited for the first's lock, gets the first's answer at once instead of running the
+/// same hanging helper for its own full bound.
+#[test]
+fn a_run_that_waited_for_a_failed_one_gets_its_answer() {
+    let env = {
+        let mut env = TestEnv::with_moto();
+        env.set("ASSUME_ROLE_PROCESS_TIMEOUT", "3s");
+        env
+    };
+    let fx = moto();
+    let ready = env.dir.path().join("helper-started");
+    env.append_config(&format!(
+        "\n[profile hangs]\nrole_arn = {}\nsource_profile = contractor\nmfa_serial = {}\nmfa_process = sh -c 'touch {}; sleep 30'\n",
+        fx.client_role_arn,
+        fx.mfa_serial,
+        ready.display()
+    ));
+    let first = env
+        .bin(&["env", "hangs"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the helper never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // The first run holds the lock now, waiting on its helper.
+    let second = env.run(&["env", "hangs"]);
+    let first = env.wait_checked(first);
+    assert_eq!(
+        first.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(second.code(), Some(4), "{}", second.stderr());
+    assert!(
+        second
+            .stderr()
+            .contains("which this one waited for, failed")
+            && second.stderr().contains("did not finish within 3s"),
+        "{}",
+        second.stderr()
+    );
+}
