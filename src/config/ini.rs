@@ -97,6 +97,80 @@ pub fn texts(bytes: &[u8], lines: &[Range<usize>]) -> Vec<String> {
         .collect()
 }
 
+/// Forms the AWS CLI reads (through Python's `configparser`) that the SDK's parser refuses,
+/// rewritten to the form both read, with the same meaning: `key: value` is `key = value`, and
+/// the first key of a section written indented is that key. Every line keeps its number, so
+/// messages still name the line as written. Each rewrite is reported once per file, with the
+/// line of its first occurrence.
+pub fn normalize(path: &std::path::Path, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut colon_at = None;
+    let mut indented_at = None;
+    // After a header, until its first key: an indented line there starts no continuation.
+    let mut awaiting_first_key = false;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let number = index + 1;
+        if header(line).is_some() {
+            awaiting_first_key = true;
+            out.push_str(line);
+            continue;
+        }
+        if is_comment_or_blank(line) {
+            out.push_str(line);
+            continue;
+        }
+        let indented = line.starts_with([' ', '\t']);
+        let line = if indented && awaiting_first_key {
+            indented_at.get_or_insert(number);
+            line.trim_start()
+        } else if indented {
+            // A continuation of the value above: left as it is.
+            out.push_str(line);
+            continue;
+        } else {
+            line
+        };
+        awaiting_first_key = false;
+        match colon_key(line) {
+            Some(colon) => {
+                colon_at.get_or_insert(number);
+                out.push_str(&line[..colon]);
+                out.push_str(" =");
+                out.push_str(&line[colon + 1..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    if let Some(line) = colon_at {
+        tracing::warn!(
+            "`{}` line {line}: `key: value` is read as `key = value`, as the AWS CLI reads it; write `=` so that every AWS SDK reads it too",
+            path.display()
+        );
+    }
+    if let Some(line) = indented_at {
+        tracing::warn!(
+            "`{}` line {line}: the first key of a section is indented; it is read as that key, as the AWS CLI reads it, but other tools take an indented line for part of the value above: remove the indent",
+            path.display()
+        );
+    }
+    out
+}
+
+/// Where the `:` of a `key: value` line is: a plain key before it, and no `=` before it (a
+/// value may hold colons: `role_arn = arn:aws:...`).
+fn colon_key(line: &str) -> Option<usize> {
+    let colon = line.find(':')?;
+    if line.find('=').is_some_and(|eq| eq < colon) {
+        return None;
+    }
+    let key = line[..colon].trim();
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+    .then_some(colon)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,7 +55,7 @@ impl Profiles {
             (EnvConfigFileKind::Config, &files.config),
             (EnvConfigFileKind::Credentials, &files.credentials),
         ] {
-            let text = read_text(path)?;
+            let text = read_text(path)?.map(|text| ini::normalize(path, &text));
             read.push((path.clone(), text.is_some()));
             if let Some(text) = text {
                 layouts.push((path.clone(), scan_layout(path, &text)));
@@ -387,7 +387,15 @@ fn read_text(path: &Path) -> Result<Option<String>, ConfigError> {
             });
         }
     };
-    let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let skip = if bytes.starts_with(BOM) {
+        tracing::warn!(
+            "`{}` starts with a UTF-8 byte-order mark: this tool skips it, but the AWS CLI fails on the file; save it as UTF-8 without a BOM",
+            path.display()
+        );
+        BOM.len()
+    } else {
+        0
+    };
     match std::str::from_utf8(&bytes[skip..]) {
         Ok(text) => Ok(Some(text.to_owned())),
         Err(e) => {

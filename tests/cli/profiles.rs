@@ -189,3 +189,35 @@ fn list_survives_absurd_values_and_escapes_control_characters() {
     assert!(small.len() < 200, "{small}");
     assert!(table.contains(&"x".repeat(100_000)));
 }
+
+/// `key: value` and an indented first key are read as the AWS CLI reads them, with a warning
+/// naming the file and line; a byte-order mark is skipped with a warning, since the AWS CLI
+/// fails on it.
+#[test]
+fn the_forms_the_aws_cli_reads_are_read_the_same_way_with_a_warning() {
+    let env = TestEnv::new();
+    env.write_credentials(
+        "[colon]\naws_access_key_id: AKIAEXAMPLE000000031\naws_secret_access_key: s\n\n[indented]\n  aws_access_key_id = AKIAEXAMPLE000000032\naws_secret_access_key = s\n",
+    );
+    for (profile, id, warning) in [
+        (
+            "colon",
+            "AKIAEXAMPLE000000031",
+            "line 2: `key: value` is read as `key = value`",
+        ),
+        (
+            "indented",
+            "AKIAEXAMPLE000000032",
+            "line 6: the first key of a section is indented",
+        ),
+    ] {
+        let run = env.run(&["env", profile, "--format", "json"]);
+        assert!(run.output.status.success(), "{}", run.stderr());
+        assert!(run.stdout().contains(id), "{}", run.stdout());
+        assert!(run.stderr().contains(warning), "{}", run.stderr());
+    }
+    env.write_config("\u{feff}[default]\nregion = eu-west-1\n");
+    let run = env.run(&["env", "colon", "--format", "json"]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(run.stderr().contains("byte-order mark"), "{}", run.stderr());
+}

@@ -370,18 +370,24 @@ fn a_transcript_mismatch_is_shown_as_a_diff() {
     );
 }
 
+/// The AWS CLI reads `key: value` and an indented first key; so does this tool, with the
+/// meaning botocore gives them and a warning naming the line and the fix. (They used to fail
+/// every profile of the file.)
 #[test]
-fn a_colon_or_an_indented_first_key_is_named_with_its_fix() {
+fn a_colon_or_an_indented_first_key_is_read_as_the_aws_cli_reads_it() {
     let env = TestEnv::new();
+    let no_credentials = "assume-role: profile `a` has no credentials and no source of credentials
+  hint: add `role_arn` with `source_profile` (or `credential_source`) to [profile a], or give it keys: `aws_access_key_id` and `aws_secret_access_key`, `credential_process`, or `sso_session`
+";
     env.write_config("[profile a]\nregion: eu-west-1\n");
     assert_transcript(
         &env,
         &env.run(&["env", "a"]),
         3,
         "",
-        "assume-role: line 2 of `$ROOT/home/.aws/config` sets `region` with `:`; the AWS CLI accepts that, but the AWS SDKs' parser, which this tool uses, reads only `=`
-  hint: write `region = …` on line 2: replace the `:` with `=`
-",
+        &format!(
+            " WARN `$ROOT/home/.aws/config` line 2: `key: value` is read as `key = value`, as the AWS CLI reads it; write `=` so that every AWS SDK reads it too\n{no_credentials}"
+        ),
     );
     env.write_config("[profile a]\n  region = eu-west-1\n");
     assert_transcript(
@@ -389,8 +395,8 @@ fn a_colon_or_an_indented_first_key_is_named_with_its_fix() {
         &env.run(&["env", "a"]),
         3,
         "",
-        "assume-role: line 2 of `$ROOT/home/.aws/config` is indented, so it reads as the continuation of a setting above it, and there is none in its section; the AWS CLI accepts this, but the AWS SDKs' parser, which this tool uses, does not
-  hint: remove the spaces at the start of line 2
-",
+        &format!(
+            " WARN `$ROOT/home/.aws/config` line 2: the first key of a section is indented; it is read as that key, as the AWS CLI reads it, but other tools take an indented line for part of the value above: remove the indent\n{no_credentials}"
+        ),
     );
 }
