@@ -92,8 +92,11 @@ pub fn start(profile: &str, first: Credentials, refresh: Refresh) -> Result<Endp
         .local_addr()
         .map_err(ServerError::ServerStart)?
         .port();
+    // Time as well as I/O: the idle-connection timeout and the backoff on a full descriptor
+    // table sleep (without a timer the backoff panicked with "timers are disabled").
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()
         .map_err(ServerError::ServerStart)?;
     let shared = Arc::new(Shared {
@@ -262,27 +265,51 @@ fn error_json(code: &str, message: &str) -> String {
     serde_json::json!({ "Code": code, "Message": message }).to_string()
 }
 
+/// The most connections served at once: far above what the child's SDKs open, and below a
+/// small descriptor limit (`ulimit -n 256`), so that a flood of idle connections from another
+/// local user cannot exhaust ours.
+const MAX_CONNECTIONS: usize = 128;
+/// A connection that has not sent a whole request by then is closed.
+const REQUEST_WAIT: Duration = Duration::from_secs(10);
+
 /// Accepts connections until the process exits; each connection is its own task, so a slow or
-/// idle client never holds up another.
+/// idle client never holds up another. Whatever comes in, it keeps serving: past the cap a new
+/// connection is closed at once, an idle one after [`REQUEST_WAIT`], and a full descriptor
+/// table is waited out with a growing pause.
 async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let open = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut pause = Duration::from_millis(10);
     loop {
         let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+            Ok((stream, _)) => {
+                pause = Duration::from_millis(10);
+                stream
+            }
             Err(e) => {
                 // Out of file descriptors, say: wait for some to close rather than spin.
                 tracing::warn!("credential endpoint: cannot accept a connection: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
                 continue;
             }
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::debug!(
+                "credential endpoint: {MAX_CONNECTIONS} connections open; closing a new one"
+            );
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |request| {
                 let response = respond(&shared, &request);
                 async move { Ok::<_, std::convert::Infallible>(response) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(REQUEST_WAIT)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                 .await
             {
@@ -317,6 +344,9 @@ fn respond<B>(
     );
     response
 }
+
+/// The longest pause between two tries of a failing refresh.
+const RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Refreshes before expiry, forever. A failure is said once on stderr, with when the current
 /// credentials run out; they are served until then, and the refresh is tried again meanwhile
@@ -372,10 +402,12 @@ fn refresher(shared: &Shared, mut refresh: Refresh) {
                         rfc3339(expires)
                     );
                 }
+                // At most 5 s apart: once STS answers again, the child has fresh credentials
+                // within seconds, not at a retry half a minute away.
                 let retry = if left.is_zero() {
-                    Duration::from_secs(30)
+                    RETRY_MAX
                 } else {
-                    (left / 4).clamp(Duration::from_secs(1), Duration::from_mins(1))
+                    (left / 4).clamp(Duration::from_secs(1), RETRY_MAX)
                 };
                 let mut state = shared.state.write().unwrap_or_else(PoisonError::into_inner);
                 state.failure = Some(message);

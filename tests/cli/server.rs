@@ -447,3 +447,56 @@ print(json.dumps({"ok": ok, "failed": failed, "errors": errors[:5], "AWS_CONTAIN
     assert_eq!(commands, expected, "{log}");
     assert!(!log.contains("get_caller_identity"), "{log}");
 }
+
+/// A flood of idle connections (as another local user could open) under a small descriptor
+/// limit must not take the endpoint down: past the cap new ones are closed at once, idle ones
+/// after 10 s, a full descriptor table is waited out, and the child is served again.
+#[cfg(unix)]
+#[test]
+fn a_flood_of_idle_connections_does_not_take_the_endpoint_down() {
+    let env = TestEnv::with_moto();
+    let script = r#"
+import os, resource, socket, time, urllib.request
+# The endpoint runs with a soft limit of 256 descriptors; this flood, from the child, may use more.
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+host, port = url.split("//")[1].split("/")[0].split(":")
+idle = []
+for _ in range(300):
+    try:
+        idle.append(socket.create_connection((host, int(port)), timeout=2))
+    except OSError:
+        break
+def fetch():
+    request = urllib.request.Request(url, headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+    return urllib.request.urlopen(request, timeout=2).status
+status = None
+deadline = time.time() + 25
+while time.time() < deadline:
+    try:
+        status = fetch()
+        break
+    except Exception:
+        time.sleep(0.5)
+print("opened", len(idle), "status", status)
+print("AWS_CONTAINER_AUTHORIZATION_TOKEN=" + os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])
+"#;
+    let python = support::python();
+    let mut cmd = env.command("sh");
+    cmd.arg("-c")
+        .arg("ulimit -Sn 256; exec \"$@\"")
+        .arg("sh")
+        .arg(support::BIN)
+        .args([
+            "exec",
+            "client-nomfa",
+            "--server",
+            "--",
+            python.to_str().unwrap(),
+            "-c",
+            script,
+        ]);
+    let out = env.run_command(cmd).ok();
+    assert!(out.contains("opened 300 status 200"), "{out}");
+}
