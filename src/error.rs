@@ -184,23 +184,7 @@ pub fn report_text(err: &dyn Diagnose) -> String {
     text
 }
 
-/// `text` with every control character escaped (`\u{1b}`, `\n`): a message quotes values from
-/// files and variables that someone else may have written, and an escape sequence in one must
-/// not drive the reader's terminal (retitle it, hide lines, fake a prompt).
-pub fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+pub use crate::rules::printable;
 
 pub use crate::exit::{causes, root_cause};
 

@@ -9,7 +9,7 @@
 //!   run has seen are replaced, and access key IDs are masked, whoever wrote the line.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
@@ -27,9 +27,8 @@ pub fn init(verbosity: u8) {
         2 => "info,assume_role=debug",
         _ => "debug,assume_role=trace",
     };
-    let ansi = std::io::stderr().is_terminal();
     let ours = tracing_subscriber::fmt::format()
-        .with_ansi(ansi)
+        .with_ansi(false)
         .with_target(verbosity >= 2)
         .without_time();
     let _ = tracing_subscriber::fmt()
@@ -61,11 +60,19 @@ where
     ) -> std::fmt::Result {
         let meta = event.metadata();
         if is_ours(meta.target()) {
-            return self.ours.format_event(ctx, writer, event);
+            // Formatted aside, then escaped: our warnings quote paths, profile names and keys
+            // from files someone else may have written. (Without colours: an escape sequence of
+            // ours would be escaped too.)
+            let mut line = String::new();
+            self.ours.format_event(ctx, Writer::new(&mut line), event)?;
+            let body = line.strip_suffix('\n').unwrap_or(&line);
+            return writeln!(writer, "{}", crate::rules::printable(body));
         }
         let mut message = MessageOnly(String::new());
         event.record(&mut message);
-        let mut text = scrub_foreign(&message.0);
+        // Escaped: another crate may quote a config value, and a control character in one must
+        // not reach the terminal.
+        let mut text = crate::rules::printable(&scrub_foreign(&message.0));
         if text.len() > FOREIGN_MESSAGE_MAX {
             let mut cut = FOREIGN_MESSAGE_MAX;
             while !text.is_char_boundary(cut) {

@@ -94,6 +94,24 @@ pub fn shown(value: &str) -> String {
     format!("{start}… ({len} characters)")
 }
 
+/// `text` with every control character escaped (`\u{1b}`, `\n`): a message quotes values from
+/// files and variables that someone else may have written, and an escape sequence in one must
+/// not drive the reader's terminal (retitle it, hide lines, fake a prompt).
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// An STS text parameter's rules: length and the `[\w<extra>]` alphabet.
 pub struct StsText {
     pub what: &'static str,

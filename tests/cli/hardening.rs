@@ -358,3 +358,19 @@ fn a_malformed_mfa_code_fails_on_the_warm_path_too() {
     .unwrap();
     assert!(vars.contains_key("AWS_SESSION_TOKEN"));
 }
+
+/// A control character in a config value (an escape sequence that would clear the screen or
+/// retitle the terminal) reaches stderr escaped, from our errors and our warnings alike.
+#[test]
+fn control_characters_in_config_values_reach_stderr_escaped() {
+    let env = TestEnv::new();
+    env.write_config("[profile esc]\nregion = eu\u{1b}[2Jwest-1\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = esc-src\n\n[profile esc-src]\nregion: eu-west-1\n");
+    env.write_credentials(
+        "[esc-src]\naws_access_key_id = AKIAEXAMPLE000000041\naws_secret_access_key = s\n",
+    );
+    let run = env.run(&["env", "esc"]);
+    assert_ne!(run.code(), Some(0), "{}", run.stderr());
+    let stderr = run.stderr();
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(stderr.contains("\\u{1b}[2J"), "{stderr}");
+}
