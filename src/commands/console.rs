@@ -71,8 +71,11 @@ pub fn run(args: &ConsoleArgs, ctx: &Context) -> Result<ExitCode, Error> {
             print(&line)
         }
         Some(choice) => {
-            let launches = console::launches(&choice, profile, &url, ctx)?;
+            let mut launches = console::launches(&choice, profile, &url, ctx)?;
+            // The browser gets a private page that opens the link, never the link itself.
+            let page = console::LinkPage::write(&mut launches, &choice.setting, ctx)?;
             console::open(&choice, &launches)?;
+            page.remove_once_read();
             eprintln!(
                 "assume-role: opened the console of profile `{profile}` with {}",
                 choice.setting

@@ -72,6 +72,30 @@ pub struct Launch {
     pub args: Vec<OsString>,
     /// Which argument holds the URL (or the container link that wraps it).
     url_arg: Option<usize>,
+    /// A `$BROWSER` word the link was put in (`--app=%s`), to put another link in the same way.
+    template: Option<String>,
+    /// The link this launch opens.
+    target: String,
+}
+
+impl Launch {
+    /// The URL (or container link) this launch opens.
+    pub fn target(&self) -> Option<String> {
+        self.url_arg.map(|_| self.target.clone())
+    }
+
+    /// Opens `url` instead; a `$BROWSER` command that took the link inside a longer argument
+    /// (`--app=%s`) gets it in the same place.
+    pub fn set_target(&mut self, url: &std::ffi::OsStr) {
+        let url = url.to_string_lossy();
+        let arg = match &self.template {
+            Some(template) => template.replace("%s", &url),
+            None => url.into_owned(),
+        };
+        if let Some(slot) = self.url_arg.and_then(|i| self.args.get_mut(i)) {
+            *slot = arg.into();
+        }
+    }
 }
 
 impl std::fmt::Debug for Launch {
@@ -133,6 +157,8 @@ pub fn launches(
                     program,
                     url_arg: Some(args.len() - 1),
                     args,
+                    template: None,
+                    target: last.clone(),
                 }
             })
             .collect()
@@ -183,9 +209,11 @@ fn default_launches(url: &str, ctx: &Context) -> Vec<Launch> {
             };
             let mut args: Vec<OsString> = Vec::new();
             let mut url_arg = None;
+            let mut template = None;
             for word in words {
                 if word.contains("%s") {
                     url_arg = Some(args.len());
+                    template = Some(word.to_owned());
                     args.push(word.replace("%s", url).into());
                 } else {
                     args.push(word.into());
@@ -199,6 +227,8 @@ fn default_launches(url: &str, ctx: &Context) -> Vec<Launch> {
                 program: program.into(),
                 args,
                 url_arg,
+                template,
+                target: url.to_owned(),
             });
         }
         if !launches.is_empty() {
@@ -218,6 +248,8 @@ fn default_launches(url: &str, ctx: &Context) -> Vec<Launch> {
         program: program.into(),
         url_arg: Some(args.len() - 1),
         args,
+        template: None,
+        target: url.to_owned(),
     }]
 }
 

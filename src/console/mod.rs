@@ -18,6 +18,7 @@ mod error;
 mod federation;
 mod http;
 mod lifetime;
+mod page;
 
 pub use browser::{
     BrowserKind, Choice, Launch, OPENER_WAIT, choose, ensure_available, launches, open,
@@ -30,6 +31,7 @@ pub use federation::{
 pub use lifetime::{
     DEFAULT_LIFETIME, Origin, SESSION_DURATION_MAX, SESSION_DURATION_MIN, origin, session_duration,
 };
+pub use page::LinkPage;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 

@@ -210,7 +210,9 @@ fn print_never_logs_the_url_even_at_the_highest_verbosity() {
     assert!(stderr.contains("getSigninToken"), "{stderr}");
 }
 
-/// A browser that records its arguments, one per line, a blank line after each run.
+/// A browser that records its arguments, one per line, a blank line after each run. The page it
+/// is handed (a `file:` URL) is read as a browser reads it: recorded as `page:MODE` and the link
+/// the page opens.
 fn recording_browser(env: &TestEnv) -> (std::path::PathBuf, std::path::PathBuf) {
     let dir = env.dir.path();
     let log = dir.join("browser.log");
@@ -218,9 +220,8 @@ fn recording_browser(env: &TestEnv) -> (std::path::PathBuf, std::path::PathBuf) 
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '{}'; done\necho >> '{}'\n",
-            log.display(),
-            log.display()
+            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in file://*) f=\"${{a#file://}}\"; printf 'page:%s\\n' \"$(stat -c %a \"$f\")\" >> '{log}'; sed -n 's/^location.replace(\"\\(.*\\)\");$/\\1/p' \"$f\" >> '{log}';; *) printf '%s\\n' \"$a\" >> '{log}';; esac; done\necho >> '{log}'\n",
+            log = log.display()
         ),
     )
     .unwrap();
@@ -232,12 +233,30 @@ fn recording_browser(env: &TestEnv) -> (std::path::PathBuf, std::path::PathBuf) 
     (script, log)
 }
 
+/// Each run's arguments, with the page it was handed replaced by the link the page opens. The
+/// link itself must never be an argument (any local user can read a command line), and the
+/// page must have been private.
 fn runs(log: &std::path::Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(log)
         .unwrap()
         .split("\n\n")
         .filter(|run| !run.trim().is_empty())
-        .map(|run| run.lines().map(str::to_owned).collect())
+        .map(|run| {
+            let lines: Vec<&str> = run.lines().collect();
+            let page = lines.iter().position(|l| l.starts_with("page:"));
+            let page = page.unwrap_or_else(|| panic!("no page was handed over: {lines:?}"));
+            assert_eq!(lines[page], "page:600", "{lines:?}");
+            assert!(
+                lines[..page].iter().all(|l| !l.contains("SigninToken")),
+                "the link is on the command line: {lines:?}"
+            );
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != page)
+                .map(|(_, l)| (*l).to_owned())
+                .collect()
+        })
         .collect()
 }
 
@@ -273,6 +292,11 @@ fn each_profile_opens_in_its_own_browser_identity() {
             "{url}"
         );
     }
+
+    // Each page went once the browser had read it: no copy of a link is left behind.
+    let pages = std::path::Path::new(&env.vars["ASSUME_ROLE_CACHE_DIR"]).join("console");
+    let left: Vec<_> = std::fs::read_dir(&pages).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 
     // Firefox, chosen by the environment variable: a container per profile.
     std::fs::remove_file(&log).unwrap();
