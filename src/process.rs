@@ -279,6 +279,7 @@ pub fn program_name(command: &str) -> &str {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     fn helper(command: &str) -> Helper<'_> {
         Helper {
             kind: HelperKind::CredentialProcess,

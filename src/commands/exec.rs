@@ -108,6 +108,8 @@ fn serve(
     tracing::info!(program = %launch.program, "exec with a credential endpoint");
     // Hooked before the child exists: a SIGTERM in between would otherwise kill this process
     // and its endpoint, and leave the child running without credentials.
+    // `()` on Windows, where there are no signals to hook.
+    #[cfg_attr(not(unix), allow(clippy::let_unit_value))]
     let signals = catch_signals().map_err(crate::server::ServerError::ServerStart)?;
     let mut running = child.spawn().map_err(|e| spawn_error(e, launch))?;
     let status = wait_forwarding_signals(&mut running, signals)

@@ -148,12 +148,11 @@ fn is_executable(_meta: &std::fs::Metadata) -> bool {
     true
 }
 
-#[cfg(test)]
+// Windows leaves the lookup to `cmd /C`, so doctor checks no programs there.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    // Windows leaves the lookup to `cmd /C`, so doctor checks no programs there.
-    #[cfg(unix)]
     #[test]
     fn programs_are_found_as_sh_would() {
         let dir = tempfile::tempdir().unwrap();
