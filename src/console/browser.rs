@@ -307,14 +307,19 @@ pub fn open(choice: &Choice, launches: &[Launch]) -> Result<(), ConsoleError> {
         }
         return Ok(());
     }
-    Err(ConsoleError::Browser {
+    Err(none_found(choice, &tried))
+}
+
+/// The error for a choice none of whose programs is there; `tried` names them.
+fn none_found(choice: &Choice, tried: &[String]) -> ConsoleError {
+    ConsoleError::Browser {
         setting: choice.setting.clone(),
         reason: if tried.is_empty() {
             "there is no command to start".into()
         } else {
             format!("none of {} was found", tried.join(", "))
         },
-    })
+    }
 }
 
 /// Checks, before any credentials are exchanged, that one of the programs `choice` would start
@@ -333,14 +338,7 @@ pub fn ensure_available(choice: &Choice, profile: &str, ctx: &Context) -> Result
         .iter()
         .map(|l| format!("`{}`", l.program.to_string_lossy()))
         .collect();
-    Err(ConsoleError::Browser {
-        setting: choice.setting.clone(),
-        reason: if tried.is_empty() {
-            "there is no command to start".into()
-        } else {
-            format!("none of {} was found", tried.join(", "))
-        },
-    })
+    Err(none_found(choice, &tried))
 }
 
 /// Whether `program` names a file: as given when it has a directory part, else in `PATH`.
