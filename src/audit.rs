@@ -16,7 +16,7 @@
 
 use crate::assume::AssumeError;
 use crate::assume::Served;
-use crate::cache::{ensure_private_dir, lock::Lock};
+use crate::cache::ensure_private_dir;
 use crate::config::Plan;
 use crate::context::Context;
 use crate::credentials::{Session, account_from_arn, rfc3339};
@@ -321,7 +321,7 @@ fn rotated(dir: &Path, n: usize) -> PathBuf {
 /// Shifts `audit.jsonl` to `audit.jsonl.1` (and so on, dropping the oldest), under the lock.
 /// A run still holding the old file open appends its line to `audit.jsonl.1`: whole, and kept.
 fn rotate(dir: &Path, rotate_at: u64, incoming: u64) -> std::io::Result<()> {
-    let Some(_lock) = Lock::try_acquire_within(&dir.join(LOCK_FILE), LOCK_WAIT)? else {
+    let Some(_lock) = crate::fsx::lock_within(&dir.join(LOCK_FILE), LOCK_WAIT)? else {
         tracing::debug!("another run is rotating the audit log; appending without rotating");
         return Ok(());
     };

@@ -148,16 +148,21 @@ pub struct FileLock {
     _file: std::fs::File,
 }
 
-/// The lock at `path` if it is ours within `limit`, else `None` (the caller says what it waited
-/// for). Its file is created private, without following a planted symlink.
-pub fn lock_within(path: &Path, limit: std::time::Duration) -> std::io::Result<Option<FileLock>> {
+/// A lock file at `path`: created private in a private directory, never through a symlink.
+pub fn open_lock_file(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent() {
         ensure_private_dir(dir)?;
     }
-    let file = private_create_options()
+    private_create_options()
         .truncate(false)
         .write(true)
-        .open(path)?;
+        .open(path)
+}
+
+/// The lock at `path` if it is ours within `limit`, else `None` (the caller says what it waited
+/// for). Its file is created private, without following a planted symlink.
+pub fn lock_within(path: &Path, limit: std::time::Duration) -> std::io::Result<Option<FileLock>> {
+    let file = open_lock_file(path)?;
     let start = std::time::Instant::now();
     loop {
         match file.try_lock() {

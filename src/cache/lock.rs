@@ -66,30 +66,6 @@ impl Lock {
             std::thread::sleep(POLL);
         }
     }
-
-    /// The lock at `path` if it is ours within `limit`, else `None`, silently: for short work
-    /// that a caller may skip when another run is doing it (rotating the audit log).
-    pub fn try_acquire_within(path: &Path, limit: Duration) -> std::io::Result<Option<Self>> {
-        let file = open(path)?;
-        let start = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    return Ok(Some(Self {
-                        _file: file,
-                        path: path.to_path_buf(),
-                        waited_since: None,
-                    }));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {}
-                Err(std::fs::TryLockError::Error(e)) => return Err(e),
-            }
-            if start.elapsed() > limit {
-                return Ok(None);
-            }
-            std::thread::sleep(POLL);
-        }
-    }
 }
 
 impl Lock {
@@ -126,13 +102,8 @@ impl Lock {
 
 const POLL: Duration = Duration::from_millis(20);
 
-/// The lock file at `path` (0600, in a private directory), created if missing.
+/// The lock file at `path` (0600, in a private directory, no symlink followed), created if
+/// missing: the same file [`crate::fsx::lock_within`] locks.
 fn open(path: &Path) -> std::io::Result<File> {
-    if let Some(dir) = path.parent() {
-        super::ensure_private_dir(dir)?;
-    }
-    crate::fsx::private_create_options()
-        .truncate(false)
-        .write(true)
-        .open(path)
+    crate::fsx::open_lock_file(path)
 }
