@@ -97,6 +97,44 @@ pub fn texts(bytes: &[u8], lines: &[Range<usize>]) -> Vec<String> {
         .collect()
 }
 
+/// The section around 1-based `line` of `text` commented out, line for line, so that one
+/// malformed section does not make the parser refuse the whole file: every other profile is
+/// still read, and every line keeps its number. Returns the new text and the inside of the
+/// section's header (`None` for a line before any header, which alone is commented out). A
+/// header missing its `]` still names its section, and ends at the next good header.
+pub fn quarantine(text: &str, line: usize) -> (String, Option<String>) {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let at = line.saturating_sub(1).min(lines.len().saturating_sub(1));
+    let opens = |l: &str| {
+        l.trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('[')
+    };
+    let start = (0..=at).rev().find(|&i| opens(lines[i]));
+    let (range, name) = match start {
+        Some(start) => {
+            let end = (at + 1..lines.len())
+                .find(|&i| header(lines[i]).is_some())
+                .unwrap_or(lines.len());
+            let inner = lines[start]
+                .trim_start_matches('\u{feff}')
+                .trim()
+                .trim_start_matches('[');
+            let inner = inner.split(']').next().unwrap_or(inner).trim();
+            (start..end, Some(inner.to_owned()))
+        }
+        None => (at..at + 1, None),
+    };
+    let mut out = String::with_capacity(text.len() + range.len() * 2);
+    for (i, l) in lines.iter().enumerate() {
+        if range.contains(&i) && !is_comment_or_blank(l) {
+            out.push_str("# ");
+        }
+        out.push_str(l);
+    }
+    (out, name)
+}
+
 /// Forms the AWS CLI reads (through Python's `configparser`) that the SDK's parser refuses,
 /// rewritten to the form both read, with the same meaning: `key: value` is `key = value`, and
 /// the first key of a section written indented is that key. Every line keeps its number, so
@@ -174,6 +212,20 @@ fn colon_key(line: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quarantine_comments_out_one_section_and_keeps_line_numbers() {
+        let text =
+            "[profile a]\nregion = x\n\n[profile b\nbroken line\n  more\n[profile c]\nk = v\n";
+        let (out, name) = quarantine(text, 5);
+        assert_eq!(name.as_deref(), Some("profile b"));
+        assert_eq!(
+            out,
+            "[profile a]\nregion = x\n\n# [profile b\n# broken line\n#   more\n[profile c]\nk = v\n"
+        );
+        let (out, name) = quarantine("stray\n[default]\nk = v", 1);
+        assert_eq!((out.as_str(), name), ("# stray\n[default]\nk = v", None));
+    }
 
     #[test]
     fn sections_end_at_their_last_line_that_says_something() {

@@ -7,7 +7,9 @@ pub use error::{ConfigError, FilesRead};
 pub mod edit;
 mod ini;
 mod spelling;
+mod syntax;
 pub use spelling::Misspelling;
+use syntax::Broken;
 mod plan;
 pub(crate) use plan::{check_key_text, keys};
 mod profile_kind;
@@ -36,12 +38,15 @@ pub struct Profiles {
     suggested: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
     /// The stored-key index, read with the files: a profile whose key is stored starts from it.
     stored: crate::keystore::Index,
+    /// Sections the parser refused, left out so that the others are read.
+    broken: Vec<Broken>,
 }
 
 impl Profiles {
     /// Reads `AWS_CONFIG_FILE` (or `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (or
     /// `~/.aws/credentials`). A file that does not exist counts as empty, as it does for the AWS
-    /// CLI; a file that exists but cannot be read or parsed is an error naming it.
+    /// CLI; a file that exists but cannot be read is an error naming it. A malformed section is
+    /// left out with a warning naming its line, and asking for its profile is that error.
     pub fn load_from(files: &ConfigFiles) -> Result<Self, ConfigError> {
         // The files are read here rather than by the SDK, so that a file that is not UTF-8 is
         // our error (which names the line; the SDK would log the whole file, secrets and all, and
@@ -67,35 +72,32 @@ impl Profiles {
             // The SDK's builder refuses an empty file set; no files means no profiles.
             builder = builder.with_contents(EnvConfigFileKind::Config, "");
         }
-        let lines = |path: &Path| {
-            texts
-                .get(path.as_os_str())
-                .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
-        };
-        let config_text = lines(&files.config);
-        let credentials_text = lines(&files.credentials);
-        let parsed = Self::parse(&Fs::from_raw_map(texts), &builder.build(), FilesRead(read));
-        parsed
-            .map(|profiles| Self {
-                layouts,
-                stored: files
-                    .keys_index
-                    .as_deref()
-                    .map(crate::keystore::read_index_at)
-                    .unwrap_or_default(),
-                ..profiles
-            })
-            .map_err(|err| match err {
-                ConfigError::ConfigParse(message) => syntax_error(
-                    &message,
-                    &[
-                        (&files.config, config_text.as_deref()),
-                        (&files.credentials, credentials_text.as_deref()),
-                    ],
-                )
-                .unwrap_or(ConfigError::ConfigParse(message)),
-                other => other,
-            })
+        let env_files = builder.build();
+        let mut broken = Vec::new();
+        loop {
+            let parsed = Self::parse(
+                &Fs::from_raw_map(texts.clone()),
+                &env_files,
+                FilesRead(read.clone()),
+            );
+            let message = match parsed {
+                Ok(profiles) => {
+                    return Ok(Self {
+                        layouts,
+                        broken,
+                        stored: files
+                            .keys_index
+                            .as_deref()
+                            .map(crate::keystore::read_index_at)
+                            .unwrap_or_default(),
+                        ..profiles
+                    });
+                }
+                Err(ConfigError::ConfigParse(message)) => message,
+                Err(other) => return Err(other),
+            };
+            broken.push(syntax::set_aside(&message, files, &mut texts)?);
+        }
     }
 
     /// Profiles from text, as if read from files; for tests and tools.
@@ -133,6 +135,7 @@ impl Profiles {
                 layouts: Vec::new(),
                 suggested: std::sync::Mutex::default(),
                 stored: crate::keystore::Index::new(),
+                broken: Vec::new(),
             }),
             Err(LoadError::ParseError { 0: err, .. }) => {
                 Err(ConfigError::ConfigParse(err.to_string()))
@@ -262,6 +265,15 @@ impl Profiles {
     }
 
     pub(crate) fn unknown(&self, name: &str, referenced_by: Option<&str>) -> ConfigError {
+        // A profile that is there but malformed: its own error, not "not found".
+        let names_it = |b: &Broken| {
+            b.section
+                .as_ref()
+                .is_some_and(|section| self.headers_of(&b.path, name).contains(section))
+        };
+        if let Some(broken) = self.broken.iter().find(|b| names_it(b)) {
+            return broken.error();
+        }
         ConfigError::UnknownProfile {
             name: name.to_owned(),
             files: self.files.clone(),
@@ -413,69 +425,6 @@ fn read_text(path: &Path) -> Result<Option<String>, ConfigError> {
             })
         }
     }
-}
-
-/// The SDK parser's error (`error parsing <path> on line <n>:\n  <message>`) as ours: the file
-/// and line, what is wrong with the line in plain words, and the fix. Where the AWS CLI accepts
-/// the line (`key: value`, an indented first key), it says so: the file is shared with it. The
-/// line itself is never quoted, only a key name: the line may carry a secret.
-fn syntax_error(message: &str, files: &[(&PathBuf, Option<&str>)]) -> Option<ConfigError> {
-    let rest = message.strip_prefix("error parsing ")?;
-    let (path, rest) = rest.rsplit_once(" on line ")?;
-    let (line, problem) = rest.split_once(":\n")?;
-    let line: usize = line.trim().parse().ok()?;
-    let problem = problem.trim();
-    let (file, text) = files
-        .iter()
-        .find(|(file, _)| file.as_os_str() == std::ffi::OsStr::new(path))?;
-    let content = (*text)?.lines().nth(line.checked_sub(1)?)?;
-    let key_before_colon = content
-        .split_once(':')
-        .map(|(key, _)| key.trim())
-        .filter(|key| {
-            !key.is_empty()
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-        });
-    let (what, fix) = match problem {
-        "Expected an '=' sign defining a property" => match key_before_colon {
-            Some(key) => (
-                format!("sets `{key}` with `:`; the AWS CLI accepts that, but the AWS SDKs' parser, which this tool uses, reads only `=`"),
-                format!("write `{key} = …` on line {line}: replace the `:` with `=`"),
-            ),
-            None => (
-                "is not a `[section]` header, a `key = value` setting or a comment".to_owned(),
-                format!("fix or remove line {line}; the file uses the AWS CLI's INI format"),
-            ),
-        },
-        "Expected a property definition, found continuation" => (
-            "is indented, so it reads as the continuation of a setting above it, and there is none in its section; the AWS CLI accepts this, but the AWS SDKs' parser, which this tool uses, does not".to_owned(),
-            format!("remove the spaces at the start of line {line}"),
-        ),
-        "Expected a profile definition" => (
-            "comes before any `[section]` header".to_owned(),
-            format!("put a header such as `[default]` or `[profile NAME]` above line {line}, or remove the line"),
-        ),
-        "Profile definition must end with ']'" => (
-            "starts a section header but does not end with `]`".to_owned(),
-            format!("close the bracket on line {line}, e.g. `[profile NAME]`"),
-        ),
-        "Property did not have a name" => (
-            "has an `=` with no key before it".to_owned(),
-            format!("put the key before the `=` on line {line}, or remove the line"),
-        ),
-        other => (
-            format!("cannot be read: {other}"),
-            format!("fix line {line}; the file uses the AWS CLI's INI format"),
-        ),
-    };
-    Some(ConfigError::ConfigSyntax {
-        path: (*file).clone(),
-        line,
-        what,
-        fix,
-    })
 }
 
 /// Warns about what the SDK's parser takes silently, or ignores with a vague message, and the

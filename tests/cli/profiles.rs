@@ -20,17 +20,37 @@ fn an_unknown_profile_names_the_files_and_the_closest_name() {
 }
 
 #[test]
-fn a_malformed_config_names_file_and_line() {
-    let env = TestEnv::new();
-    env.write_config("[profile a]\nregion = eu-west-1\nthis line is broken\n");
-    let run = env.run(&["list"]);
-    assert_eq!(run.code(), Some(3));
+fn a_malformed_section_names_file_and_line_and_the_others_still_work() {
+    let env = TestEnv::with_moto();
+    // Broken sections before and after the ones in use: a stray line, a header without its
+    // `]`, and a line that is not `key = value`.
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "stray line\n[profile a]\nregion = eu-west-1\nthis line is broken\n\n{config}\n[profile half\nregion = x\n"
+    ));
+    let list = env.run(&["list"]);
+    assert_eq!(list.code(), Some(0), "{}", list.stderr());
+    let table = list.stdout();
     assert!(
-        run.stderr()
-            .contains(&format!("line 3 of `{}`", env.config_path().display())),
-        "{}",
-        run.stderr()
+        table.contains("client ") && !table.contains("\na "),
+        "{table}"
     );
+    let warned = format!("line 4 of `{}`", env.config_path().display());
+    assert!(
+        list.stderr().contains(&warned) && list.stderr().contains("`[profile a]` is skipped"),
+        "{}",
+        list.stderr()
+    );
+    assert!(
+        list.stderr().contains("`[profile half]` is skipped"),
+        "{}",
+        list.stderr()
+    );
+    env.run(&["env", "client", "--mfa-token", "123456"]).ok();
+    let run = env.run(&["env", "a"]);
+    assert_eq!(run.code(), Some(3));
+    assert!(run.stderr().contains(&warned), "{}", run.stderr());
+    assert!(!run.stderr().contains("is not in"), "{}", run.stderr());
 }
 
 #[test]

@@ -194,7 +194,8 @@ fn a_malformed_config_line_names_the_file_and_the_line() {
         &env.run(&["env", "a"]),
         3,
         "",
-        "assume-role: line 3 of `$ROOT/home/.aws/config` is not a `[section]` header, a `key = value` setting or a comment
+        " WARN line 3 of `$ROOT/home/.aws/config` is not a `[section]` header, a `key = value` setting or a comment: section `[profile a]` is skipped until it is fixed; the others are read
+assume-role: line 3 of `$ROOT/home/.aws/config` is not a `[section]` header, a `key = value` setting or a comment
   hint: fix or remove line 3; the file uses the AWS CLI's INI format
 ",
     );
