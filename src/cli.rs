@@ -371,6 +371,10 @@ pub enum KeysCommand {
         /// otherwise a prompt on the terminal).
         #[arg(long, value_name = "CODE")]
         mfa_token: Option<crate::mfa::MfaToken>,
+        /// Delete, without asking, a second key that an interrupted `keys rotate` left in IAM
+        /// (one whose secret is stored nowhere, or the old key it replaced).
+        #[arg(long)]
+        yes: bool,
     },
 }
 

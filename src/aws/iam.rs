@@ -64,6 +64,8 @@ pub struct KeyInfo {
     pub access_key_id: String,
     /// `Active` or `Inactive`.
     pub status: String,
+    /// When IAM made it, in seconds since the Unix epoch.
+    pub created: Option<i64>,
 }
 
 /// A key `CreateAccessKey` just made.
@@ -170,6 +172,7 @@ impl Iam {
                         .status()
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default(),
+                    created: k.create_date().map(aws_smithy_types::DateTime::secs),
                 })
             }));
             match output.marker() {

@@ -29,7 +29,11 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
             no_check,
             backend,
         } => import(&profiles, all, remove_plaintext, no_check, backend, ctx),
-        KeysCommand::Rotate { profile, mfa_token } => rotate(&profile, mfa_token.as_ref(), ctx),
+        KeysCommand::Rotate {
+            profile,
+            mfa_token,
+            yes,
+        } => rotate(&profile, mfa_token.as_ref(), yes, ctx),
         KeysCommand::Remove { profile, yes } => {
             if !yes {
                 confirm_removal(&profile, ctx)?;
@@ -48,10 +52,11 @@ pub fn run(command: KeysCommand, ctx: &Context) -> Result<ExitCode, Error> {
 fn rotate(
     profile: &str,
     mfa_token: Option<&crate::mfa::MfaToken>,
+    yes: bool,
     ctx: &Context,
 ) -> Result<ExitCode, Error> {
     let mfa_token = super::mfa_token_flag(mfa_token)?;
-    let done = crate::rotate::rotate(profile, mfa_token, ctx)?;
+    let done = crate::rotate::rotate(profile, mfa_token, yes, ctx)?;
     let evicted = done.evicted.total();
     say(&format!(
         "rotated the key of profile `{profile}` (IAM user `{}`): the new key `{}` is stored ({}) and works; the old key `{}` is deleted{}; took {:.1} s",

@@ -148,6 +148,27 @@ pub enum KeyError {
         stored: String,
     },
 
+    #[error(
+        "IAM user `{user}` has a second access key, `{}`, {}, and IAM allows two keys",
+        mask_access_key(.key),
+        if *.never_stored {
+            format!("made by a `keys rotate` of profile `{profile}` that was interrupted before it stored the key: its secret is stored nowhere")
+        } else {
+            format!("which a `keys rotate` of profile `{profile}` replaced (the new key is stored) but was interrupted before it deleted it")
+        }
+    )]
+    RotateStrayKey {
+        profile: String,
+        user: String,
+        /// In full: the hint's command needs it.
+        key: String,
+        /// The new key of the interrupted rotation, rather than the old key it replaced.
+        never_stored: bool,
+    },
+
+    #[error("not rotating the key of profile `{profile}`: the stray key stays")]
+    StrayKeptDeclined { profile: String },
+
     #[error("rotating the key of profile `{}` stopped: {}; {}", .0.profile, .0.detail, .0.state.describe(&.0.old_key))]
     Rotation(Box<RotationFailure>),
 
@@ -347,6 +368,8 @@ impl Diagnose for KeyError {
             KeyError::OsStoreTimeout { .. } => Exit::Network,
             KeyError::Rotation(failure) => failure.exit,
             KeyError::RotateTwoKeys { .. }
+            | KeyError::RotateStrayKey { .. }
+            | KeyError::StrayKeptDeclined { .. }
             | KeyError::RotateEvict { .. }
             | KeyError::RemoveDeclined { .. } => Exit::Failure,
             KeyError::Io { .. } | KeyError::OsStore { .. } | KeyError::Prompt { .. } => {
@@ -452,13 +475,17 @@ impl KeyError {
                 format!("run it on a terminal to be asked, or pass `--yes`: `assume-role keys remove {profile} --yes`"),
                 "an access key's secret cannot be shown again by AWS: keep a copy, or rotate the key instead (`assume-role keys rotate`)".into(),
             ],
-            KeyError::RemoveDeclined { .. } => vec![],
+            KeyError::RemoveDeclined { .. } | KeyError::StrayKeptDeclined { .. } => vec![],
             KeyError::NoProfilesNamed => vec!["`assume-role keys import contractor`, or `assume-role keys import --all`".into()],
             KeyError::RotateNotOwnKey { base, base_rotatable: true, .. } => vec![
                 format!("rotate the key it uses: `assume-role keys rotate {base}`"),
             ],
             KeyError::RotateNotOwnKey { .. } => vec![
                 "`keys rotate` rotates an IAM user's access key kept by `assume-role keys add`".into(),
+            ],
+            KeyError::RotateStrayKey { profile, user, key, .. } => vec![
+                format!("delete it and rotate: `assume-role keys rotate {profile} --yes` (or answer `y` on a terminal)"),
+                format!("or delete it yourself: `aws iam delete-access-key --user-name {user} --access-key-id {key}`"),
             ],
             KeyError::RotateTwoKeys { profile, user, stored, .. } => vec![
                 format!("the stored key of `{profile}` is `{}`; if nothing uses the other one, delete it (`aws iam list-access-keys --user-name {user}` shows full IDs; `aws iam delete-access-key --user-name {user} --access-key-id ID`), then run `assume-role keys rotate {profile}` again", mask_access_key(stored)),

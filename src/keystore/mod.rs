@@ -32,6 +32,20 @@ pub struct IndexEntry {
     pub backend: Backend,
     /// Seconds since the Unix epoch.
     pub created: u64,
+    /// A replacement under way: the key being written, recorded before the backend is touched
+    /// and cleared once the index names it. The index and a backend cannot change in one atomic
+    /// step, so this record makes the pair one: a run killed in between leaves it, and the next
+    /// read of the key settles on whichever of the two the backend holds ([`load`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// The key a replacement was writing: nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub access_key_id: String,
+    pub backend: Backend,
+    pub created: u64,
 }
 
 impl IndexEntry {
@@ -259,6 +273,11 @@ fn index_to_change(dir: &Path) -> Result<Index, KeyError> {
 
 /// Stores `key` for `profile` in `backend` and records it in the index. A key stored before
 /// under another backend is removed from it.
+///
+/// Replacing a key is journalled: the index first records the new key as pending, then the
+/// backend is written, then the index names the new key. A kill at any point leaves an index
+/// that [`load`] can settle against what the backend holds, never one naming a key that is
+/// not there without saying so.
 pub fn store(
     profile: &str,
     key: &StoredKey,
@@ -268,8 +287,24 @@ pub fn store(
     let dir = keys_dir(ctx)?;
     let _lock = lock_index(&dir)?;
     let mut keys = index_to_change(&dir)?;
-    open(backend, ctx)?.put(profile, key)?;
-    if let Some(old) = keys.get(profile)
+    let previous = keys.get(profile).cloned();
+    if let Some(entry) = keys.get_mut(profile) {
+        entry.pending = Some(Pending {
+            access_key_id: key.access_key_id.clone(),
+            backend,
+            created: key.created,
+        });
+        write_index(&dir, &keys)?;
+    }
+    if let Err(err) = open(backend, ctx)?.put(profile, key) {
+        // A backend write is atomic: nothing changed, so neither does the index.
+        if let Some(previous) = previous {
+            keys.insert(profile.to_owned(), previous);
+            write_index(&dir, &keys)?;
+        }
+        return Err(err);
+    }
+    if let Some(old) = &previous
         && old.backend != backend
     {
         open(old.backend, ctx)?.remove(profile)?;
@@ -280,9 +315,69 @@ pub fn store(
             access_key_id: key.access_key_id.clone(),
             backend,
             created: key.created,
+            pending: None,
         },
     );
     write_index(&dir, &keys)
+}
+
+/// Settles an entry a killed replacement left pending, under the index's lock: the key its
+/// backend holds is the stored one, the new key if the write got that far, else the old one.
+/// Returns that key, read once.
+fn settle(profile: &str, ctx: &Context) -> Result<StoredKey, KeyError> {
+    let dir = keys_dir(ctx)?;
+    let _lock = lock_index(&dir)?;
+    let mut keys = index_to_change(&dir)?;
+    let not_stored = || KeyError::NotStored {
+        profile: profile.to_owned(),
+    };
+    let entry = keys.get(profile).cloned().ok_or_else(not_stored)?;
+    let Some(pending) = entry.pending.clone() else {
+        // Another run settled it first.
+        return read_from(profile, &entry, ctx);
+    };
+    let new = open(pending.backend, ctx)?
+        .get(profile)?
+        .filter(|k| k.access_key_id == pending.access_key_id);
+    let (key, settled) = if let Some(key) = new {
+        if pending.backend != entry.backend {
+            open(entry.backend, ctx)?.remove(profile)?;
+        }
+        let settled = IndexEntry {
+            access_key_id: pending.access_key_id,
+            backend: pending.backend,
+            created: pending.created,
+            pending: None,
+        };
+        (key, settled)
+    } else {
+        let key = read_from(profile, &entry, ctx)?;
+        // The key itself says which it is, should the index name neither.
+        let settled = IndexEntry {
+            access_key_id: key.access_key_id.clone(),
+            pending: None,
+            ..entry.clone()
+        };
+        (key, settled)
+    };
+    tracing::warn!(
+        "an earlier change to the stored key of profile `{profile}` was interrupted; the index now names the key the {} backend holds ({})",
+        settled.backend,
+        crate::secret::mask_access_key(&settled.access_key_id)
+    );
+    keys.insert(profile.to_owned(), settled);
+    write_index(&dir, &keys)?;
+    Ok(key)
+}
+
+/// The key `entry` names, read from its backend.
+fn read_from(profile: &str, entry: &IndexEntry, ctx: &Context) -> Result<StoredKey, KeyError> {
+    open(entry.backend, ctx)?
+        .get(profile)?
+        .ok_or_else(|| KeyError::MissingInBackend {
+            profile: profile.to_owned(),
+            backend: entry.backend.to_string(),
+        })
 }
 
 /// Removes the stored key of `profile`.
@@ -299,7 +394,7 @@ pub fn remove(profile: &str, ctx: &Context) -> Result<IndexEntry, KeyError> {
 }
 
 /// The long-term key of `profile`, read from its backend: the one read of a secret store, on
-/// the cold path only.
+/// the cold path only. An entry an interrupted change left pending is settled first.
 pub fn load(profile: &str, ctx: &Context) -> Result<StoredKey, KeyError> {
     let entry = read_index(ctx)
         .get(profile)
@@ -308,13 +403,11 @@ pub fn load(profile: &str, ctx: &Context) -> Result<StoredKey, KeyError> {
             profile: profile.to_owned(),
         })?;
     let started = std::time::Instant::now();
-    let key =
-        open(entry.backend, ctx)?
-            .get(profile)?
-            .ok_or_else(|| KeyError::MissingInBackend {
-                profile: profile.to_owned(),
-                backend: entry.backend.to_string(),
-            })?;
+    let key = if entry.pending.is_some() {
+        settle(profile, ctx)?
+    } else {
+        read_from(profile, &entry, ctx)?
+    };
     tracing::info!(
         profile,
         backend = %entry.backend,
@@ -337,6 +430,74 @@ pub fn now_secs() -> u64 {
 mod tests {
     use super::*;
     use crate::settings::Settings;
+
+    fn key(id: &str) -> StoredKey {
+        StoredKey {
+            access_key_id: id.into(),
+            secret_access_key: Secret::new(format!("secret of {id}")),
+            created: 1,
+        }
+    }
+
+    /// A context whose data directory is `dir`, with the file backend's passphrase set.
+    fn ctx_in(dir: &Path) -> Context {
+        Context {
+            env: crate::env::Env {
+                file_passphrase: Some(Secret::new("journal test")),
+                ..crate::env::Env::default()
+            },
+            paths: crate::paths::Paths {
+                data_dir: Some(dir.to_owned()),
+                ..crate::paths::Paths::default()
+            },
+            ..Context::default()
+        }
+    }
+
+    #[test]
+    fn a_replacement_killed_half_way_settles_on_the_key_the_backend_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ctx_in(dir.path());
+        store("p", &key("AKIAOLD0000000000001"), Backend::File, &ctx).unwrap();
+        let keys = keys_dir(&ctx).unwrap();
+        let pending = |id: &str| Pending {
+            access_key_id: id.into(),
+            backend: Backend::File,
+            created: 2,
+        };
+
+        // Killed after the intent, before the backend write: the old key stays.
+        let mut index = index_to_change(&keys).unwrap();
+        index.get_mut("p").unwrap().pending = Some(pending("AKIANEW0000000000002"));
+        write_index(&keys, &index).unwrap();
+        assert_eq!(
+            load("p", &ctx).unwrap().access_key_id,
+            "AKIAOLD0000000000001"
+        );
+        let entry = &read_index(&ctx)["p"];
+        assert_eq!(
+            (entry.access_key_id.as_str(), &entry.pending),
+            ("AKIAOLD0000000000001", &None)
+        );
+
+        // Killed after the backend write, before the index named it: the new key wins.
+        index.get_mut("p").unwrap().pending = Some(pending("AKIANEW0000000000002"));
+        write_index(&keys, &index).unwrap();
+        open(Backend::File, &ctx)
+            .unwrap()
+            .put("p", &key("AKIANEW0000000000002"))
+            .unwrap();
+        assert_eq!(
+            load("p", &ctx).unwrap().access_key_id,
+            "AKIANEW0000000000002"
+        );
+        let entry = &read_index(&ctx)["p"];
+        assert_eq!(
+            (entry.access_key_id.as_str(), entry.created),
+            ("AKIANEW0000000000002", 2)
+        );
+        assert!(entry.pending.is_none());
+    }
 
     #[test]
     fn keys_backend_is_flag_then_environment_then_settings() {

@@ -43,6 +43,8 @@ if a["op"] == "create":
     keys = [iam.create_access_key(UserName=user)["AccessKey"] for _ in range(a["keys"])]
     print(json.dumps({"arn": arn, "keys": [
         {"access_key_id": k["AccessKeyId"], "secret_access_key": k["SecretAccessKey"]} for k in keys]}))
+elif a["op"] == "add_key":
+    print(json.dumps(iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]))
 else:
     print(json.dumps(sorted(k["AccessKeyId"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"])))
 "#;
@@ -196,6 +198,52 @@ fn a_user_with_two_keys_is_refused_naming_both_and_nothing_changes() {
     let list = env.run(&["keys", "list"]).ok();
     assert!(list.contains(&mask_access_key(&keys[0].0)), "{list}");
     // The stored key still works.
+    env_json(&env, "rot-client", &[]);
+}
+
+#[test]
+fn a_key_left_by_an_interrupted_rotation_is_named_and_deleted_on_yes() {
+    let user = "rotate-stray";
+    let old = create_user(user, 1, true).remove(0);
+    let mut env = rotate_env(&old);
+    // What a kill between `CreateAccessKey` and storing the key leaves: the rotation's record
+    // (written before the call) and a second key in IAM whose secret nobody has.
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 5;
+    let keys_dir = env.dir.path().join("xdg/data/assume-role/keys");
+    std::fs::write(
+        keys_dir.join("rot.rotating"),
+        serde_json::json!({"old_key": old.0, "started": started}).to_string(),
+    )
+    .unwrap();
+    let stray: String =
+        serde_json::from_str(&admin(&serde_json::json!({"op": "add_key", "user": user}))).unwrap();
+    // The hint's command names it in full, on purpose: it must run as printed.
+    env.allow_on_stderr(&stray);
+
+    // No terminal and no `--yes`: it says what the key is and how to finish, and changes nothing.
+    let run = env.run(&["keys", "rotate", "rot"]);
+    assert_eq!(run.code(), Some(1), "{}", run.stderr());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(&mask_access_key(&stray)) && stderr.contains("interrupted"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("its secret is stored nowhere"), "{stderr}");
+    assert!(stderr.contains("keys rotate rot --yes"), "{stderr}");
+    let mut both = vec![old.0.clone(), stray.clone()];
+    both.sort();
+    assert_eq!(keys_in_iam(user), both);
+
+    let run = env.run(&["keys", "rotate", "rot", "--yes"]);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let now = keys_in_iam(user);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert!(!now.contains(&old.0) && !now.contains(&stray), "{now:?}");
+    assert!(!keys_dir.join("rot.rotating").exists());
     env_json(&env, "rot-client", &[]);
 }
 

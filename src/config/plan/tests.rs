@@ -599,6 +599,7 @@ fn a_source_whose_section_went_with_its_keys_into_the_store_still_resolves() {
             access_key_id: "AKIAEXAMPLE000000007".into(),
             backend: crate::keystore::Backend::File,
             created: 0,
+            pending: None,
         },
     );
     let profiles = Profiles::from_texts(

@@ -18,8 +18,7 @@ use crate::assume::AssumeError;
 use crate::aws::RemoteFailure;
 use crate::aws::iam::{Iam, IamFailure};
 use crate::aws::sts::Sts;
-use crate::cache::id::Key;
-use crate::cache::sessions::{Kind, Removed, Store};
+use crate::cache::sessions::{Removed, Store};
 use crate::config::edit::{self, FileKind};
 use crate::config::{Base, ConfigFiles, DEFAULT_REGION, Mfa, Plan, Profiles};
 use crate::context::Context;
@@ -27,10 +26,13 @@ use crate::credentials::Credentials;
 use crate::exit::Diagnose;
 use crate::exit::Exit;
 use crate::keystore::{self, Backend, KeyError, RotationFailure, RotationState, StoredKey};
-use crate::obtain::{Serving, plan_of};
+use crate::obtain::plan_of;
 use crate::secret::{OneTimeCode, mask_access_key};
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
+
+mod sessions;
+mod stray;
+use sessions::OldSessions;
 
 /// How long a new key may take to work. IAM usually takes a few seconds; users of other tools
 /// report `InvalidClientTokenId` just after rotating (aws-vault #132, #536).
@@ -97,9 +99,11 @@ impl Home {
 }
 
 /// Rotates the key of `profile`, stored or in plain text. `mfa_token` is `--mfa-token`.
+/// `yes` is `--yes`: a second key an interrupted rotation left is deleted without asking.
 pub fn rotate(
     profile: &str,
     mfa_token: Option<OneTimeCode>,
+    yes: bool,
     ctx: &Context,
 ) -> Result<Rotated, AssumeError> {
     let started = Instant::now();
@@ -149,6 +153,8 @@ pub fn rotate(
         old: &old,
         store: store.as_ref(),
         old_sessions: &old_sessions,
+        profiles: &profiles,
+        yes,
         ctx,
     };
     let mut rotated = assume::runtime()?.block_on(job.run(mfa_token))?;
@@ -234,63 +240,6 @@ fn with_passphrase(ctx: &Context, backend: Backend) -> Result<Context, KeyError>
     Ok(ctx)
 }
 
-/// The cached sessions made from the old key: those every profile built on it uses as
-/// configured now (their keys hash the old key's ID), the MFA session of its own device, and
-/// any other session such profiles' runs created (with flags such as `--duration`).
-struct OldSessions {
-    keys: HashSet<Key>,
-    /// The profiles whose runs made role sessions from the key.
-    hop_profiles: HashSet<String>,
-    profile: String,
-}
-
-impl OldSessions {
-    fn of(
-        profile: &str,
-        plan: &Plan,
-        mfa: Option<&Mfa>,
-        profiles: &Profiles,
-        ctx: &Context,
-    ) -> Self {
-        let mut keys = HashSet::new();
-        let mut hop_profiles = HashSet::new();
-        for name in profiles.names() {
-            let Ok(other) = plan_of(profiles, name, ctx) else {
-                continue;
-            };
-            if !matches!(&other.base, Base::StoredKeys { profile: base, .. } if base == profile) {
-                continue;
-            }
-            let serving = Serving::of(&other, ctx);
-            keys.extend(serving.role_sessions.into_iter().flatten());
-            keys.extend(serving.mfa_session);
-            hop_profiles.extend(other.hops.iter().map(|h| h.profile.clone()));
-        }
-        if let Some(mfa) = mfa {
-            keys.extend(assume::mfa_session_key(plan, mfa, ctx));
-        }
-        Self {
-            keys,
-            hop_profiles,
-            profile: profile.to_owned(),
-        }
-    }
-
-    /// Which kind of session this is, if it came from the old key.
-    fn select(&self, key: &Key, entry: Option<&crate::cache::sessions::Entry>) -> Option<Kind> {
-        if self.keys.contains(key) {
-            return Some(entry.map_or(Kind::RoleSession, |e| e.kind));
-        }
-        let entry = entry?;
-        let made_from_key = match entry.kind {
-            // An MFA or key session is recorded under the profile that holds the key.
-            Kind::MfaSession | Kind::KeySession => entry.profile == self.profile,
-            Kind::RoleSession => self.hop_profiles.contains(&entry.profile),
-        };
-        made_from_key.then_some(entry.kind)
-    }
-}
-
 /// One rotation, with everything it needs.
 struct Job<'a> {
     profile: &'a str,
@@ -300,6 +249,9 @@ struct Job<'a> {
     old: &'a StoredKey,
     store: Option<&'a Store>,
     old_sessions: &'a OldSessions,
+    profiles: &'a Profiles,
+    /// `--yes`.
+    yes: bool,
     ctx: &'a Context,
 }
 
@@ -323,6 +275,20 @@ impl Job<'_> {
             access_denied,
             with_mfa: self.mfa.is_some(),
         }))
+        .into()
+    }
+
+    /// The refusal when the user already has two keys, neither left by an interrupted rotation.
+    fn two_keys(&self, user: &str, keys: Vec<crate::aws::iam::KeyInfo>) -> AssumeError {
+        KeyError::RotateTwoKeys {
+            profile: self.profile.to_owned(),
+            user: user.to_owned(),
+            keys: keys
+                .into_iter()
+                .map(|k| (k.access_key_id, k.status))
+                .collect(),
+            stored: self.old.access_key_id.clone(),
+        }
         .into()
     }
 
@@ -353,17 +319,27 @@ impl Job<'_> {
             .await
             .map_err(|f| self.iam_stopped(Some(user), &f, RotationState::Unchanged))?;
         if keys.len() >= 2 {
-            return Err(KeyError::RotateTwoKeys {
-                profile: self.profile.to_owned(),
-                user: user.to_owned(),
-                keys: keys
-                    .into_iter()
-                    .map(|k| (k.access_key_id, k.status))
-                    .collect(),
-                stored: self.old.access_key_id.clone(),
+            if let Some(stray) = stray::find(
+                self.profile,
+                &self.old.access_key_id,
+                &keys,
+                self.profiles,
+                self.ctx,
+            ) {
+                stray::confirm(self.profile, user, stray, self.yes)?;
+                iam.delete_access_key(&auth, user, &stray.0.access_key_id)
+                    .await
+                    .map_err(|f| self.iam_stopped(Some(user), &f, RotationState::Unchanged))?;
+                tracing::warn!(
+                    "deleted `{}`, the key an interrupted rotation left in IAM",
+                    mask_access_key(&stray.0.access_key_id)
+                );
+            } else {
+                return Err(self.two_keys(user, keys));
             }
-            .into());
         }
+        // From here until the new key is stored, this run holds the only copy of its secret.
+        let _journal = stray::Journal::begin(self.profile, &self.old.access_key_id, self.ctx)?;
 
         let new = iam.create_access_key(&auth, user).await.map_err(|f| {
             // A refusal made nothing; anything else may have made a key on the way.
@@ -577,6 +553,8 @@ fn exit_of(failure: RemoteFailure) -> Exit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::sessions::Kind;
+    use crate::obtain::Serving;
 
     const CONFIG: &str = "[profile contractor]\nregion = eu-west-1\n\n\
         [profile a]\nrole_arn = arn:aws:iam::222222222222:role/r\nsource_profile = contractor\nrole_session_name = ss\n\n\
@@ -595,6 +573,7 @@ mod tests {
                 access_key_id: "AKIAEXAMPLE000000001".into(),
                 backend: Backend::File,
                 created: 0,
+                pending: None,
             },
         );
         Profiles::from_texts(CONFIG, CREDENTIALS)
