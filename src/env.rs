@@ -67,6 +67,12 @@ pub struct Env {
     /// `BROWSER`: the user's URL opener, for `console` with the default browser.
     #[serde(skip)]
     pub browser_command: Option<String>,
+    /// Why a browser started here would not be seen by the user, if it would not: a session
+    /// over SSH (`SSH_CONNECTION`, `SSH_TTY`), no display on Linux (`DISPLAY`,
+    /// `WAYLAND_DISPLAY`), or a container (`container`, `/.dockerenv`). `sso login` then uses
+    /// the device flow.
+    #[serde(skip)]
+    pub no_browser_here: Option<&'static str>,
     /// `AWS_REGION` (else `AWS_DEFAULT_REGION`) even inside a session, and
     /// `AWS_CREDENTIAL_EXPIRATION`: what `whoami` reports of the session it runs in.
     #[serde(skip)]
@@ -227,6 +233,7 @@ impl Env {
             browser: text(env_vars::ASSUME_ROLE_BROWSER),
             browser_path: os(env_vars::ASSUME_ROLE_BROWSER_PATH).map(PathBuf::from),
             browser_command: text(env_vars::BROWSER),
+            no_browser_here: no_browser_here(&text),
             session_region: text(env_vars::AWS_REGION)
                 .or_else(|| text(env_vars::AWS_DEFAULT_REGION)),
             session_expiration: text(env_vars::AWS_CREDENTIAL_EXPIRATION),
@@ -254,6 +261,23 @@ impl Env {
     /// `ASSUME_ROLE_PROCESS_TIMEOUT`, else the default.
     pub fn process_timeout(&self) -> Result<std::time::Duration, crate::process::ProcessError> {
         crate::process::process_timeout(self.process_timeout.as_deref())
+    }
+}
+
+/// Why a browser started here would not be seen by the user, if it would not; see
+/// [`Env::no_browser_here`].
+fn no_browser_here(text: &impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+    if text(env_vars::SSH_CONNECTION).is_some() || text(env_vars::SSH_TTY).is_some() {
+        Some("this is an SSH session")
+    } else if text(env_vars::CONTAINER).is_some() || std::path::Path::new("/.dockerenv").exists() {
+        Some("this is a container")
+    } else if cfg!(target_os = "linux")
+        && text(env_vars::DISPLAY).is_none()
+        && text(env_vars::WAYLAND_DISPLAY).is_none()
+    {
+        Some("there is no display (`DISPLAY`, `WAYLAND_DISPLAY`)")
+    } else {
+        None
     }
 }
 

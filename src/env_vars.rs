@@ -104,6 +104,13 @@ pub const ASSUME_ROLE_BROWSER: &str = "ASSUME_ROLE_BROWSER";
 pub const ASSUME_ROLE_BROWSER_PATH: &str = "ASSUME_ROLE_BROWSER_PATH";
 /// `console` with the default browser: the command that opens a URL, as other tools read it.
 pub const BROWSER: &str = "BROWSER";
+/// Signs that a browser started here would not be seen: `sso login` then uses the device flow.
+pub const SSH_CONNECTION: &str = "SSH_CONNECTION";
+pub const SSH_TTY: &str = "SSH_TTY";
+pub const DISPLAY: &str = "DISPLAY";
+pub const WAYLAND_DISPLAY: &str = "WAYLAND_DISPLAY";
+/// Set by systemd-nspawn, podman and others inside a container.
+pub const CONTAINER: &str = "container";
 
 /// Every variable a session sets (`env`, `exec`), in the order `env` prints them: what the
 /// `unassume` of `assume-role init` removes, and nothing else. A session without a token or an

@@ -63,6 +63,9 @@ pub enum Error {
     Assume(#[from] crate::assume::AssumeError),
 
     #[error(transparent)]
+    Sso(#[from] crate::sso::SsoError),
+
+    #[error(transparent)]
     Console(#[from] crate::console::ConsoleError),
 
     #[error(transparent)]
@@ -109,6 +112,7 @@ impl Diagnose for Error {
             Error::Invalid(e) => e.exit(),
             Error::InvalidEnv(e) => e.exit(),
             Error::Assume(e) => e.exit(),
+            Error::Sso(e) => e.exit(),
             Error::Console(e) => e.exit(),
             Error::Onboard(e) => e.exit(),
             Error::Server(e) => e.exit(),
@@ -148,6 +152,7 @@ impl Diagnose for Error {
             Error::Invalid(e) => e.hints(),
             Error::InvalidEnv(e) => e.hints(),
             Error::Assume(e) => e.hints(),
+            Error::Sso(e) => e.hints(),
             Error::Console(e) => e.hints(),
             Error::Onboard(e) => e.hints(),
             Error::Server(e) => e.hints(),

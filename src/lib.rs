@@ -36,6 +36,8 @@ pub mod secret;
 pub mod server;
 pub mod settings;
 pub mod shell;
+pub mod sso;
+pub mod sso_login;
 
 pub mod terminal;
 pub mod time;

@@ -39,10 +39,11 @@ const LAYERS: &[(&str, Layer)] = &[
     ("env", INPUTS), ("paths", INPUTS), ("settings", INPUTS), ("context", INPUTS),
     ("config", MODEL), ("keystore", MODEL),
     ("aws", AWS),
-    ("cache", STATE),
+    ("cache", STATE), ("sso", STATE),
     ("mfa", ENGINE), ("assume", ENGINE), ("obtain", ENGINE), ("audit", ENGINE),
     ("console", FEATURES), ("server", FEATURES), ("onboard", FEATURES), ("fanout", FEATURES),
     ("rotate", FEATURES), ("diagnose", FEATURES), ("shell", FEATURES), ("output", FEATURES),
+    ("sso_login", FEATURES),
     ("cli", SURFACE), ("commands", SURFACE), ("error", SURFACE),
 ];
 

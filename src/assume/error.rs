@@ -92,6 +92,9 @@ pub enum AssumeError {
     Keys(#[from] crate::keystore::KeyError),
 
     #[error(transparent)]
+    Sso(#[from] crate::sso::SsoError),
+
+    #[error(transparent)]
     Invalid(#[from] crate::rules::InvalidValue),
 
     #[error(transparent)]
@@ -162,6 +165,7 @@ impl Diagnose for AssumeError {
             AssumeError::Mfa(e) => e.exit(),
             AssumeError::Process(e) => e.exit(),
             AssumeError::Keys(e) => e.exit(),
+            AssumeError::Sso(e) => e.exit(),
             AssumeError::Invalid(e) => e.exit(),
             AssumeError::InvalidEnv(e) => e.exit(),
         }
@@ -194,6 +198,7 @@ impl Diagnose for AssumeError {
             AssumeError::Mfa(e) => e.hints(),
             AssumeError::Process(e) => e.hints(),
             AssumeError::Keys(e) => e.hints(),
+            AssumeError::Sso(e) => e.hints(),
             AssumeError::Invalid(e) => e.hints(),
             AssumeError::InvalidEnv(e) => e.hints(),
         }

@@ -84,7 +84,22 @@ pub async fn base_credentials(
                 .build();
             within(LOCAL_TIMEOUT, provider).await
         }
-        Base::Sso { profile, .. } => within(SSO_TIMEOUT, profile_provider(profile)).await,
+        // Ours, not the SDK's provider: the token is refreshed and written back as the AWS CLI
+        // does, and an expired one names our login command.
+        Base::Sso { role, .. } => {
+            return timeout(SSO_TIMEOUT, crate::sso::role_credentials(role, ctx))
+                .await
+                .map_err(|_| AssumeError::SourceCredentials {
+                    profile: base.profile().to_owned(),
+                    kind: base.describe(),
+                    detail: format!(
+                        "no answer from the SSO portal in {}",
+                        crate::duration::display(SSO_TIMEOUT)
+                    ),
+                    unreachable: true,
+                })?
+                .map_err(AssumeError::Sso);
+        }
         Base::WebIdentity { profile, .. } => {
             within(WEB_IDENTITY_TIMEOUT, profile_provider(profile)).await
         }
@@ -166,36 +181,6 @@ fn explain(base: &Base, err: &CredentialsError) -> (String, bool) {
         );
     }
     let detail = match base {
-        Base::Sso { settings, .. } => {
-            let whose = match setting(settings, "sso_session") {
-                Some(session) => format!("the SSO token for session `{session}`"),
-                None => format!(
-                    "the SSO token for `{}`",
-                    setting(settings, "sso_start_url").unwrap_or("the start URL")
-                ),
-            };
-            if let Some(service) = &chain.service {
-                if service.starts_with("UnauthorizedException") {
-                    format!("{whose} was not accepted (it has expired or was signed out)")
-                } else {
-                    format!(
-                        "the SSO portal refused role `{}` in account `{}`: {service}",
-                        setting(settings, "sso_role_name").unwrap_or_default(),
-                        setting(settings, "sso_account_id").unwrap_or_default()
-                    )
-                }
-            } else if chain.not_found
-                // aws-config hides the cause of this one behind the deprecated `cause()`; it
-                // is nearly always a token file that is not there.
-                || chain.parts.iter().any(|p| {
-                    p.contains("expired") || p.contains("failed to load the cached SSO token")
-                })
-            {
-                format!("{whose} has expired or is missing")
-            } else {
-                format!("{whose} cannot be used: {}", chain.text())
-            }
-        }
         Base::WebIdentity { settings, .. } => {
             let file = setting(settings, "web_identity_token_file").unwrap_or_default();
             if let Some(service) = &chain.service {
@@ -427,16 +412,6 @@ mod tests {
         }
     }
 
-    fn sso(session: bool) -> Base {
-        let session = if session { "s" } else { "" };
-        Base::Sso {
-            profile: "p".into(),
-            settings: format!(
-                "sso_session={session}\nsso_start_url=https://x.awsapps.com/start\nsso_account_id=111111111111\nsso_role_name=Dev\nsso_region=eu-west-1"
-            ),
-        }
-    }
-
     fn web_identity() -> Base {
         Base::WebIdentity {
             profile: "p".into(),
@@ -458,47 +433,6 @@ mod tests {
 
     /// One failure, the sentence it should read as, and whether it counts as unreachable.
     type Case = (Base, CredentialsError, &'static str, bool);
-
-    /// An SSO token that is missing, expired, refused, or refused for the role.
-    fn sso_cases() -> Vec<Case> {
-        vec![
-            (
-                sso(true),
-                CredentialsError::provider_error(
-                    aws_credential_types::provider::error::TokenError::provider_error(Wrapped(
-                        "failed to load the cached SSO token",
-                        None,
-                    )),
-                ),
-                "the SSO token for session `s` has expired or is missing",
-                false,
-            ),
-            (
-                sso(false),
-                CredentialsError::provider_error(Wrapped(
-                    "failed to read `/h/.aws/sso/cache/x.json`",
-                    Some(Box::new(not_found())),
-                )),
-                "the SSO token for `https://x.awsapps.com/start` has expired or is missing",
-                false,
-            ),
-            (
-                sso(true),
-                service(
-                    "UnauthorizedException",
-                    "Session token not found or invalid",
-                ),
-                "the SSO token for session `s` was not accepted (it has expired or was signed out)",
-                false,
-            ),
-            (
-                sso(true),
-                service("ForbiddenException", "No access"),
-                "the SSO portal refused role `Dev` in account `111111111111`: ForbiddenException: No access",
-                false,
-            ),
-        ]
-    }
 
     /// Web identity, the container endpoint and instance metadata.
     fn other_cases() -> Vec<Case> {
@@ -557,7 +491,7 @@ mod tests {
 
     #[test]
     fn source_failures_read_as_one_sentence_without_dumps() {
-        for (base, err, want, unreachable) in sso_cases().into_iter().chain(other_cases()) {
+        for (base, err, want, unreachable) in other_cases() {
             let (detail, got_unreachable) = explain(&base, &err);
             assert_eq!((detail.as_str(), got_unreachable), (want, unreachable));
             assert!(

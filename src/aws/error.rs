@@ -92,8 +92,41 @@ pub enum AwsError {
         failure: RemoteFailure,
     },
 
+    /// A call to IAM Identity Center (the OIDC service or the portal) that did not succeed.
+    #[error("IAM Identity Center at `{endpoint}` {} {call}: {detail}", sso_verb(*.failure))]
+    Sso {
+        call: &'static str,
+        failure: RemoteFailure,
+        /// The service's error code (`UnauthorizedException`, `InvalidGrantException`, …).
+        code: Option<String>,
+        detail: String,
+        endpoint: String,
+    },
+
     #[error(transparent)]
     Invalid(#[from] InvalidValue),
+}
+
+fn sso_verb(failure: RemoteFailure) -> &'static str {
+    match failure {
+        RemoteFailure::Refused => "refused",
+        RemoteFailure::Unreachable => "could not be reached for",
+        RemoteFailure::BadAnswer => "failed",
+    }
+}
+
+impl AwsError {
+    /// The IAM Identity Center error code of a refused call, if this is one.
+    pub fn sso_code(&self) -> Option<&str> {
+        match self {
+            AwsError::Sso {
+                failure: RemoteFailure::Refused,
+                code,
+                ..
+            } => code.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 fn remote_verb(failure: RemoteFailure) -> &'static str {
@@ -233,6 +266,10 @@ impl Diagnose for AwsError {
                 RemoteFailure::Refused => Exit::Denied,
                 RemoteFailure::Unreachable | RemoteFailure::BadAnswer => Exit::Network,
             },
+            AwsError::Sso { failure, .. } => match failure {
+                RemoteFailure::Refused => Exit::Denied,
+                RemoteFailure::Unreachable | RemoteFailure::BadAnswer => Exit::Network,
+            },
             AwsError::Invalid(e) => e.exit(),
         }
     }
@@ -251,6 +288,10 @@ impl Diagnose for AwsError {
             ],
             AwsError::Identity { .. } => vec![
                 "check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`)".into(),
+            ],
+            AwsError::Sso { failure: RemoteFailure::Refused, .. } => vec![],
+            AwsError::Sso { .. } => vec![
+                "check the network, a proxy (`HTTPS_PROXY`), or an endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SSO`, `AWS_ENDPOINT_URL_SSO_OIDC`)".into(),
             ],
             AwsError::Invalid(e) => e.hints(),
         }

@@ -6,4 +6,5 @@ pub use error::{AwsError, RemoteFailure, StsCall, StsFailure};
 
 pub mod iam;
 pub mod sdk_error;
+pub mod sso;
 pub mod sts;

@@ -78,7 +78,12 @@ pub fn base_identity(base: &Base, ctx: &Context) -> Option<String> {
         Base::Ec2InstanceMetadata { profile } => format!("imds:{profile}"),
         Base::EcsContainer { profile } => format!("ecs:{profile}"),
         Base::CredentialProcess { profile, command } => format!("process:{profile}:{command}"),
-        Base::Sso { profile, settings } => format!("sso:{profile}:{settings}"),
+        // The session's start URL too: a profile moved to another portal is another source.
+        Base::Sso {
+            profile,
+            settings,
+            role,
+        } => format!("sso:{profile}:{settings}:{}", role.session.start_url),
         Base::WebIdentity { profile, settings } => format!("web:{profile}:{settings}"),
     })
 }

@@ -13,6 +13,7 @@ mod list;
 mod log;
 mod onboard;
 mod profile;
+mod sso;
 mod whoami;
 // Shell integration.
 mod completions;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             whoami::run(profile.as_deref(), json, &options, &ctx)
         }
         Command::Keys(command) => keys::run(command, &ctx),
+        Command::Sso(command) => sso::run(command, &ctx),
         Command::Log(args) => log::run(&args, &ctx),
         Command::Each(args) => each::run(&args, &ctx),
         Command::Init { .. }

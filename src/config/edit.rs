@@ -146,7 +146,7 @@ pub fn add(
 
 /// `bytes` in a synced temporary file beside `path`, with `path`'s permissions (a config may
 /// hold keys), ready to be renamed over it: the file is replaced whole or not at all.
-fn staged(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+pub(super) fn staged(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -254,7 +254,7 @@ fn rewrite(
 const EDIT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The lock on edits of the files in `path`'s directory (`.assume-role-edit.lock` there).
-fn lock_edits(path: &Path) -> std::io::Result<crate::fsx::FileLock> {
+pub(super) fn lock_edits(path: &Path) -> std::io::Result<crate::fsx::FileLock> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

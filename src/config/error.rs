@@ -115,6 +115,24 @@ pub enum ConfigError {
     #[error("through `credential_process`, profiles form a loop: {}", .path.join(" → "))]
     CredentialProcessLoop { path: Vec<String> },
 
+    #[error("{} names SSO session `{name}`, but there is no `[sso-session {name}]` section in {files}", match .profile { Some(p) => format!("profile `{p}`"), None => "the command".to_owned() })]
+    SsoSessionMissing {
+        name: String,
+        profile: Option<String>,
+        files: FilesRead,
+    },
+
+    #[error("`[{section}]` has no `{missing}`")]
+    SsoIncomplete {
+        section: String,
+        missing: &'static str,
+    },
+
+    #[error(
+        "profile `{profile}` does not use IAM Identity Center (it has neither `sso_session` nor `sso_start_url`)"
+    )]
+    NotSso { profile: String },
+
     #[error(transparent)]
     Invalid(#[from] InvalidValue),
 
@@ -205,6 +223,15 @@ impl Diagnose for ConfigError {
                 "the `credential_process` of profile `{}` runs `assume-role` for a profile it is itself part of; give that profile credentials of its own (keys, SSO, or a `credential_process` that prints them), or chain roles with `source_profile` instead",
                 path.iter().rev().nth(1).map_or("", String::as_str)
             )],
+            ConfigError::SsoSessionMissing { name, .. } => vec![format!(
+                "add the section: `[sso-session {name}]` with `sso_start_url` and `sso_region` (`aws configure sso-session` writes it), or fix the name"
+            )],
+            ConfigError::SsoIncomplete { section, missing } => vec![format!(
+                "add `{missing} = …` to `[{section}]`"
+            )],
+            ConfigError::NotSso { .. } => vec![
+                "name a profile with `sso_session` (or `sso_start_url`), or the session itself: `--sso-session NAME`".into(),
+            ],
             ConfigError::Invalid(e) => e.hints(),
             ConfigError::Keys(e) => e.hints(),
         }

@@ -4,9 +4,12 @@
 mod error;
 pub use error::{ConfigError, FilesRead};
 
+pub mod block;
 pub mod edit;
 mod ini;
 mod spelling;
+mod sso;
+pub use sso::{SsoRole, SsoSession};
 mod syntax;
 pub use spelling::Misspelling;
 use syntax::Broken;

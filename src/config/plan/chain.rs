@@ -47,6 +47,8 @@ pub enum Base {
     Sso {
         profile: String,
         settings: String,
+        /// The session, account and role, resolved with the rest of the plan.
+        role: crate::config::SsoRole,
     },
     WebIdentity {
         profile: String,
@@ -249,6 +251,7 @@ fn base_of(profiles: &Profiles, profile: &Profile, stored: &Index) -> Result<Bas
     .any(|k| profile.get(k).is_some())
     {
         return Ok(Base::Sso {
+            role: profiles.sso_role_of(&name)?,
             settings: settings_of(
                 profile,
                 &[

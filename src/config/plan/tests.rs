@@ -433,7 +433,7 @@ fn source_kinds() {
     );
     assert!(matches!(
         resolve("sso-user").unwrap().base,
-        Base::Sso { profile, settings } if profile == "sso-user" && settings.contains("sso_account_id=111111111111")
+        Base::Sso { profile, settings, .. } if profile == "sso-user" && settings.contains("sso_account_id=111111111111")
     ));
     assert_eq!(
         resolve("process-user").unwrap().base,

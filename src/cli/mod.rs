@@ -6,6 +6,11 @@ use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::time::Duration;
 
+mod keys;
+mod sso;
+pub use keys::KeysCommand;
+pub use sso::SsoCommand;
+
 /// Assume a client's AWS role (external ID, MFA) and hand the temporary credentials to a
 /// command, your shell, or any AWS SDK. Profiles come from ~/.aws/config, as for the AWS CLI.
 #[derive(Debug, Parser)]
@@ -128,6 +133,11 @@ pub enum Command {
     /// Keep your own long-term keys out of plain text: in the OS secret store, or an encrypted file.
     #[command(subcommand)]
     Keys(KeysCommand),
+
+    /// Sign in to IAM Identity Center (SSO), into the AWS CLI's own token cache; list sessions;
+    /// write a profile per account and role.
+    #[command(subcommand)]
+    Sso(SsoCommand),
 
     /// Show the audit log: every credential handed over, and every refusal. Who (session name,
     /// source identity), which role and account, when, until when, from the cache or from
@@ -304,78 +314,6 @@ pub struct ConsoleArgs {
     /// Ask STS for a fresh session even if a cached one is still good.
     #[arg(long)]
     pub no_cache: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum KeysCommand {
-    /// Store an access key for PROFILE; a profile with no keys in ~/.aws/credentials uses it.
-    #[command(
-        after_help = "Examples:\n  assume-role keys add contractor\n  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… assume-role keys add contractor --from-env --backend file"
-    )]
-    Add {
-        profile: String,
-        /// Take the pair from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` instead of asking.
-        #[arg(long)]
-        from_env: bool,
-        /// Store without checking the pair with `GetCallerIdentity`.
-        #[arg(long)]
-        no_check: bool,
-        /// Where to keep it (default: `ASSUME_ROLE_KEYS_BACKEND`, else `keys_backend` in the
-        /// settings file, else the OS store if it answers, else the file).
-        #[arg(long, value_enum)]
-        backend: Option<crate::keystore::Backend>,
-    },
-    /// List stored keys: profile, masked access key ID, backend, age.
-    List,
-    /// Remove the stored key of PROFILE. On a terminal it asks first, naming the key and
-    /// whether a copy exists anywhere else; without one it needs --yes.
-    Remove {
-        profile: String,
-        /// Remove without asking (for scripts: there is no terminal to ask on).
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Move keys from ~/.aws/credentials (or ~/.aws/config) into the store.
-    ///
-    /// With --remove-plaintext the files are then rewritten atomically without those keys
-    /// (a section left empty goes too), every other byte kept. No backup is made: it would be
-    /// a plain-text copy of the secret.
-    #[command(
-        after_help = "Examples:\n  assume-role keys import contractor --remove-plaintext\n  assume-role keys import --all --backend file"
-    )]
-    Import {
-        /// The profiles whose keys to move.
-        #[arg(required_unless_present = "all")]
-        profiles: Vec<String>,
-        /// Every profile with a long-term key in the files.
-        #[arg(long, conflicts_with = "profiles")]
-        all: bool,
-        /// Then delete the keys from the plain-text files.
-        #[arg(long)]
-        remove_plaintext: bool,
-        /// Store without checking each key with `GetCallerIdentity`.
-        #[arg(long)]
-        no_check: bool,
-        /// Where to keep them (as for `keys add`).
-        #[arg(long, value_enum)]
-        backend: Option<crate::keystore::Backend>,
-    },
-    /// Replace the stored key of PROFILE with a new one: create it in IAM, store it, check that
-    /// it works, then delete the old one and the sessions cached from it.
-    #[command(
-        after_help = "The IAM user needs iam:GetUser, iam:ListAccessKeys, iam:CreateAccessKey and iam:DeleteAccessKey on itself.\nWith `mfa_serial` in the profile, the calls are signed by an MFA session.\n\nExample:\n  assume-role keys rotate contractor"
-    )]
-    Rotate {
-        profile: String,
-        /// The 6-digit MFA code, for a profile with `mfa_serial` (otherwise `mfa_process`,
-        /// otherwise a prompt on the terminal).
-        #[arg(long, value_name = "CODE")]
-        mfa_token: Option<crate::mfa::MfaToken>,
-        /// Delete, without asking, a second key that an interrupted `keys rotate` left in IAM
-        /// (one whose secret is stored nowhere, or the old key it replaced).
-        #[arg(long)]
-        yes: bool,
-    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,0 +1,247 @@
+//! `assume-role sso`: sign in, sign out, list sessions, sync profiles.
+
+use crate::cli::SsoCommand;
+use crate::config::{ConfigFiles, Profiles};
+use crate::context::Context;
+use crate::error::Error;
+use crate::sso::SsoError;
+use crate::sso_login::{self, LoggedIn, LoginOptions, sync};
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+pub fn run(command: SsoCommand, ctx: &Context) -> Result<ExitCode, Error> {
+    let files = ConfigFiles::locate(ctx);
+    let profiles = Profiles::load_from(&files)?;
+    match command {
+        SsoCommand::Login {
+            profile,
+            sso_session,
+            device_code,
+            force,
+            no_browser,
+        } => {
+            let session =
+                sso_login::session_for(&profiles, profile.as_deref(), sso_session.as_deref())?;
+            let options = LoginOptions {
+                device_code,
+                force,
+                no_browser,
+            };
+            match sso_login::login(&session, profile.as_deref(), &options, ctx)? {
+                LoggedIn::Reused { expires_at } => eprintln!(
+                    "assume-role: already signed in to {}: the token is good until {} ({} left); `--force` signs in again",
+                    session.label(),
+                    crate::time::rfc3339(expires_at),
+                    left(expires_at)
+                ),
+                LoggedIn::New { expires_at, .. } => eprintln!(
+                    "assume-role: signed in to {}; the token is good until {} ({} left)",
+                    session.label(),
+                    crate::time::rfc3339(expires_at),
+                    left(expires_at)
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SsoCommand::Logout {
+            profile,
+            sso_session,
+        } => {
+            let session =
+                sso_login::session_for(&profiles, profile.as_deref(), sso_session.as_deref())?;
+            let out = sso_login::logout(&session, ctx)?;
+            match (out.had_token, out.portal_failed) {
+                (false, _) => eprintln!(
+                    "assume-role: not signed in to {}: nothing to do",
+                    session.label()
+                ),
+                (true, None) => eprintln!("assume-role: signed out of {}", session.label()),
+                (true, Some(why)) => eprintln!(
+                    "assume-role: removed the cached token of {}, but the portal could not be told ({why}); the token stays valid there until it expires",
+                    session.label()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SsoCommand::Sessions { json } => {
+            let rows = sso_login::sessions(&profiles, ctx)?;
+            let text = if json {
+                let mut text = serde_json::to_string_pretty(&rows).expect("rows serialize");
+                text.push('\n');
+                text
+            } else {
+                table(&rows)
+            };
+            super::print(&text)
+        }
+        SsoCommand::Sync {
+            sso_session,
+            prune,
+            yes,
+            name_format,
+        } => sync_profiles(
+            &profiles,
+            &files,
+            &sso_session,
+            prune,
+            yes,
+            &name_format,
+            ctx,
+        ),
+    }
+}
+
+fn left(expires_at: SystemTime) -> String {
+    crate::duration::display(
+        expires_at
+            .duration_since(SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+fn table(rows: &[sso_login::SessionRow]) -> String {
+    let mut lines = vec![[
+        "SESSION".to_owned(),
+        "START URL".to_owned(),
+        "REGION".to_owned(),
+        "EXPIRES".to_owned(),
+        "REFRESH".to_owned(),
+    ]];
+    for row in rows {
+        let expires = match (&row.expires_at, row.expired) {
+            (None, _) => "not signed in".to_owned(),
+            (Some(at), true) => format!("expired {at}"),
+            (Some(at), false) => at.clone(),
+        };
+        lines.push([
+            crate::rules::printable(&row.name),
+            crate::rules::printable(&row.start_url),
+            crate::rules::printable(&row.region),
+            expires,
+            if row.refreshable { "yes" } else { "no" }.to_owned(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in &lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn sync_profiles(
+    profiles: &Profiles,
+    files: &ConfigFiles,
+    session_name: &str,
+    prune: bool,
+    yes: bool,
+    name_format: &str,
+    ctx: &Context,
+) -> Result<ExitCode, Error> {
+    let session = profiles.sso_session(session_name)?;
+    let listed = sync::listed(&session, name_format, ctx)?;
+    let marker = sync::marker(session_name);
+    let current = std::fs::read(&files.config)
+        .ok()
+        .and_then(|bytes| crate::config::block::read(&bytes, &marker));
+    let changes = sync::changes(
+        &session,
+        session_name,
+        current.as_deref(),
+        &listed,
+        prune,
+        profiles,
+    )?;
+    let report = report(&changes, prune);
+    if changes.is_empty(prune) {
+        eprint!("{report}");
+        eprintln!(
+            "assume-role: the profiles of SSO session `{session_name}` are up to date in `{}` ({} profiles)",
+            files.config.display(),
+            changes.unchanged
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "assume-role: changes to the `{session_name}` block of `{}`:",
+        files.config.display()
+    );
+    eprint!("{report}");
+    if !yes {
+        let terminal = crate::terminal::in_foreground();
+        let confirmed = terminal
+            && crate::terminal::visible("Write them? [y/N] ")
+                .is_ok_and(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes"));
+        if !confirmed {
+            return Err(SsoError::Refused {
+                detail: format!(
+                    "`sso sync` wrote nothing: {}",
+                    if terminal {
+                        "not confirmed"
+                    } else {
+                        "there is no terminal to confirm on, and no `--yes`"
+                    }
+                ),
+                hint: format!(
+                    "to write these changes: `assume-role sso sync --sso-session {session_name}{} --yes`",
+                    if prune { " --prune" } else { "" }
+                ),
+            }
+            .into());
+        }
+    }
+    crate::config::block::write(&files.config, &marker, &changes.body)?;
+    eprintln!(
+        "assume-role: wrote {} profiles of SSO session `{session_name}` to `{}`",
+        listed.len() + if prune { 0 } else { changes.gone.len() },
+        files.config.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The changes a sync would make, a line each.
+fn report(changes: &sync::Changes, prune: bool) -> String {
+    let mut report = String::new();
+    for g in &changes.add {
+        let _ = writeln!(
+            report,
+            "  + {} (account {}, role {})",
+            crate::rules::printable(&g.name),
+            g.account_id,
+            crate::rules::printable(&g.role_name)
+        );
+    }
+    for g in &changes.change {
+        let _ = writeln!(
+            report,
+            "  ~ {} (now account {}, role {})",
+            crate::rules::printable(&g.name),
+            g.account_id,
+            crate::rules::printable(&g.role_name)
+        );
+    }
+    for name in &changes.gone {
+        let what = if prune {
+            "  - {} (its role is gone)\n"
+        } else {
+            "  = {} (its role is gone; kept: `--prune` removes it)\n"
+        };
+        report.push_str(&what.replace("{}", &crate::rules::printable(name)));
+    }
+    report
+}

@@ -1,0 +1,135 @@
+//! A block of the config file that a command owns, between two marker comments
+//! (`# BEGIN assume-role …` and `# END assume-role …`): `sso sync` rewrites what is inside and
+//! nothing else, byte for byte, so that a sync can never take out a profile written by hand
+//! (granted#587).
+
+use super::ConfigError;
+use super::edit::{lock_edits, staged};
+use std::path::Path;
+
+fn begin(marker: &str) -> String {
+    format!("# BEGIN assume-role {marker}")
+}
+
+fn end(marker: &str) -> String {
+    format!("# END assume-role {marker}")
+}
+
+/// The byte range of the block's inside (after the begin line, up to the end line), and of the
+/// whole block with its markers and the end line's line ending.
+fn find(bytes: &[u8], marker: &str) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let (begin, end) = (begin(marker), end(marker));
+    let lines = super::ini::lines_of(bytes);
+    let text = |r: &std::ops::Range<usize>| {
+        String::from_utf8_lossy(&bytes[r.clone()])
+            .trim_end()
+            .to_owned()
+    };
+    let start = lines.iter().position(|l| text(l) == begin)?;
+    let stop = lines[start + 1..].iter().position(|l| text(l) == end)? + start + 1;
+    Some((
+        lines[start].end..lines[stop].start,
+        lines[start].start..lines[stop].end,
+    ))
+}
+
+/// The text inside the block named `marker` in `bytes`, if there is one.
+pub fn read(bytes: &[u8], marker: &str) -> Option<String> {
+    find(bytes, marker).map(|(inside, _)| String::from_utf8_lossy(&bytes[inside]).into_owned())
+}
+
+/// `bytes` with the block named `marker` holding `body` (added at the end if there is none, and
+/// removed when `body` is empty). Every byte outside the block stays as it is.
+pub fn replaced(bytes: &[u8], marker: &str, body: &str) -> Vec<u8> {
+    let eol = if bytes.windows(2).any(|w| w == b"\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let body = body.replace("\r\n", "\n").replace('\n', eol);
+    let block = if body.is_empty() {
+        String::new()
+    } else {
+        let mut block = format!("{}{eol}{body}", begin(marker));
+        if !block.ends_with(eol) {
+            block.push_str(eol);
+        }
+        block.push_str(&end(marker));
+        block.push_str(eol);
+        block
+    };
+    let mut out = Vec::with_capacity(bytes.len() + block.len() + 2);
+    if let Some((_, whole)) = find(bytes, marker) {
+        out.extend_from_slice(&bytes[..whole.start]);
+        out.extend_from_slice(block.as_bytes());
+        out.extend_from_slice(&bytes[whole.end..]);
+    } else {
+        out.extend_from_slice(bytes);
+        if !block.is_empty() {
+            if !out.is_empty() {
+                if !out.ends_with(b"\n") {
+                    out.extend_from_slice(eol.as_bytes());
+                }
+                out.extend_from_slice(eol.as_bytes());
+            }
+            out.extend_from_slice(block.as_bytes());
+        }
+    }
+    out
+}
+
+/// Rewrites the block named `marker` in the config file at `path` to hold `body`: under the
+/// edit lock, atomically, keeping the file's permissions.
+pub fn write(path: &Path, marker: &str, body: &str) -> Result<(), ConfigError> {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let io = |source: std::io::Error| ConfigError::ConfigWrite {
+        path: path.clone(),
+        source,
+    };
+    let _lock = lock_edits(&path).map_err(io)?;
+    let old = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io(e)),
+    };
+    let new = replaced(&old, marker, body);
+    if new == old {
+        return Ok(());
+    }
+    let temp = staged(&path, &new).map_err(io)?;
+    temp.persist(&path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_block_changes_byte_for_byte() {
+        let before = "# mine\r\n[profile a]\r\nregion = x\r\n";
+        let added = replaced(before.as_bytes(), "sso corp", "[profile b]\nk = v\n");
+        let added = String::from_utf8(added).unwrap();
+        assert_eq!(
+            added,
+            "# mine\r\n[profile a]\r\nregion = x\r\n\r\n# BEGIN assume-role sso corp\r\n[profile b]\r\nk = v\r\n# END assume-role sso corp\r\n"
+        );
+        assert_eq!(
+            read(added.as_bytes(), "sso corp").unwrap(),
+            "[profile b]\r\nk = v\r\n"
+        );
+        let after = format!("{added}[profile z]\r\n");
+        let changed =
+            String::from_utf8(replaced(after.as_bytes(), "sso corp", "[profile c]\n")).unwrap();
+        assert_eq!(
+            changed,
+            "# mine\r\n[profile a]\r\nregion = x\r\n\r\n# BEGIN assume-role sso corp\r\n[profile c]\r\n# END assume-role sso corp\r\n[profile z]\r\n"
+        );
+        let removed = String::from_utf8(replaced(changed.as_bytes(), "sso corp", "")).unwrap();
+        assert_eq!(
+            removed,
+            "# mine\r\n[profile a]\r\nregion = x\r\n\r\n[profile z]\r\n"
+        );
+        assert!(read(b"no block", "sso corp").is_none());
+    }
+}
