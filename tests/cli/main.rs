@@ -28,11 +28,15 @@ mod onboard;
 mod processes;
 mod profile_add;
 mod profiles;
+// install.sh under dash and bash, and the release's manifests and workflows: Unix only.
+#[cfg(unix)]
+mod release;
 mod rotate;
 mod secrets;
 mod server;
 mod settings;
 mod shell;
+mod sso;
 mod sts;
 mod transcripts;
 mod whoami;
