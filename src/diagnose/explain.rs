@@ -245,7 +245,10 @@ fn source_lines(out: &mut String, plan: &Plan, profiles: &Profiles, ctx: &Contex
                 crate::process::program_name(command)
             ),
         ),
-        Base::Sso { .. } => line(out, "source", &format!("SSO, profile `{p}`{}", section())),
+        Base::Sso { role, .. } => {
+            line(out, "source", &format!("SSO, profile `{p}`{}", section()));
+            sso_lines(out, role, ctx);
+        }
         Base::WebIdentity { .. } => line(
             out,
             "source",
@@ -255,6 +258,47 @@ fn source_lines(out: &mut String, plan: &Plan, profiles: &Profiles, ctx: &Contex
             ),
         ),
     }
+}
+
+/// The SSO session, account and role, and the cached token's state: read from the cache, no
+/// call made.
+fn sso_lines(out: &mut String, role: &crate::config::SsoRole, ctx: &Context) {
+    line(
+        out,
+        "",
+        &format!(
+            "{} ({}), account `{}`, role `{}`",
+            role.session.label(),
+            role.session.start_url,
+            role.account_id,
+            role.role_name
+        ),
+    );
+    let now = std::time::SystemTime::now();
+    let login = role.session.login_command(Some(&role.profile));
+    let state = match crate::sso::read_token(&role.session, ctx) {
+        Ok(Some(token)) if token.expires_at > now => format!(
+            "token good until {} ({} left){}",
+            crate::time::rfc3339(token.expires_at),
+            crate::duration::display(token.remaining(now)),
+            if role.session.refreshable() && token.can_refresh(now) {
+                "; refreshed automatically"
+            } else {
+                "; cannot be refreshed: sign in again when it expires"
+            }
+        ),
+        Ok(Some(token)) if role.session.refreshable() && token.can_refresh(now) => format!(
+            "token expired at {}; the next run refreshes it",
+            crate::time::rfc3339(token.expires_at)
+        ),
+        Ok(Some(token)) => format!(
+            "token expired at {}: sign in with `{login}`",
+            crate::time::rfc3339(token.expires_at)
+        ),
+        Ok(None) => format!("not signed in: `{login}`"),
+        Err(err) => err.to_string(),
+    };
+    line(out, "", &state);
 }
 
 /// A key kept by `assume-role keys`: where, and how old it is.
