@@ -5,9 +5,9 @@
 
 use super::*;
 use std::io::BufRead as _;
-use support::Run;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use support::Run;
 
 /// A running fake; it stops when its stdin closes (when this is dropped).
 struct Fake {
@@ -467,4 +467,30 @@ fn boto3_reads_our_token_and_we_read_one_the_aws_cli_wrote() {
     std::fs::write(token_path(&env), cli_written).unwrap();
     env_json(&env, "my-sso", &["--no-cache"]);
     assert_eq!(fake.count("create_token:refresh_token"), 0);
+}
+
+#[test]
+fn a_legacy_profile_signs_in_with_the_device_flow_into_the_start_urls_file() {
+    let fake = Fake::start(
+        &serde_json::json!({"accounts": accounts(&["Admin"]), "device_approve_after_polls": 0}),
+    );
+    let fx = moto();
+    let env = sso_env(&fake);
+    env.append_config(&format!(
+        "\n[profile legacy]\nsso_start_url = https://legacy.awsapps.com/start\nsso_region = {region}\nsso_account_id = 111111111111\nsso_role_name = Admin\nregion = {region}\n",
+        region = fx.region
+    ));
+    let run = env.run(&["sso", "login", "--profile", "legacy", "--no-browser"]);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    assert!(run.stderr().contains("device flow"), "{}", run.stderr());
+    // sha1("https://legacy.awsapps.com/start"), as botocore names it; no refresh for a legacy token.
+    let path = env
+        .home()
+        .join(".aws/sso/cache/79e435d7a515078e81c9dffc35f38d5687ebd3a7.json");
+    let token: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    env.register_secret("SSO access token", token["accessToken"].as_str().unwrap());
+    assert!(token.get("refreshToken").is_none(), "{token}");
+    env_json(&env, "legacy", &[]);
+    let sessions = env.run(&["sso", "sessions"]).ok();
+    assert!(sessions.contains("legacy (profile)"), "{sessions}");
 }
