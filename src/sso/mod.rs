@@ -32,6 +32,11 @@ pub enum SsoError {
         refresh_failed: Option<String>,
     },
 
+    #[error(
+        "the SSO portal no longer accepts the token of {session} (signed out elsewhere, or revoked)"
+    )]
+    NotAccepted { session: String, login: String },
+
     #[error("the SSO token cache file `{}` cannot be read: {detail}", .path.display())]
     Corrupt {
         path: PathBuf,
@@ -79,9 +84,10 @@ impl Diagnose for SsoError {
     fn exit(&self) -> Exit {
         match self {
             // A person must log in: the same answer as a missing MFA code.
-            SsoError::NotLoggedIn { .. } | SsoError::Expired { .. } | SsoError::Corrupt { .. } => {
-                Exit::Mfa
-            }
+            SsoError::NotLoggedIn { .. }
+            | SsoError::Expired { .. }
+            | SsoError::NotAccepted { .. }
+            | SsoError::Corrupt { .. } => Exit::Mfa,
             SsoError::Io { .. } | SsoError::LoginFailed { .. } | SsoError::Refused { .. } => {
                 Exit::Failure
             }
@@ -94,7 +100,9 @@ impl Diagnose for SsoError {
 
     fn hints(&self) -> Vec<String> {
         match self {
-            SsoError::NotLoggedIn { login, .. } | SsoError::Expired { login, .. } => {
+            SsoError::NotLoggedIn { login, .. }
+            | SsoError::Expired { login, .. }
+            | SsoError::NotAccepted { login, .. } => {
                 vec![format!(
                     "log in: `{login}` (or `aws sso login`, which writes the same cache)"
                 )]
@@ -266,11 +274,9 @@ pub async fn role_credentials(role: &SsoRole, ctx: &Context) -> Result<Credentia
     sso.get_role_credentials(&token.access_token, &role.account_id, &role.role_name)
         .await
         .map_err(|err| match err.sso_code() {
-            Some("UnauthorizedException") => SsoError::Expired {
+            Some("UnauthorizedException") => SsoError::NotAccepted {
                 session: role.session.label(),
-                at: "an earlier time (the portal no longer accepts it)".to_owned(),
                 login: role.session.login_command(Some(&role.profile)),
-                refresh_failed: None,
             },
             _ => err.into(),
         })
