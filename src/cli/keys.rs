@@ -22,9 +22,15 @@ pub enum KeysCommand {
         backend: Option<crate::keystore::Backend>,
     },
     /// List stored keys: profile, masked access key ID, backend, age.
+    #[command(
+        after_help = "Examples:\n  assume-role keys list\n  assume-role doctor contractor     # a stored key older than 90 days is flagged"
+    )]
     List,
     /// Remove the stored key of PROFILE. On a terminal it asks first, naming the key and
     /// whether a copy exists anywhere else; without one it needs --yes.
+    #[command(
+        after_help = "Examples:\n  assume-role keys remove contractor\n  assume-role keys remove contractor --yes    # in a script"
+    )]
     Remove {
         profile: String,
         /// Remove without asking (for scripts: there is no terminal to ask on).
@@ -59,7 +65,7 @@ pub enum KeysCommand {
     /// Replace the stored key of PROFILE with a new one: create it in IAM, store it, check that
     /// it works, then delete the old one and the sessions cached from it.
     #[command(
-        after_help = "The IAM user needs iam:GetUser, iam:ListAccessKeys, iam:CreateAccessKey and iam:DeleteAccessKey on itself.\nWith `mfa_serial` in the profile, the calls are signed by an MFA session.\n\nExample:\n  assume-role keys rotate contractor"
+        after_help = "The IAM user needs iam:GetUser, iam:ListAccessKeys, iam:CreateAccessKey and iam:DeleteAccessKey on itself.\nWith `mfa_serial` in the profile, the calls are signed by an MFA session.\n\nExamples:\n  assume-role keys rotate contractor\n  assume-role keys rotate contractor --mfa-token 123456"
     )]
     Rotate {
         profile: String,

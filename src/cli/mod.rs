@@ -36,7 +36,7 @@ pub enum Command {
     /// With no command, starts $SHELL. The command replaces assume-role, so its exit code and
     /// signals are its own.
     #[command(
-        after_help = "Examples:\n  assume-role exec client-prod -- terraform plan\n  assume-role exec client-prod --duration 2h -- aws s3 ls\n  assume-role exec client-prod --server -- terraform apply   # longer than a session\n  assume-role exec client-prod"
+        after_help = "Examples:\n  assume-role exec client-prod -- terraform plan\n  assume-role exec client-prod --duration 2h -- aws s3 ls\n  assume-role exec client-prod --server -- terraform apply   # longer than a session"
     )]
     Exec {
         /// The profile to assume, from ~/.aws/config.
@@ -74,7 +74,7 @@ pub enum Command {
 
     /// Print the credentials as `credential_process` JSON, for ~/.aws/config.
     #[command(
-        after_help = "Example, in ~/.aws/config:\n  [profile client-prod-sdk]\n  credential_process = assume-role credential-process client-prod"
+        after_help = "Examples, in ~/.aws/config:\n  [profile client-prod-sdk]\n  credential_process = assume-role credential-process client-prod\n\n  [profile client-prod-2h]\n  credential_process = assume-role credential-process client-prod --min-valid 2h"
     )]
     CredentialProcess {
         /// The profile to assume, from ~/.aws/config.
@@ -84,6 +84,9 @@ pub enum Command {
     },
 
     /// List the profiles in the AWS config and credentials files.
+    #[command(
+        after_help = "Examples:\n  assume-role list\n  assume-role list --json | jq -r '.[] | select(.mfa) | .name'   # the profiles that need MFA"
+    )]
     List {
         /// Print a JSON array instead of a table.
         #[arg(long)]
@@ -188,6 +191,9 @@ pub enum Command {
     },
 
     /// Print the manual page (roff): `assume-role man > assume-role.1`.
+    #[command(
+        after_help = "Examples:\n  man -l <(assume-role man)\n  assume-role man > assume-role.1 && sudo install -m 644 assume-role.1 /usr/local/share/man/man1/"
+    )]
     Man,
 
     /// Print this shell's session for a prompt, `client-prod (42m)`, or nothing outside one.
@@ -320,12 +326,15 @@ pub struct ConsoleArgs {
 pub enum OnboardCommand {
     /// Print the trust policy for the client's role (JSON).
     #[command(
-        after_help = "Example:\n  assume-role onboard trust-policy --contractor-account 111111111111 --require-mfa"
+        after_help = "Examples:\n  assume-role onboard trust-policy --contractor-account 111111111111 --require-mfa\n  assume-role onboard trust-policy --contractor-principal arn:aws:iam::111111111111:user/alice \\\n      --external-id 9f1c2e7a-acme --source-ip 203.0.113.0/24"
     )]
     TrustPolicy(TrustArgs),
 
     /// Print the permissions for the client's role: a policy document (JSON) for `s3-put`; for
     /// `read-only`, the ARN of the AWS managed policy to attach.
+    #[command(
+        after_help = "Examples:\n  assume-role onboard permissions --preset read-only\n  assume-role onboard permissions --preset s3-put --bucket client-uploads"
+    )]
     Permissions {
         #[arg(long, value_enum)]
         preset: Preset,
@@ -339,6 +348,9 @@ pub enum OnboardCommand {
     },
 
     /// Print the policy you attach to your own user: `sts:AssumeRole` on exactly these roles.
+    #[command(
+        after_help = "Examples:\n  assume-role onboard contractor-policy --role-arn arn:aws:iam::222222222222:role/contractor-access\n  assume-role onboard contractor-policy --role-arn arn:aws:iam::222222222222:role/a --role-arn arn:aws:iam::333333333333:role/b"
+    )]
     ContractorPolicy {
         #[arg(long = "role-arn", value_name = "ARN", required = true)]
         role_arns: Vec<String>,
@@ -348,9 +360,15 @@ pub enum OnboardCommand {
     },
 
     /// Print a CloudFormation template (YAML) that creates the client's role.
+    #[command(
+        after_help = "Examples:\n  assume-role onboard cloudformation --contractor-account 111111111111 --require-mfa \\\n      --managed-policy ReadOnlyAccess --role-name contractor-access > role.yaml\n  assume-role onboard cloudformation --contractor-account 111111111111 --no-permissions"
+    )]
     Cloudformation(TemplateArgs),
 
     /// Upload the template to your bucket and print the client's launch link.
+    #[command(
+        after_help = "Examples:\n  assume-role onboard publish --bucket my-templates --stack-name acme-access --profile contractor \\\n      --contractor-account 111111111111 --require-mfa --managed-policy ReadOnlyAccess\n  assume-role onboard publish --bucket my-templates --contractor-account 111111111111 \\\n      --require-mfa --not-after 2027-06-30T00:00:00Z --managed-policy ReadOnlyAccess"
+    )]
     Publish {
         /// A bucket in your own account.
         #[arg(long)]
@@ -432,7 +450,7 @@ pub struct TemplateArgs {
 pub enum ProfileCommand {
     /// Append a role profile to the AWS config file, keeping every existing byte.
     #[command(
-        after_help = "Example:\n  assume-role profile add acme --role-arn arn:aws:iam::222222222222:role/contractor \\\n      --source-profile default --external-id 9f1c... --mfa-serial arn:aws:iam::111111111111:mfa/me"
+        after_help = "Examples:\n  assume-role profile add acme --role-arn arn:aws:iam::222222222222:role/contractor \\\n      --source-profile default --external-id 9f1c... --mfa-serial arn:aws:iam::111111111111:mfa/me\n  assume-role profile add acme-ro --role-arn arn:aws:iam::222222222222:role/read-only \\\n      --source-profile acme                  # a second hop, from acme's session\n  assume-role profile add acme ... --force   # replace it (the old file is kept as config.bak)"
     )]
     Add {
         /// The new profile's name.
@@ -467,6 +485,9 @@ pub enum ProfileCommand {
 pub enum CacheCommand {
     /// Show cached sessions: the profiles each serves, role, kind, expiry and time left (never
     /// a secret).
+    #[command(
+        after_help = "Examples:\n  assume-role cache list\n  assume-role cache list client-prod --json"
+    )]
     List {
         /// Only the sessions this profile uses: one per hop of its chain, and its MFA session,
         /// whichever profile's run created them.
@@ -476,6 +497,9 @@ pub enum CacheCommand {
         json: bool,
     },
     /// Remove every cached session, or those that serve one profile.
+    #[command(
+        after_help = "Examples:\n  assume-role cache clear client-prod\n  assume-role cache clear client-prod --mfa-session   # and the MFA session it shares\n  assume-role cache clear                             # everything"
+    )]
     Clear {
         /// Only the sessions this profile uses (one per hop of its chain, and its MFA session,
         /// even when another profile with the same chain created them) and those it created.

@@ -27,6 +27,9 @@ pub enum SsoCommand {
         no_browser: bool,
     },
     /// Sign out: the portal forgets the token, and the cached token is removed.
+    #[command(
+        after_help = "Examples:\n  assume-role sso logout --sso-session corp\n  assume-role sso logout --profile my-sso"
+    )]
     Logout {
         #[arg(long, conflicts_with = "sso_session")]
         profile: Option<String>,
@@ -34,6 +37,9 @@ pub enum SsoCommand {
         sso_session: Option<String>,
     },
     /// Every SSO session (and legacy start URL) in the config, with its token's expiry.
+    #[command(
+        after_help = "Examples:\n  assume-role sso sessions\n  assume-role sso sessions --json"
+    )]
     Sessions {
         /// Print JSON instead of a table.
         #[arg(long)]
