@@ -66,6 +66,9 @@ pub enum Error {
     Sso(#[from] crate::sso::SsoError),
 
     #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+
+    #[error(transparent)]
     Console(#[from] crate::console::ConsoleError),
 
     #[error(transparent)]
@@ -113,6 +116,7 @@ impl Diagnose for Error {
             Error::InvalidEnv(e) => e.exit(),
             Error::Assume(e) => e.exit(),
             Error::Sso(e) => e.exit(),
+            Error::Registry(e) => e.exit(),
             Error::Console(e) => e.exit(),
             Error::Onboard(e) => e.exit(),
             Error::Server(e) => e.exit(),
@@ -153,6 +157,7 @@ impl Diagnose for Error {
             Error::InvalidEnv(e) => e.hints(),
             Error::Assume(e) => e.hints(),
             Error::Sso(e) => e.hints(),
+            Error::Registry(e) => e.hints(),
             Error::Console(e) => e.hints(),
             Error::Onboard(e) => e.hints(),
             Error::Server(e) => e.hints(),

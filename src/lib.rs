@@ -30,6 +30,7 @@ pub mod onboard;
 pub mod output;
 pub mod paths;
 pub mod process;
+pub mod registry;
 pub mod rotate;
 pub mod rules;
 pub mod secret;

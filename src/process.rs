@@ -155,6 +155,65 @@ pub fn run(
     Ok(stdout)
 }
 
+/// Runs a program we drive ourselves (`git`), with no terminal: its stdout and stderr (each up
+/// to [`MAX_OUTPUT`]) and status, or `ErrorKind::TimedOut` once `timeout` has passed, the
+/// program (and its group, when unattended) killed.
+pub fn run_captured(mut cmd: Command, timeout: Duration) -> std::io::Result<std::process::Output> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let own_group = isolate(&mut cmd);
+    let mut child = cmd.spawn()?;
+    let chunks = pump(&mut child);
+    let (errors_tx, errors) = mpsc::channel();
+    if let Some(mut err) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = (&mut err).take(MAX_OUTPUT as u64).read_to_end(&mut text);
+            let _ = errors_tx.send(text);
+        });
+    }
+    let deadline = Instant::now() + timeout;
+    let mut stdout = Vec::new();
+    let mut open = true;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            stop(&mut child, own_group);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {}", crate::duration::display(timeout)),
+            ));
+        }
+        let wait = Duration::from_millis(20).min(deadline - now);
+        if open {
+            open = receive(&chunks, wait, &mut stdout);
+        } else {
+            std::thread::sleep(wait);
+        }
+    };
+    // A process the program left running may hold the pipes open: drain them briefly.
+    let grace = Instant::now() + DRAIN_GRACE;
+    while open {
+        let left = grace.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        open = receive(&chunks, left, &mut stdout);
+    }
+    let stderr = errors
+        .recv_timeout(grace.saturating_duration_since(Instant::now()))
+        .unwrap_or_default();
+    Ok(std::process::Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
 /// Adds what arrives on `chunks` within `wait` to `stdout`; false once the pipe has closed.
 fn receive(chunks: &Receiver<Vec<u8>>, wait: Duration, stdout: &mut Vec<u8>) -> bool {
     match chunks.recv_timeout(wait) {

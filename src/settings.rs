@@ -42,6 +42,7 @@ pub const KEYS: &[&str] = &[
     "keys_backend",
     "audit",
     "jobs",
+    "registries",
 ];
 
 /// Where the settings are looked for.
@@ -102,6 +103,11 @@ pub struct Settings {
     /// How many profiles a command over several profiles works on at once; held here for it.
     #[serde(skip)]
     pub jobs: Option<std::num::NonZeroU16>,
+    /// Each team registry's values, given once (`[registries.NAME.values]`); written by
+    /// `assume-role registry`.
+    #[serde(skip)]
+    pub registry_values:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -125,6 +131,10 @@ impl std::fmt::Debug for Settings {
             .field("keys_backend", &self.keys_backend)
             .field("audit", &self.audit)
             .field("jobs", &self.jobs)
+            .field(
+                "registries",
+                &self.registry_values.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -146,6 +156,7 @@ struct Raw {
     keys_backend: Option<Spanned<Value>>,
     audit: Option<Spanned<Value>>,
     jobs: Option<Spanned<Value>>,
+    registries: Option<Spanned<Value>>,
 }
 
 const DURATION_FORMS: &str =
@@ -267,6 +278,7 @@ impl Settings {
                 .and_then(|name| Backend::parse(&name)),
             audit: at.boolean(raw.audit, "audit")?,
             jobs: at.jobs(raw.jobs)?,
+            registry_values: at.registries(raw.registries)?,
         })
     }
 }
@@ -304,6 +316,9 @@ impl Expected {
             "keys_backend" => "`\"os\"` (the OS secret store) or `\"file\"` (an encrypted file)",
             "audit" => "`true` or `false`",
             "jobs" => "a whole number from 1 to 65535, e.g. `jobs = 4`",
+            "registries" => {
+                "tables of strings, one per registry: `[registries.acme.values]` then `source_profile = \"me\"` (written by `assume-role registry`)"
+            }
             _ => "",
         })
     }
@@ -410,6 +425,53 @@ impl At<'_> {
             )),
             Err(problem) => Err(self.error(&span, key, problem)),
         }
+    }
+
+    /// `[registries.NAME.values]`: a table of strings per registry.
+    fn registries(
+        &self,
+        value: Option<Spanned<Value>>,
+    ) -> Result<
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+        SettingsError,
+    > {
+        let mut all = std::collections::BTreeMap::new();
+        let Some(value) = value else {
+            return Ok(all);
+        };
+        let span = value.span();
+        let wrong = || {
+            self.error(
+                &span,
+                "registries",
+                "it is not `[registries.NAME.values]` tables of strings".into(),
+            )
+        };
+        let Value::Table(registries) = value.into_inner() else {
+            return Err(wrong());
+        };
+        for (name, entry) in registries {
+            let Value::Table(mut entry) = entry else {
+                return Err(wrong());
+            };
+            let values = match entry.remove("values") {
+                Some(Value::Table(values)) => values,
+                None => toml::Table::new(),
+                Some(_) => return Err(wrong()),
+            };
+            if !entry.is_empty() {
+                return Err(wrong());
+            }
+            let mut strings = std::collections::BTreeMap::new();
+            for (key, value) in values {
+                let Value::String(text) = value else {
+                    return Err(wrong());
+                };
+                strings.insert(key, text);
+            }
+            all.insert(name, strings);
+        }
+        Ok(all)
     }
 
     fn boolean(

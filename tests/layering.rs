@@ -43,7 +43,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("mfa", ENGINE), ("assume", ENGINE), ("obtain", ENGINE), ("audit", ENGINE),
     ("console", FEATURES), ("server", FEATURES), ("onboard", FEATURES), ("fanout", FEATURES),
     ("rotate", FEATURES), ("diagnose", FEATURES), ("shell", FEATURES), ("output", FEATURES),
-    ("sso_login", FEATURES),
+    ("sso_login", FEATURES), ("registry", FEATURES),
     ("cli", SURFACE), ("commands", SURFACE), ("error", SURFACE),
 ];
 

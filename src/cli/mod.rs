@@ -7,8 +7,10 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 mod keys;
+mod registry;
 mod sso;
 pub use keys::KeysCommand;
+pub use registry::RegistryCommand;
 pub use sso::SsoCommand;
 
 /// Assume a client's AWS role (external ID, MFA) and hand the temporary credentials to a
@@ -136,6 +138,11 @@ pub enum Command {
     /// Keep your own long-term keys out of plain text: in the OS secret store, or an encrypted file.
     #[command(subcommand)]
     Keys(KeysCommand),
+
+    /// Your team's client profiles from a shared registry: reviewed, pinned, and written to one
+    /// block of the config that nothing else touches.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
 
     /// Sign in to IAM Identity Center (SSO), into the AWS CLI's own token cache; list sessions;
     /// write a profile per account and role.

@@ -22,7 +22,7 @@ struct Index<'a> {
 
 pub fn run(json: bool, ctx: &Context) -> Result<ExitCode, Error> {
     with_summaries(ctx, |summaries, files| {
-        render(&with_stored_keys(summaries, ctx), json, files)
+        render(&with_stored_keys(summaries, ctx), json, files, ctx)
     })
 }
 
@@ -107,6 +107,7 @@ fn render(
     summaries: &[ProfileSummary<'_>],
     json: bool,
     files: &ConfigFiles,
+    ctx: &Context,
 ) -> Result<ExitCode, Error> {
     if summaries.is_empty() {
         // A first run, or the wrong `AWS_CONFIG_FILE`: say where we looked and what to do, on
@@ -126,21 +127,52 @@ fn render(
         text.push('\n');
         return print(&text);
     }
-    let rows: Vec<[&str; 6]> = summaries
+    // A column of its own only when a team registry wrote some of the profiles: which one, and
+    // the commit it is pinned at.
+    let origins: Vec<String> = if summaries.iter().any(|s| s.registry.is_some()) {
+        let pins = crate::registry::list(ctx).unwrap_or_default();
+        summaries
+            .iter()
+            .map(|s| match s.registry.as_deref() {
+                Some(name) => pins.get(name).map_or_else(
+                    || name.to_owned(),
+                    |e| format!("{name}@{}", crate::registry::fetch::short(&e.commit)),
+                ),
+                None => "-".to_owned(),
+            })
+            .collect()
+    } else {
+        vec![String::new(); summaries.len()]
+    };
+    let rows: Vec<[&str; 7]> = summaries
         .iter()
-        .map(|s| {
-            [
-                &*s.name,
-                s.kind.as_str(),
-                s.role_arn.as_deref().unwrap_or("-"),
-                s.source.as_deref().unwrap_or("-"),
-                if s.mfa { "yes" } else { "no" },
-                s.region.as_deref().unwrap_or("-"),
-            ]
-        })
+        .zip(&origins)
+        .map(|(s, origin)| row(s, origin))
         .collect();
-    let header = ["PROFILE", "KIND", "ROLE", "SOURCE", "MFA", "REGION"];
+    let registries = origins.iter().any(|o| !o.is_empty());
+    let header = [
+        "PROFILE",
+        "KIND",
+        "ROLE",
+        "SOURCE",
+        "MFA",
+        "REGION",
+        if registries { "REGISTRY" } else { "" },
+    ];
     print(&table(header, &rows))
+}
+
+/// One row of the table; `origin` is the REGISTRY column's cell (empty when there is none).
+fn row<'r>(s: &'r ProfileSummary<'_>, origin: &'r str) -> [&'r str; 7] {
+    [
+        &*s.name,
+        s.kind.as_str(),
+        s.role_arn.as_deref().unwrap_or("-"),
+        s.source.as_deref().unwrap_or("-"),
+        if s.mfa { "yes" } else { "no" },
+        s.region.as_deref().unwrap_or("-"),
+        origin,
+    ]
 }
 
 /// Columns padded to their widest cell (up to [`MAX_COLUMN`]), the last one not padded.

@@ -13,6 +13,7 @@ mod list;
 mod log;
 mod onboard;
 mod profile;
+mod registry;
 mod sso;
 mod whoami;
 // Shell integration.
@@ -82,6 +83,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Keys(command) => keys::run(command, &ctx),
         Command::Sso(command) => sso::run(command, &ctx),
+        Command::Registry(command) => registry::run(command, &ctx),
         Command::Log(args) => log::run(&args, &ctx),
         Command::Each(args) => each::run(&args, &ctx),
         Command::Init { .. }

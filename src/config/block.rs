@@ -33,6 +33,27 @@ fn find(bytes: &[u8], marker: &str) -> Option<(std::ops::Range<usize>, std::ops:
     ))
 }
 
+/// The section headers inside each block of `text` whose marker starts with `kind` (as
+/// `registry ` does), with the marker's next word: the registry a profile came from.
+pub fn owners(text: &str, kind: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut owner: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if let Some(marker) = line.strip_prefix("# BEGIN assume-role ") {
+            owner = marker
+                .strip_prefix(kind)
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(str::to_owned);
+        } else if line.starts_with("# END assume-role ") {
+            owner = None;
+        } else if let (Some(owner), Some(header)) = (&owner, super::ini::header(line)) {
+            found.push((header.to_owned(), owner.clone()));
+        }
+    }
+    found
+}
+
 /// The text inside the block named `marker` in `bytes`, if there is one.
 pub fn read(bytes: &[u8], marker: &str) -> Option<String> {
     find(bytes, marker).map(|(inside, _)| String::from_utf8_lossy(&bytes[inside]).into_owned())
@@ -60,7 +81,22 @@ pub fn replaced(bytes: &[u8], marker: &str, body: &str) -> Vec<u8> {
     };
     let mut out = Vec::with_capacity(bytes.len() + block.len() + 2);
     if let Some((_, whole)) = find(bytes, marker) {
-        out.extend_from_slice(&bytes[..whole.start]);
+        // Removing the block takes the blank line adding it put before it, so that the file is
+        // again what it was without it.
+        let mut start = whole.start;
+        if block.is_empty() {
+            for separator in [b"\r\n".as_slice(), b"\n".as_slice()] {
+                let before = &bytes[..start];
+                if before.ends_with(separator)
+                    && (before.len() == separator.len()
+                        || before[..before.len() - separator.len()].ends_with(b"\n"))
+                {
+                    start -= separator.len();
+                    break;
+                }
+            }
+        }
+        out.extend_from_slice(&bytes[..start]);
         out.extend_from_slice(block.as_bytes());
         out.extend_from_slice(&bytes[whole.end..]);
     } else {
@@ -128,8 +164,17 @@ mod tests {
         let removed = String::from_utf8(replaced(changed.as_bytes(), "sso corp", "")).unwrap();
         assert_eq!(
             removed,
-            "# mine\r\n[profile a]\r\nregion = x\r\n\r\n[profile z]\r\n"
+            "# mine\r\n[profile a]\r\nregion = x\r\n[profile z]\r\n"
         );
         assert!(read(b"no block", "sso corp").is_none());
+        // Added, then removed: the file is what it was, byte for byte.
+        for original in ["", "[a]\n", "[a]\n\n", "# x\r\n[a]\r\n"] {
+            let added = replaced(original.as_bytes(), "m", "[profile b]\n");
+            assert_eq!(
+                replaced(&added, "m", ""),
+                original.as_bytes(),
+                "{original:?}"
+            );
+        }
     }
 }

@@ -43,6 +43,8 @@ pub struct Profiles {
     stored: crate::keystore::Index,
     /// Sections the parser refused, left out so that the others are read.
     broken: Vec<Broken>,
+    /// The registry each profile written by `assume-role registry` came from, by profile.
+    registries: std::collections::BTreeMap<String, String>,
 }
 
 impl Profiles {
@@ -59,6 +61,7 @@ impl Profiles {
         let mut builder = EnvConfigFiles::builder();
         let mut read = Vec::new();
         let mut layouts = Vec::new();
+        let mut registries = std::collections::BTreeMap::new();
         for (kind, path) in [
             (EnvConfigFileKind::Config, &files.config),
             (EnvConfigFileKind::Credentials, &files.credentials),
@@ -66,6 +69,15 @@ impl Profiles {
             let text = read_text(path)?.map(|text| ini::normalize(path, &text));
             read.push((path.clone(), text.is_some()));
             if let Some(text) = text {
+                if matches!(kind, EnvConfigFileKind::Config) {
+                    registries = block::owners(&text, "registry ")
+                        .into_iter()
+                        .filter_map(|(header, registry)| {
+                            let name = header.strip_prefix("profile ").unwrap_or(&header);
+                            Some((name.trim().to_owned(), registry)).filter(|(n, _)| !n.is_empty())
+                        })
+                        .collect();
+                }
                 layouts.push((path.clone(), scan_layout(path, &text)));
                 texts.insert(path.as_os_str().to_owned(), text.into_bytes());
                 builder = builder.with_file(kind, path);
@@ -88,6 +100,7 @@ impl Profiles {
                     return Ok(Self {
                         layouts,
                         broken,
+                        registries,
                         stored: files
                             .keys_index
                             .as_deref()
@@ -139,6 +152,7 @@ impl Profiles {
                 suggested: std::sync::Mutex::default(),
                 stored: crate::keystore::Index::new(),
                 broken: Vec::new(),
+                registries: std::collections::BTreeMap::new(),
             }),
             Err(LoadError::ParseError { 0: err, .. }) => {
                 Err(ConfigError::ConfigParse(err.to_string()))
@@ -147,6 +161,11 @@ impl Profiles {
                 "could not read the AWS config files".into(),
             )),
         }
+    }
+
+    /// The team registry profile `name` was written from, if any.
+    pub fn registry_of(&self, name: &str) -> Option<&str> {
+        self.registries.get(name).map(String::as_str)
     }
 
     /// The stored-key index read with the files.

@@ -52,6 +52,9 @@ pub struct ProfileSummary<'a> {
     pub mfa: bool,
     #[serde(borrow)]
     pub region: Option<Cow<'a, str>>,
+    /// The team registry it was written from (`assume-role registry`).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<Cow<'a, str>>,
 }
 
 impl<'a> ProfileSummary<'a> {
@@ -85,6 +88,7 @@ impl<'a> ProfileSummary<'a> {
             source: get(keys::SOURCE_PROFILE).or_else(|| get(keys::CREDENTIAL_SOURCE)),
             mfa: has(keys::MFA_SERIAL),
             region: get(keys::REGION),
+            registry: None,
         }
     }
 }
@@ -98,7 +102,10 @@ impl Profiles {
             names
                 .into_iter()
                 .filter_map(|name| self.get(name))
-                .map(ProfileSummary::of),
+                .map(|profile| ProfileSummary {
+                    registry: self.registry_of(profile.name()).map(Cow::Borrowed),
+                    ..ProfileSummary::of(profile)
+                }),
         );
         summaries
     }

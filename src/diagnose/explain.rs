@@ -72,6 +72,7 @@ fn plan_lines(
         "offline: nothing is sent and no MFA code is asked (`--live` tries it)"
     };
     let _ = writeln!(out, "profile `{}`, {heading}\n", plan.profile);
+    registry_line(out, &plan.profile, profiles, ctx);
     source_lines(out, plan, profiles, ctx);
     let store = Store::open(ctx);
     let view = View {
@@ -258,6 +259,28 @@ fn source_lines(out: &mut String, plan: &Plan, profiles: &Profiles, ctx: &Contex
             ),
         ),
     }
+}
+
+/// Where a profile written by a team registry came from: the registry, its source and the
+/// commit it is pinned at.
+fn registry_line(out: &mut String, profile: &str, profiles: &Profiles, ctx: &Context) {
+    let Some(name) = profiles.registry_of(profile) else {
+        return;
+    };
+    let pinned = crate::registry::list(ctx)
+        .ok()
+        .and_then(|all| all.get(name).cloned());
+    let text = match pinned {
+        Some(entry) => format!(
+            "team registry `{name}` (`{}`, pinned at {}); `assume-role registry sync {name}` updates it",
+            crate::rules::printable(&entry.source),
+            crate::registry::fetch::short(&entry.commit)
+        ),
+        None => format!(
+            "team registry `{name}`, which is not added here any more: `assume-role registry list`"
+        ),
+    };
+    line(out, "from", &text);
 }
 
 /// The SSO session, account and role, and the cached token's state: read from the cache, no
