@@ -28,6 +28,7 @@ mod onboard;
 mod processes;
 mod profile_add;
 mod profiles;
+mod registry;
 // install.sh under dash and bash, and the release's manifests and workflows: Unix only.
 #[cfg(unix)]
 mod release;
