@@ -126,11 +126,7 @@ fn sections() -> String {
     page.push_str(".fi\n.SH \"SEE ALSO\"\n");
     page.push_str(&escape(SEE_ALSO));
     page.push('\n');
-    let _ = writeln!(
-        page,
-        ".SH VERSION\nv{}",
-        escape(env!("CARGO_PKG_VERSION"))
-    );
+    let _ = writeln!(page, ".SH VERSION\nv{}", escape(env!("CARGO_PKG_VERSION")));
     page
 }
 
