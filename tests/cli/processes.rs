@@ -174,18 +174,20 @@ fn sso_without_a_token_and_web_identity_without_a_file_say_so_in_one_sentence() 
     env.append_config(
         "\n[profile sso-cold]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\n[profile wi-missing]\nrole_arn = arn:aws:iam::111111111111:role/R\nweb_identity_token_file = /nonexistent/assume-role-test/token\nregion = us-east-1\n",
     );
-    for (profile, expected) in [
+    for (profile, expected, code) in [
         (
             "sso-cold",
-            "assume-role: cannot get the source credentials of profile `sso-cold` (SSO): the SSO token for session `corp` has expired or is missing",
+            "assume-role: there is no SSO token for SSO session `corp`: not logged in",
+            4,
         ),
         (
             "wi-missing",
             "assume-role: cannot get the source credentials of profile `wi-missing` (web identity): web identity token file `/nonexistent/assume-role-test/token` cannot be read: No such file or directory (os error 2)",
+            5,
         ),
     ] {
         let run = env.run(&["env", profile]);
-        assert_eq!(run.code(), Some(5), "{}", run.stderr());
+        assert_eq!(run.code(), Some(code), "{}", run.stderr());
         assert_eq!(run.stdout(), "");
         let stderr = run.stderr();
         let lines = message_lines(&stderr);
