@@ -65,3 +65,13 @@ pub fn open_foreground() -> std::io::Result<std::fs::File> {
 pub fn in_foreground() -> bool {
     open_foreground().is_ok()
 }
+
+/// Whether we have a console to ask on (Windows has no foreground group to check).
+#[cfg(not(unix))]
+pub fn in_foreground() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(tty_path())
+        .is_ok()
+}
