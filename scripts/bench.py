@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,79 @@ def report(name: str, times: list[float], target_ms: float | None) -> dict:
         verdict = f"target <= {target_ms:g} ms: {'met' if median <= target_ms else 'MISSED'}"
     print(f"{name:<44} min {times[0]:7.2f}  median {median:7.2f}  p90 {p90:7.2f} ms  (n={len(times)})  {verdict}")
     return {"name": name, "min_ms": times[0], "median_ms": median, "p90_ms": p90, "runs": len(times), "target_ms": target_ms}
+
+
+def elf_facts(binary: str) -> dict:
+    """Size, what `file` says, and how many relocations the loader (or a static PIE's own
+    start-up code) applies: the entries `readelf -r` lists."""
+    facts = {"size_bytes": Path(binary).stat().st_size}
+    done = subprocess.run(["file", "-b", binary], capture_output=True, text=True)
+    facts["file"] = done.stdout.strip() if done.returncode == 0 else "(file not installed)"
+    done = subprocess.run(["readelf", "-rW", binary], capture_output=True, text=True)
+    if done.returncode == 0:
+        facts["relocations"] = sum(1 for line in done.stdout.splitlines() if re.match(r"[0-9a-f]{8,}\s", line))
+    return facts
+
+
+def session_file(home: Path, profile: str) -> Path:
+    """The cached role session of `profile`: the one file a warm `env` reads besides its plan."""
+    for path in sorted((home / ".cache/assume-role/sessions").rglob("*.json")):
+        try:
+            entry = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if entry.get("profile") == profile and entry.get("kind") == "role-session":
+            return path
+    sys.exit(f"bench: no cached role session of {profile} under {home}/.cache/assume-role/sessions")
+
+
+def paired(pairs: list[tuple[str, list[str], dict]], runs: int, warmup: int) -> dict[str, list[float]]:
+    """Runs every command of `pairs` in turn, `runs` rounds after `warmup`, so that a drift in
+    the machine's speed hits each alike. Returns each one's times."""
+    times: dict[str, list[float]] = {name: [] for name, _, _ in pairs}
+    for i in range(warmup + runs):
+        order = pairs if i % 2 == 0 else list(reversed(pairs))
+        for name, argv, run_env in order:
+            start = time.perf_counter()
+            done = subprocess.run(argv, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            elapsed = (time.perf_counter() - start) * 1000
+            if done.returncode != 0:
+                sys.exit(f"bench: {' '.join(argv)} failed ({done.returncode}):\n{done.stderr.decode()}")
+            if i >= warmup:
+                times[name].append(elapsed)
+    return times
+
+
+def startup(builds: list[tuple[str, str, str]], env: dict, in_session: dict, home: Path, runs: int, warmup: int) -> list[dict]:
+    """Issue 18's start-up figures for each (label, binary, floor) build: size, `file`,
+    relocations, and in one paired run warm `env` against the floor program reading the same
+    session file (examples/warm_floor.rs), and `prompt` against `/bin/true`."""
+    figures = []
+    for label, binary, floor in builds:
+        subprocess.run([binary, "env", "client"], env=env, capture_output=True, check=True)
+        session = session_file(home, "client")
+        floor_argv = [floor, str(session), "client", "us-east-1"]
+        ours = subprocess.run([binary, "env", "client"], env=env, capture_output=True, text=True, check=True).stdout
+        theirs = subprocess.run(floor_argv, capture_output=True, text=True, check=True).stdout
+        if sorted(theirs.splitlines()) != sorted(ours.splitlines()):
+            sys.exit(f"bench: the floor program does not print what env prints:\n{ours}\n---\n{theirs}")
+        facts = elf_facts(binary)
+        times = paired([
+            ("floor", floor_argv, {}),
+            ("env", [binary, "env", "client"], env),
+            ("true", ["/bin/true"], {}),
+            ("prompt", [binary, "prompt"], in_session),
+        ], runs, warmup)
+        med = {name: statistics.median(t) for name, t in times.items()}
+        row = dict(facts, label=label, binary=binary, medians_ms=med,
+                   env_over_floor=med["env"] / med["floor"], prompt_over_true=med["prompt"] / med["true"])
+        print(f"\n{label}: {binary}")
+        print(f"  size {facts['size_bytes'] / 1e6:.1f} MB, relocations {facts.get('relocations', '?')}")
+        print(f"  file: {facts['file']}")
+        print(f"  warm env {med['env']:.2f} ms / floor {med['floor']:.2f} ms = {row['env_over_floor']:.2f}x (target <= 1.5x)")
+        print(f"  prompt {med['prompt']:.2f} ms / /bin/true {med['true']:.2f} ms = {row['prompt_over_true']:.2f}x (target <= 1.5x)")
+        figures.append(row)
+    return figures
 
 
 def seed_awscli_cache(home: Path, fx: dict, binary: str, env: dict) -> None:
@@ -90,6 +164,10 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--awscli-v2", default="/usr/bin/aws", help="AWS CLI v2 (Debian's awscli) for the warm comparison")
     parser.add_argument("--awsume", help="awsumepy from a venv, for the cold comparison")
+    parser.add_argument("--floor", help="examples/warm_floor built like --bin, for the start-up figures")
+    parser.add_argument("--static-bin", help="the static release binary (scripts/release.sh), for the start-up figures")
+    parser.add_argument("--static-floor", help="examples/warm_floor built like --static-bin")
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up figures (issue 18)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="assume-role-bench."))
@@ -160,6 +238,18 @@ def main() -> None:
         def add(name, times, target=None):
             results[name] = report(name, times, target)
 
+        in_session = dict(env, ASSUME_ROLE_PROFILE="client", AWS_CREDENTIAL_EXPIRATION="2099-01-01T00:00:00Z")
+        builds = [(label, b, f) for label, b, f in [("release build", binary, args.floor),
+                                                     ("static release build", args.static_bin, args.static_floor)] if b and f]
+        # Caches the session and plan the warm runs read.
+        subprocess.run([binary, "env", "client", "--mfa-token", next(codes)], env=env, capture_output=True, check=True)
+        startup_figures = startup(builds, env, in_session, home, args.runs, args.warmup)
+        if args.startup_only:
+            if args.json:
+                Path(args.json).write_text(json.dumps({"startup": startup_figures}, indent=2))
+            return
+        print()
+
         add("--help", measure([binary, "--help"], env, args.runs, args.warmup), 5)
         add("env, cold: --no-cache, one AssumeRole to moto",
             measure_argv(cold_mfa(env), env), 50)
@@ -187,7 +277,6 @@ def main() -> None:
         )
         add("env, warm, with a settings file",
             measure([binary, "env", "client"], dict(env, ASSUME_ROLE_CONFIG=str(settings)), args.runs, args.warmup), 5)
-        in_session = dict(env, ASSUME_ROLE_PROFILE="client", AWS_CREDENTIAL_EXPIRATION="2099-01-01T00:00:00Z")
         add("prompt (environment only)", measure([binary, "prompt"], in_session, args.runs, args.warmup), 2)
         add("doctor, offline, 10,002 profiles", measure([binary, "doctor"], env_big, max(5, args.runs // 5), 1, ok_codes=(0, 1)), 1000)
         # fish's protocol: the words typed so far, as arguments after `--`.
@@ -234,7 +323,7 @@ def main() -> None:
         rt = float(subprocess.run([args.python, "-c", probe, json.dumps(fx)], capture_output=True, text=True, check=True).stdout)
         print(f"\nmoto's AssumeRole round trip (boto3, warm interpreter): median {rt:.2f} ms")
         if args.json:
-            Path(args.json).write_text(json.dumps({"results": list(results.values()), "moto_round_trip_ms": rt}, indent=2))
+            Path(args.json).write_text(json.dumps({"results": list(results.values()), "startup": startup_figures, "moto_round_trip_ms": rt}, indent=2))
     finally:
         fixture.stdin.close()
         fixture.wait(timeout=10)
