@@ -69,8 +69,9 @@ pub struct Env {
     pub browser_command: Option<String>,
     /// Why a browser started here would not be seen by the user, if it would not: a session
     /// over SSH (`SSH_CONNECTION`, `SSH_TTY`), no display on Linux (`DISPLAY`,
-    /// `WAYLAND_DISPLAY`), or a container (`container`, `/.dockerenv`). `sso login` then uses
-    /// the device flow.
+    /// `WAYLAND_DISPLAY`), or a container (`container`; `sso login` also looks for
+    /// `/.dockerenv`, a file, which this snapshot of variables does not read). `sso login` then
+    /// uses the device flow.
     #[serde(skip)]
     pub no_browser_here: Option<&'static str>,
     /// `AWS_REGION` (else `AWS_DEFAULT_REGION`) even inside a session, and
@@ -269,7 +270,7 @@ impl Env {
 fn no_browser_here(text: &impl Fn(&str) -> Option<String>) -> Option<&'static str> {
     if text(env_vars::SSH_CONNECTION).is_some() || text(env_vars::SSH_TTY).is_some() {
         Some("this is an SSH session")
-    } else if text(env_vars::CONTAINER).is_some() || std::path::Path::new("/.dockerenv").exists() {
+    } else if text(env_vars::CONTAINER).is_some() {
         Some("this is a container")
     } else if cfg!(target_os = "linux")
         && text(env_vars::DISPLAY).is_none()

@@ -128,7 +128,14 @@ fn device_flow(session: &SsoSession, options: &LoginOptions, ctx: &Context) -> b
         || ctx.env.browser_path.is_some()
         || ctx.env.browser_command.is_some()
         || ctx.settings.browser.is_some();
-    match ctx.env.no_browser_here {
+    // Docker marks its containers with a file rather than a variable: looked for here, when a
+    // login asks, not on every run.
+    let here = ctx.env.no_browser_here.or_else(|| {
+        std::path::Path::new("/.dockerenv")
+            .exists()
+            .then_some("this is a container")
+    });
+    match here {
         Some(why) if !named && !options.no_browser => {
             eprintln!(
                 "assume-role: using the device flow: {why}, so a browser started here would not be seen (`--no-browser` prints the sign-in URL instead)"
