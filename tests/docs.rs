@@ -50,7 +50,7 @@ fn documents() -> Vec<PathBuf> {
         }
     }
     pages.sort();
-    // README.md joins when it is rewritten for the book (issue 21).
+    pages.push(root().join("README.md"));
     pages
 }
 
