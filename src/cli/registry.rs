@@ -45,6 +45,9 @@ pub enum RegistryCommand {
         set: Vec<(String, String)>,
     },
     /// Each registry: its source, ref, pinned commit, last sync and profile count.
+    #[command(
+        after_help = "Examples:\n  assume-role registry list\n  assume-role registry list --json"
+    )]
     List {
         /// Print JSON instead of a table.
         #[arg(long)]

@@ -462,18 +462,24 @@ fn cached(entry: Option<&Entry>, what: &str, now: SystemTime) -> String {
     let Some(entry) = entry else {
         return "nothing".to_owned();
     };
+    // "an MFA session": the article goes by the sound of the letters.
+    let what = if what.starts_with("MFA") {
+        format!("an {what}")
+    } else {
+        format!("a {what}")
+    };
     let left = entry.remaining(now);
     if left.is_zero() {
-        return format!("a {what} that has expired; a run makes a new one");
+        return format!("{what} that has expired; a run makes a new one");
     }
     let until = rfc3339(entry.expires());
     let left_text = duration::display(Duration::from_secs(left.as_secs() / 60 * 60));
     if left <= entry.margin() {
         format!(
-            "a {what} until {until} ({left_text} left): too close to expiry, a run makes a new one"
+            "{what} until {until} ({left_text} left): too close to expiry, a run makes a new one"
         )
     } else {
-        format!("a {what} until {until} ({left_text} left): a run uses it")
+        format!("{what} until {until} ({left_text} left): a run uses it")
     }
 }
 
