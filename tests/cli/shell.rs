@@ -442,7 +442,7 @@ fn profile_completion_over_ten_thousand_profiles_uses_lists_index() {
 }
 
 #[test]
-fn man_prints_one_page_per_command() {
+fn man_prints_one_page_with_every_command_and_no_missing_page() {
     let env = TestEnv::new();
     let roff = env.run(&["man"]).ok();
     assert!(roff.starts_with(".ie") || roff.starts_with(".TH"), "{roff}");
@@ -450,18 +450,44 @@ fn man_prints_one_page_per_command() {
     for command in [
         "exec",
         "env",
-        "credential-process",
+        "credential\\-process",
         "list",
         "console",
         "whoami",
         "init",
         "completions",
         "prompt",
-        "cache-clear",
+        "cache clear",
+        "sso login",
+        "registry sync",
     ] {
         assert!(
-            roff.contains(&format!(".TH assume-role-{command} 1")),
+            roff.contains(&format!(".SS \"assume\\-role {command}\"")),
             "{command}"
+        );
+    }
+    for section in [
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "FILES",
+        "EXAMPLES",
+        "SEE ALSO",
+    ] {
+        assert!(roff.contains(section), "{section}");
+    }
+    // One page: it names no `assume-role-exec(1)` and the like, which would not exist.
+    for command in [
+        "exec",
+        "env",
+        "credential",
+        "list",
+        "console",
+        "sso",
+        "registry-sync",
+    ] {
+        assert!(
+            !roff.contains(&format!("assume\\-role\\-{command}")),
+            "a reference to a missing page: assume-role-{command}"
         );
     }
 }
