@@ -207,6 +207,13 @@ pub fn run_captured(mut cmd: Command, timeout: Duration) -> std::io::Result<std:
     let stderr = errors
         .recv_timeout(grace.saturating_duration_since(Instant::now()))
         .unwrap_or_default();
+    // Cut short, the output would read as something else (a registry missing profiles).
+    if stdout.len() > MAX_OUTPUT {
+        return Err(std::io::Error::other(format!(
+            "it printed more than {} MiB",
+            MAX_OUTPUT >> 20
+        )));
+    }
     Ok(std::process::Output {
         status,
         stdout,

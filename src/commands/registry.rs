@@ -110,10 +110,13 @@ fn sync(
         );
     }
     let sets: BTreeMap<String, String> = set.into_iter().collect();
-    let mut code = ExitCode::SUCCESS;
+    // Every registry is tried: one that cannot be fetched does not hold the others back. The
+    // first failure is the run's answer, after the rest have had their turn.
+    let mut first_failure: Option<Error> = None;
+    let several = names.len() > 1;
     for name in names {
         let entry = &all[&name];
-        let prepared = registry::prepare(
+        let done = registry::prepare(
             &Request {
                 name: &name,
                 source: &entry.source,
@@ -122,16 +125,28 @@ fn sync(
                 sets: &sets,
             },
             ctx,
-        )?;
-        code = write(
-            &prepared,
-            yes,
-            dry_run,
-            &format!("assume-role registry sync {name} --yes"),
-            ctx,
-        )?;
+        )
+        .map_err(Error::from)
+        .and_then(|prepared| {
+            write(
+                &prepared,
+                yes,
+                dry_run,
+                &format!("assume-role registry sync {name} --yes"),
+                ctx,
+            )
+        });
+        if let Err(err) = done {
+            if several {
+                eprintln!(
+                    "assume-role: registry `{name}`: {}",
+                    crate::rules::printable(&err.to_string())
+                );
+            }
+            first_failure.get_or_insert(err);
+        }
     }
-    Ok(code)
+    first_failure.map_or(Ok(ExitCode::SUCCESS), Err)
 }
 
 fn list(json: bool, ctx: &Context) -> Result<ExitCode, Error> {

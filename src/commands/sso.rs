@@ -156,9 +156,11 @@ fn sync_profiles(
     let session = profiles.sso_session(session_name)?;
     let listed = sync::listed(&session, name_format, ctx)?;
     let marker = sync::marker(session_name);
-    let current = std::fs::read(&files.config)
-        .ok()
-        .and_then(|bytes| crate::config::block::read(&bytes, &marker));
+    let current = match std::fs::read(&files.config) {
+        Ok(bytes) => crate::config::block::read(&bytes, &marker)
+            .map_err(|damaged| damaged.error(&files.config, &marker))?,
+        Err(_) => None,
+    };
     let changes = sync::changes(
         &session,
         session_name,

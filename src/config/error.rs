@@ -133,6 +133,21 @@ pub enum ConfigError {
     )]
     NotSso { profile: String },
 
+    #[error("line {line} of `{}` {what} (`# BEGIN assume-role {marker}`)", .path.display())]
+    BlockDamaged {
+        path: PathBuf,
+        line: usize,
+        what: &'static str,
+        marker: String,
+    },
+
+    #[error("`{key}` of `[{section}]` is not valid: {reason}")]
+    SsoInvalid {
+        section: String,
+        key: &'static str,
+        reason: &'static str,
+    },
+
     #[error(transparent)]
     Invalid(#[from] InvalidValue),
 
@@ -228,6 +243,12 @@ impl Diagnose for ConfigError {
             )],
             ConfigError::SsoIncomplete { section, missing } => vec![format!(
                 "add `{missing} = …` to `[{section}]`"
+            )],
+            ConfigError::BlockDamaged { .. } => vec![
+                "nothing was written: make the block's `# BEGIN assume-role …` and `# END assume-role …` lines a pair again (or delete both with what is between), then run the command again".into(),
+            ],
+            ConfigError::SsoInvalid { section, key, .. } => vec![format!(
+                "fix `{key}` in `[{section}]`; `aws configure sso` writes these values"
             )],
             ConfigError::NotSso { .. } => vec![
                 "name a profile with `sso_session` (or `sso_start_url`), or the session itself: `--sso-session NAME`".into(),

@@ -55,6 +55,38 @@ pub struct SsoRole {
     pub role_name: String,
 }
 
+/// `sso_region`, checked: it becomes part of the host the token is sent to
+/// (`portal.sso.<region>.amazonaws.com`), so anything but a region name could send the token
+/// elsewhere.
+fn region(section: &str, value: String) -> Result<String, ConfigError> {
+    if crate::rules::is_host_label(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::SsoInvalid {
+            section: section.to_owned(),
+            key: keys::SSO_REGION,
+            reason: "a region looks like `eu-west-1`",
+        })
+    }
+}
+
+/// `sso_start_url`, checked: the portal's address, over HTTPS.
+fn start_url(section: &str, value: String) -> Result<String, ConfigError> {
+    let host = value
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .unwrap_or_default();
+    if !host.is_empty() && !value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Ok(value)
+    } else {
+        Err(ConfigError::SsoInvalid {
+            section: section.to_owned(),
+            key: keys::SSO_START_URL,
+            reason: "it is the portal's `https://` address, e.g. `https://my-company.awsapps.com/start`",
+        })
+    }
+}
+
 impl Profiles {
     /// The names of the `[sso-session …]` sections, sorted.
     pub fn sso_session_names(&self) -> Vec<&str> {
@@ -82,10 +114,11 @@ impl Profiles {
                     missing: key,
                 })
         };
+        let section_name = format!("sso-session {name}");
         Ok(SsoSession {
             name: Some(name.to_owned()),
-            start_url: needs(keys::SSO_START_URL)?,
-            region: needs(keys::SSO_REGION)?,
+            start_url: start_url(&section_name, needs(keys::SSO_START_URL)?)?,
+            region: region(&section_name, needs(keys::SSO_REGION)?)?,
             scopes: section
                 .get(keys::SSO_REGISTRATION_SCOPES)
                 .map(|s| {
@@ -130,10 +163,11 @@ impl Profiles {
                 profile: name.to_owned(),
             });
         }
+        let section_name = format!("profile {name}");
         Ok(SsoSession {
             name: None,
-            start_url: needs(keys::SSO_START_URL)?,
-            region: needs(keys::SSO_REGION)?,
+            start_url: start_url(&section_name, needs(keys::SSO_START_URL)?)?,
+            region: region(&section_name, needs(keys::SSO_REGION)?)?,
             scopes: Vec::new(),
         })
     }

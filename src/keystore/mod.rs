@@ -318,7 +318,17 @@ pub fn store(
             pending: None,
         },
     );
-    write_index(&dir, &keys)
+    match write_index(&dir, &keys) {
+        // The backend holds the new key and the index already names it as pending: the next
+        // read settles on it. Failing here would make a rotation delete the only key there is.
+        Err(err) if previous.is_some() => {
+            tracing::warn!(
+                "the key of profile `{profile}` is stored, but the index could not be brought up to date ({err}); the next use settles it"
+            );
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Settles an entry a killed replacement left pending, under the index's lock: the key its
@@ -389,6 +399,12 @@ pub fn remove(profile: &str, ctx: &Context) -> Result<IndexEntry, KeyError> {
         profile: profile.to_owned(),
     })?;
     open(entry.backend, ctx)?.remove(profile)?;
+    // A replacement that was under way may have put a copy in another backend.
+    if let Some(pending) = &entry.pending
+        && pending.backend != entry.backend
+    {
+        open(pending.backend, ctx)?.remove(profile)?;
+    }
     write_index(&dir, &keys)?;
     Ok(entry)
 }

@@ -48,7 +48,7 @@ pub fn fetch(source: &str, git_ref: Option<&str>) -> Result<Fetched, RegistryErr
             .trim()
             .to_owned();
     let text = git(source, repo, &["show", &format!("FETCH_HEAD:{FILE_NAME}")]).map_err(|_| {
-        failed(
+        no_file(
             source,
             format!(
                 "there is no `{FILE_NAME}` at the root of `{wanted}` (commit {})",
@@ -57,7 +57,7 @@ pub fn fetch(source: &str, git_ref: Option<&str>) -> Result<Fetched, RegistryErr
         )
     })?;
     let text = String::from_utf8(text)
-        .map_err(|_| failed(source, format!("`{FILE_NAME}` is not UTF-8 text")))?;
+        .map_err(|_| no_file(source, format!("`{FILE_NAME}` is not UTF-8 text")))?;
     Ok(Fetched { text, commit })
 }
 
@@ -65,7 +65,7 @@ fn from_directory(source: &str, dir: &Path) -> Result<Fetched, RegistryError> {
     use sha2::Digest as _;
     let path = dir.join(FILE_NAME);
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| failed(source, format!("cannot read `{}`: {e}", path.display())))?;
+        .map_err(|e| no_file(source, format!("cannot read `{}`: {e}", path.display())))?;
     let digest = sha2::Sha256::digest(text.as_bytes());
     let commit = format!("dir:{}", &format!("{digest:x}")[..12]);
     Ok(Fetched { text, commit })
@@ -107,6 +107,13 @@ fn git(source: &str, repo: &Path, args: &[&str]) -> Result<Vec<u8>, RegistryErro
 
 fn failed(source: &str, detail: String) -> RegistryError {
     RegistryError::Fetch {
+        from: source.to_owned(),
+        detail,
+    }
+}
+
+fn no_file(source: &str, detail: String) -> RegistryError {
+    RegistryError::NoFile {
         from: source.to_owned(),
         detail,
     }

@@ -31,6 +31,9 @@ pub enum RegistryError {
     #[error("cannot fetch the registry from `{from}`: {detail}")]
     Fetch { from: String, detail: String },
 
+    #[error("the registry at `{from}` has no usable file: {detail}")]
+    NoFile { from: String, detail: String },
+
     #[error("`git` is not installed (or not on `PATH`); a registry in a git repository needs it")]
     GitMissing,
 
@@ -128,6 +131,10 @@ impl Diagnose for RegistryError {
                 "check the URL and your access to it (`git ls-remote URL` tells); the config was not changed".into(),
             ],
             RegistryError::GitMissing => vec!["install git, or use a local directory as the source".into()],
+            RegistryError::NoFile { .. } => vec![format!(
+                "a registry holds `{}` at its root (its maintainers add it); the config was not changed",
+                file::FILE_NAME
+            )],
             RegistryError::Invalid { .. } | RegistryError::UnknownValue { .. } | RegistryError::BadValue { .. } => vec![
                 "fix the registry (its maintainers), then sync again; the config keeps the last good profiles until then".into(),
             ],
@@ -201,10 +208,13 @@ pub fn prepare(request: &Request, ctx: &Context) -> Result<Prepared, RegistryErr
     let rendered = render(request, &registry, &values)?;
     let files = ConfigFiles::locate(ctx);
     let profiles = Profiles::load_from(&files)?;
-    let current = std::fs::read(&files.config)
-        .ok()
-        .and_then(|bytes| crate::config::block::read(&bytes, &marker(request.name)))
-        .unwrap_or_default();
+    let marker = marker(request.name);
+    let current = match std::fs::read(&files.config) {
+        Ok(bytes) => crate::config::block::read(&bytes, &marker)
+            .map_err(|damaged| damaged.error(&files.config, &marker))?
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
     let before = Profiles::from_texts(&current, "")?;
     for name in rendered.keys() {
         if before.get(name).is_none() && profiles.get(name).is_some() {
@@ -311,6 +321,14 @@ fn render(
         };
         if let Some(problem) = unsafe_text(&name) {
             return Err(bad("the profile name", problem));
+        }
+        // `default` is what every AWS tool uses when no profile is named: a registry must not
+        // decide that for its users.
+        if name == "default" {
+            return Err(bad(
+                "the profile name",
+                "`default`, which every AWS tool uses when no profile is named (add the registry with a `--prefix`)",
+            ));
         }
         let mut lines = Vec::new();
         for key in file::ALLOWED {

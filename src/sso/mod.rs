@@ -166,9 +166,23 @@ pub fn read_token(session: &SsoSession, ctx: &Context) -> Result<Option<Token>, 
 /// Writes `token` as `session`'s, 0600 and atomically.
 pub fn write_token(session: &SsoSession, token: &Token, ctx: &Context) -> Result<(), SsoError> {
     let path = token_path(session, ctx)?;
+    check_cache_dir(&path)?;
     crate::fsx::write_private(&path, &token.to_bytes()).map_err(|source| SsoError::Io {
         what: "write",
         path,
+        source,
+    })
+}
+
+/// The token cache's directory, when it exists, must be the user's own and closed to others'
+/// writes: whoever can write there can plant a token or read the one we write.
+pub fn check_cache_dir(path: &std::path::Path) -> Result<(), SsoError> {
+    let Some(dir) = path.parent() else {
+        return Ok(());
+    };
+    crate::fsx::check_trusted(dir).map_err(|source| SsoError::Io {
+        what: "use",
+        path: dir.to_owned(),
         source,
     })
 }

@@ -38,6 +38,9 @@ impl Pkce {
     }
 }
 
+/// The most connections the callback server keeps open at once.
+const MAX_CONNECTIONS: usize = 16;
+
 /// What the browser brought back.
 enum Outcome {
     Code(Secret),
@@ -80,15 +83,21 @@ impl Callback {
     pub async fn code(self, state: &Secret, limit: Duration) -> Result<Secret, SsoError> {
         let (tx, mut rx) = mpsc::channel::<Outcome>(4);
         let state = state.clone();
+        // A few at a time: a browser opens one or two; a flood from elsewhere is turned away.
+        let open = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         let serve = async move {
             loop {
                 let Ok((stream, _)) = self.listener.accept().await else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
+                let Ok(permit) = open.clone().try_acquire_owned() else {
+                    continue;
+                };
                 let tx = tx.clone();
                 let state = state.clone();
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let service = hyper::service::service_fn(move |request| {
                         let (response, outcome) = answer(&request, &state);
                         let tx = tx.clone();
@@ -109,10 +118,20 @@ impl Callback {
             }
         };
         let wait = async move {
-            let outcome = rx.recv().await;
-            // Let the page reach the browser before the server goes.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            outcome
+            loop {
+                let outcome = rx.recv().await;
+                // A redirect with another `state` (a stale tab, or a request from elsewhere
+                // meant to end this login) is turned away, and the wait goes on.
+                if matches!(outcome, Some(Outcome::WrongState)) {
+                    eprintln!(
+                        "assume-role: turned away a sign-in redirect with a `state` this login did not send (a stale tab, or a forged request); still waiting for the browser"
+                    );
+                    continue;
+                }
+                // Let the page reach the browser before the server goes.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return outcome;
+            }
         };
         let server = tokio::spawn(serve);
         let outcome = tokio::time::timeout(limit, wait).await;
@@ -133,11 +152,7 @@ impl Callback {
                 detail: format!("the sign-in was refused: {}", crate::rules::printable(&why)),
                 hint: None,
             }),
-            Some(Outcome::WrongState) => Err(SsoError::LoginFailed {
-                detail: "the browser came back with a `state` this login did not send (a stale tab, or a forged redirect); nothing was accepted".into(),
-                hint: Some("run the login again, and finish it in the window it opens".into()),
-            }),
-            None => Err(SsoError::LoginFailed {
+            Some(Outcome::WrongState) | None => Err(SsoError::LoginFailed {
                 detail: "the callback server stopped".into(),
                 hint: None,
             }),

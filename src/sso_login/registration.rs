@@ -128,6 +128,7 @@ pub async fn registration(
         file["grantTypes"] = serde_json::json!(CODE_GRANTS);
     }
     let bytes = serde_json::to_vec_pretty(&file).expect("a registration serializes");
+    crate::sso::check_cache_dir(&path)?;
     crate::fsx::write_private(&path, &bytes).map_err(|source| SsoError::Io {
         what: "write",
         path,

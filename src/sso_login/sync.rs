@@ -83,10 +83,29 @@ pub fn listed(
         let token = crate::sso::usable_token(session, None, &sso, ctx).await?;
         let mut generated = Vec::new();
         for account in sso.list_accounts(&token.access_token).await? {
+            // What the portal says goes into the config: it must look like what it is.
+            if account.id.len() != 12 || !account.id.chars().all(|c| c.is_ascii_digit()) {
+                tracing::warn!(
+                    "the portal listed an account ID that is not 12 digits (`{}`); skipped",
+                    crate::rules::printable(&account.id)
+                );
+                continue;
+            }
             for role in sso
                 .list_account_roles(&token.access_token, &account.id)
                 .await?
             {
+                if role.is_empty()
+                    || !role
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+                {
+                    tracing::warn!(
+                        "the portal listed a role name IAM would not allow (`{}`); skipped",
+                        crate::rules::printable(&role)
+                    );
+                    continue;
+                }
                 generated.push(Generated {
                     name: name_of(format, &account.id, &account.name, &role),
                     account_id: account.id.clone(),

@@ -245,16 +245,38 @@ fn the_browser_login_serves_a_client_role_chained_from_sso_and_is_reused() {
 }
 
 #[test]
-fn a_callback_with_another_state_is_refused_and_nothing_is_written() {
+fn a_callback_with_another_state_is_turned_away_and_the_login_keeps_waiting() {
     let fake = Fake::start(&serde_json::json!({"accounts": accounts(&["Admin"])}));
     let mut env = sso_env(&fake);
     env.set("FOLLOW_BROWSER_MODE", "tamper_state");
-    let run = env.run(&["sso", "login", "--profile", "my-sso"]);
-    assert_eq!(run.code(), Some(1), "{}", run.stderr());
+    // A forged redirect must neither be accepted nor end the login (anyone on the machine can
+    // send one): the login goes on waiting for the real browser.
+    let mut child = env
+        .bin(&["sso", "login", "--profile", "my-sso"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = env.dir.path().join("browser.log");
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("\"status\": 400")) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the browser never came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(
-        run.stderr().contains("`state` this login did not send"),
-        "{}",
-        run.stderr()
+        child.try_wait().unwrap().is_none(),
+        "the login ended on a forged redirect"
+    );
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("turned away a sign-in redirect"),
+        "{stderr}"
     );
     assert!(!token_path(&env).exists());
     assert_eq!(fake.count("create_token:authorization_code"), 0);
