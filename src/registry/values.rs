@@ -80,12 +80,29 @@ pub fn keep(
     let Some(location) = &ctx.paths.settings_file else {
         return Ok(());
     };
-    let path = &location.path;
+    // A settings file kept in a dotfiles repository is often a symlink: write what it points to.
+    let path = &std::fs::canonicalize(&location.path).unwrap_or_else(|_| location.path.clone());
     let io = |what, source| RegistryError::Io {
         what,
         path: path.clone(),
         source,
     };
+    if let Some(dir) = path.parent() {
+        crate::fsx::ensure_private_dir(dir).map_err(|e| io("create the directory of", e))?;
+    }
+    // Two syncs keeping values at once must keep both.
+    let lock_path = path.with_extension("toml.lock");
+    let _lock = crate::fsx::lock_within(&lock_path, std::time::Duration::from_secs(30))
+        .map_err(|e| io("lock", e))?
+        .ok_or_else(|| {
+            io(
+                "lock",
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "another run has held it for 30s",
+                ),
+            )
+        })?;
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
