@@ -200,11 +200,12 @@ else
 fi
 (
     cd "$outdir"
+    sums="$target_dir/release-stage/sha256.sum"
     find . -maxdepth 1 -type f ! -name sha256.sum | sed 's|^\./||' | LC_ALL=C sort |
         while IFS= read -r file; do
             if command -v sha256sum >/dev/null 2>&1; then sha256sum "$file"; else shasum -a 256 "$file"; fi
-        done >sha256.sum.tmp
-    mv sha256.sum.tmp sha256.sum
+        done >"$sums"
+    mv "$sums" sha256.sum
 )
 step "done: $archive ($(wc -c <"$archive" | tr -d ' ') bytes)"
 ls -l "$outdir" >&2

@@ -626,6 +626,14 @@ fn install_the_real_release() {
     };
     let dir = PathBuf::from(dir);
     let sums = std::fs::read_to_string(dir.join("sha256.sum")).unwrap();
+    // Every line names a file of the release (`sha256sum -c` fails on one that is not there).
+    for line in sums.lines() {
+        let (_, name) = line.split_once("  ").unwrap_or_else(|| panic!("{line:?}"));
+        assert!(
+            dir.join(name).is_file(),
+            "sha256.sum names {name}, which is not there:\n{sums}"
+        );
+    }
     let archive = format!("assume-role-{TARGET}.tar.gz");
     for name in [
         archive.as_str(),
