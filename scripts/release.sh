@@ -106,7 +106,7 @@ build() {
     *) die "unsupported target \`$t\` (run bash scripts/release.sh alone for the list)" ;;
     esac
     step "${cmd[*]:2} --release --locked --target $t"
-    "${cmd[@]}" --release --locked --target "$t" >&2
+    "${cmd[@]}" --release --locked --target "$t" >&2 || die "the build for $t failed (see above)"
     [ -f "$target_dir/$t/release/$exe" ] || die "the build left no $target_dir/$t/release/$exe"
     printf '%s\n' "$target_dir/$t/release/$exe"
 }
