@@ -43,6 +43,14 @@ pub enum LoggedIn {
     },
 }
 
+/// The engine's runtime (one thread, I/O and timers), for the SSO calls of `sso` commands.
+fn runtime() -> Result<tokio::runtime::Runtime, SsoError> {
+    crate::assume::runtime().map_err(|e| SsoError::LoginFailed {
+        detail: e.to_string(),
+        hint: None,
+    })
+}
+
 /// The session `sso login`/`logout` act on: `--sso-session`, else `--profile`'s, else the only
 /// `[sso-session]` in the config.
 pub fn session_for(
@@ -81,13 +89,7 @@ pub fn login(
     options: &LoginOptions,
     ctx: &Context,
 ) -> Result<LoggedIn, SsoError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| SsoError::LoginFailed {
-            detail: format!("cannot start the async runtime: {e}"),
-            hint: None,
-        })?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let sso = Sso::new(&session.region, ctx).await?;
         if !options.force
@@ -352,13 +354,7 @@ pub fn logout(session: &SsoSession, ctx: &Context) -> Result<LoggedOut, SsoError
     };
     let mut portal_failed = None;
     if token.remaining(SystemTime::now()) > Duration::ZERO {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| SsoError::LoginFailed {
-                detail: format!("cannot start the async runtime: {e}"),
-                hint: None,
-            })?;
+        let runtime = runtime()?;
         portal_failed = runtime
             .block_on(async {
                 let sso = Sso::new(&session.region, ctx)

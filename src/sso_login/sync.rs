@@ -71,13 +71,7 @@ pub fn listed(
     format: &str,
     ctx: &Context,
 ) -> Result<Vec<Generated>, SsoError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| SsoError::LoginFailed {
-            detail: format!("cannot start the async runtime: {e}"),
-            hint: None,
-        })?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let sso = Sso::new(&session.region, ctx).await?;
         let token = crate::sso::usable_token(session, None, &sso, ctx).await?;
