@@ -3,7 +3,7 @@
 # does (scripts/release.sh, into a temporary directory), then tests what it made: the archive's
 # contents, sha256.sum, the SBOM, and install.sh installing the archive from a loopback server,
 # after which the static binary must run (tests/cli/release.rs, install_the_real_release).
-# .ci/run runs it after the Windows lane; it takes a release build (about 8 minutes on 2 cores)
+# .ci/run runs it after scripts/test.sh and before the Windows lane; it takes a release build (about 8 minutes on 2 cores)
 # plus, on a fresh machine, installing the pinned release tools (cargo-auditable,
 # cargo-cyclonedx, cargo-zigbuild, zig) under target/.
 set -euo pipefail

@@ -68,6 +68,8 @@ cargo_tool() {
     fi
     step "installing $crate $version into $tools"
     CARGO_TARGET_DIR="$tools/build" cargo install --locked --quiet --force --root "$tools" "$crate@$version" >&2
+    # Only the installed binary is used again; its build is most of a gigabyte.
+    rm -rf "$tools/build"
     echo "$version" >"$tools/$crate.version"
 }
 
