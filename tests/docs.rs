@@ -581,8 +581,11 @@ fn commands() -> Vec<(String, clap::Command)> {
             }
         }
     }
+    // Built: the subcommands' arguments and nested commands are deferred until then.
+    let mut cmd = assume_role::cli::Cli::command();
+    cmd.build();
     let mut out = Vec::new();
-    walk("", &assume_role::cli::Cli::command(), &mut out);
+    walk("", &cmd, &mut out);
     out
 }
 

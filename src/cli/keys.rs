@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum KeysCommand {
     /// Store an access key for PROFILE; a profile with no keys in ~/.aws/credentials uses it.
     #[command(

@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum RegistryCommand {
     /// Add a team registry (a git repository or a directory holding
     /// `assume-role-registry.toml`), pin it to a commit, and write its profiles.

@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum SsoCommand {
     /// Sign in: the browser with PKCE (or the device flow over SSH, without a display, for a
     /// legacy profile, or with `--device-code`). A token good for more than 15 minutes is reused.

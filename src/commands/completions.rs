@@ -78,7 +78,11 @@ fn completer_path() -> String {
 
 /// The command line definitions, with profile names completed from the config.
 fn command() -> clap::Command {
-    with_profile_completion(Cli::command())
+    let mut cmd = Cli::command();
+    // Built first: a subcommand's arguments are deferred until then (`cli::Command`), and the
+    // completer is added to the profile arguments themselves.
+    cmd.build();
+    with_profile_completion(cmd)
 }
 
 fn with_profile_completion(cmd: clap::Command) -> clap::Command {
