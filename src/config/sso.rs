@@ -55,6 +55,22 @@ pub struct SsoRole {
     pub role_name: String,
 }
 
+/// The reader of the keys a section cannot do without: a missing one is an error that names the
+/// key and the section.
+fn required<'a>(
+    section: &'a str,
+    get: impl Fn(&str) -> Option<&'a str>,
+) -> impl Fn(&'static str) -> Result<String, ConfigError> {
+    move |key| {
+        get(key)
+            .map(str::to_owned)
+            .ok_or_else(|| ConfigError::SsoIncomplete {
+                section: section.to_owned(),
+                missing: key,
+            })
+    }
+}
+
 /// `sso_region`, checked: it becomes part of the host the token is sent to
 /// (`portal.sso.<region>.amazonaws.com`), so anything but a region name could send the token
 /// elsewhere.
@@ -105,16 +121,8 @@ impl Profiles {
                 profile: None,
                 files: self.files.clone(),
             })?;
-        let needs = |key: &'static str| {
-            section
-                .get(key)
-                .map(str::to_owned)
-                .ok_or_else(|| ConfigError::SsoIncomplete {
-                    section: format!("sso-session {name}"),
-                    missing: key,
-                })
-        };
         let section_name = format!("sso-session {name}");
+        let needs = required(&section_name, |key| section.get(key));
         Ok(SsoSession {
             name: Some(name.to_owned()),
             start_url: start_url(&section_name, needs(keys::SSO_START_URL)?)?,
@@ -149,21 +157,13 @@ impl Profiles {
                 other => other,
             });
         }
-        let needs = |key: &'static str| {
-            profile
-                .get(key)
-                .map(str::to_owned)
-                .ok_or_else(|| ConfigError::SsoIncomplete {
-                    section: format!("profile {name}"),
-                    missing: key,
-                })
-        };
         if profile.get(keys::SSO_START_URL).is_none() {
             return Err(ConfigError::NotSso {
                 profile: name.to_owned(),
             });
         }
         let section_name = format!("profile {name}");
+        let needs = required(&section_name, |key| profile.get(key));
         Ok(SsoSession {
             name: None,
             start_url: start_url(&section_name, needs(keys::SSO_START_URL)?)?,
@@ -176,15 +176,8 @@ impl Profiles {
     pub fn sso_role_of(&self, name: &str) -> Result<SsoRole, ConfigError> {
         let session = self.sso_session_of(name)?;
         let profile = self.get(name).ok_or_else(|| self.unknown(name, None))?;
-        let needs = |key: &'static str| {
-            profile
-                .get(key)
-                .map(str::to_owned)
-                .ok_or_else(|| ConfigError::SsoIncomplete {
-                    section: format!("profile {name}"),
-                    missing: key,
-                })
-        };
+        let section_name = format!("profile {name}");
+        let needs = required(&section_name, |key| profile.get(key));
         Ok(SsoRole {
             profile: name.to_owned(),
             account_id: needs(keys::SSO_ACCOUNT_ID)?,
