@@ -72,7 +72,7 @@ where
         event.record(&mut message);
         // Escaped: another crate may quote a config value, and a control character in one must
         // not reach the terminal.
-        let mut text = crate::rules::printable(&scrub_foreign(&message.0));
+        let mut text = crate::rules::printable(&scrub_foreign(&message.0)).into_owned();
         if text.len() > FOREIGN_MESSAGE_MAX {
             let mut cut = FOREIGN_MESSAGE_MAX;
             while !text.is_char_boundary(cut) {

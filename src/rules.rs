@@ -97,9 +97,9 @@ pub fn shown(value: &str) -> String {
 /// `text` with every control character escaped (`\u{1b}`, `\n`): a message quotes values from
 /// files and variables that someone else may have written, and an escape sequence in one must
 /// not drive the reader's terminal (retitle it, hide lines, fake a prompt).
-pub fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(char::is_control) {
-        return text.to_owned();
+        return text.into();
     }
     text.chars()
         .map(|c| {
@@ -109,7 +109,8 @@ pub fn printable(text: &str) -> String {
                 c.to_string()
             }
         })
-        .collect()
+        .collect::<String>()
+        .into()
 }
 
 /// An STS text parameter's rules: length and the `[\w<extra>]` alphabet.

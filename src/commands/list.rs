@@ -84,25 +84,6 @@ fn with_stored_keys<'a>(
 /// The widest a column is padded to.
 const MAX_COLUMN: usize = 64;
 
-/// Config values are shown, not obeyed: a control character (an escape sequence, a carriage
-/// return) is printed escaped so that it cannot rewrite the terminal.
-fn printable(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.chars().any(char::is_control) {
-        cell.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect::<String>()
-            .into()
-    } else {
-        cell.into()
-    }
-}
-
 fn render(
     summaries: &[ProfileSummary<'_>],
     json: bool,
@@ -188,7 +169,7 @@ pub(super) fn table<const N: usize>(header: [&str; N], rows: &[[&str; N]]) -> St
     let mut text = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 12));
     for row in std::iter::once(&header).chain(rows) {
         for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            let cell = printable(cell);
+            let cell = crate::rules::printable(cell);
             text.push_str(&cell);
             if i + 1 < row.len() {
                 // Padded by hand: `{:<width$}` panics on widths past `u16::MAX`.

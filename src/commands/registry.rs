@@ -256,8 +256,9 @@ fn write(
 fn report(changes: &[Change]) -> String {
     let mut out = String::new();
     let shown = |v: &Option<String>| {
-        v.as_deref()
-            .map_or("(none)".to_owned(), crate::rules::printable)
+        v.as_deref().map_or("(none)".to_owned(), |v| {
+            crate::rules::printable(v).into_owned()
+        })
     };
     for change in changes {
         match change {

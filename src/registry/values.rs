@@ -52,7 +52,7 @@ fn ask(registry: &str, name: &str, description: &str) -> Result<String, Registry
     let missing = || RegistryError::MissingValue {
         registry: registry.to_owned(),
         name: name.to_owned(),
-        description: crate::rules::printable(description),
+        description: crate::rules::printable(description).into_owned(),
     };
     if !crate::terminal::in_foreground() {
         return Err(missing());
