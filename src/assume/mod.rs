@@ -112,11 +112,15 @@ pub fn served_credentials(
 /// The async runtime for the network calls: one thread, built only on the cold path (a warm run
 /// never gets here; `-vvv` shows when it does).
 pub fn runtime() -> Result<tokio::runtime::Runtime, AssumeError> {
+    start_runtime().map_err(AssumeError::Runtime)
+}
+
+/// [`runtime`] for the layers above with errors of their own (`sso login`).
+pub fn start_runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tracing::trace!("starting the async runtime");
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(AssumeError::Runtime)
 }
 
 /// The final hop's cached session, if it has enough time left. Reads one file: no runtime, no

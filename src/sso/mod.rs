@@ -60,6 +60,9 @@ pub enum SsoError {
         hint: Option<String>,
     },
 
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+
     /// `sso sync`, or the choice of a session: what stopped it, and the fix.
     #[error("{detail}")]
     Refused { detail: String, hint: String },
@@ -88,9 +91,10 @@ impl Diagnose for SsoError {
             | SsoError::Expired { .. }
             | SsoError::NotAccepted { .. }
             | SsoError::Corrupt { .. } => Exit::Mfa,
-            SsoError::Io { .. } | SsoError::LoginFailed { .. } | SsoError::Refused { .. } => {
-                Exit::Failure
-            }
+            SsoError::Io { .. }
+            | SsoError::LoginFailed { .. }
+            | SsoError::Refused { .. }
+            | SsoError::Runtime(_) => Exit::Failure,
             SsoError::NoHome => Exit::Config,
             SsoError::Aws(e) => e.exit(),
             SsoError::Config(e) => e.exit(),
@@ -113,6 +117,7 @@ impl Diagnose for SsoError {
             )],
             SsoError::Io { .. } => vec!["check the directory's owner and permissions".into()],
             SsoError::NoHome => vec!["set `HOME`".into()],
+            SsoError::Runtime(_) => vec![],
             SsoError::LoginFailed { hint, .. } => hint.iter().cloned().collect(),
             SsoError::Refused { hint, .. } => vec![hint.clone()],
             SsoError::Aws(e) => e.hints(),
@@ -163,8 +168,16 @@ pub fn read_token(session: &SsoSession, ctx: &Context) -> Result<Option<Token>, 
         })
 }
 
+/// Stores the token of a new login, under the refresh lock: a refresh already under way in
+/// another run writes its (older) token first, and the login's then replaces it, never the
+/// other way round.
+pub fn store_login(session: &SsoSession, token: &Token, ctx: &Context) -> Result<(), SsoError> {
+    let _lock = refresh_lock(session, ctx)?;
+    write_token(session, token, ctx)
+}
+
 /// Writes `token` as `session`'s, 0600 and atomically.
-pub fn write_token(session: &SsoSession, token: &Token, ctx: &Context) -> Result<(), SsoError> {
+fn write_token(session: &SsoSession, token: &Token, ctx: &Context) -> Result<(), SsoError> {
     let path = token_path(session, ctx)?;
     check_cache_dir(&path)?;
     crate::fsx::write_private(&path, &token.to_bytes()).map_err(|source| SsoError::Io {

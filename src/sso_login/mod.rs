@@ -45,10 +45,7 @@ pub enum LoggedIn {
 
 /// The engine's runtime (one thread, I/O and timers), for the SSO calls of `sso` commands.
 fn runtime() -> Result<tokio::runtime::Runtime, SsoError> {
-    crate::assume::runtime().map_err(|e| SsoError::LoginFailed {
-        detail: e.to_string(),
-        hint: None,
-    })
+    crate::assume::start_runtime().map_err(SsoError::Runtime)
 }
 
 /// The session `sso login`/`logout` act on: `--sso-session`, else `--profile`'s, else the only
@@ -106,7 +103,7 @@ pub fn login(
         } else {
             authorization_code(session, profile, options, &sso, ctx).await?
         };
-        crate::sso::write_token(session, &token, ctx)?;
+        crate::sso::store_login(session, &token, ctx)?;
         Ok(LoggedIn::New {
             expires_at: token.expires_at,
             device_flow,
