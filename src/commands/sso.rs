@@ -101,47 +101,58 @@ fn left(expires_at: SystemTime) -> String {
 }
 
 fn table(rows: &[sso_login::SessionRow]) -> String {
-    let mut lines = vec![[
-        "SESSION".to_owned(),
-        "START URL".to_owned(),
-        "REGION".to_owned(),
-        "EXPIRES".to_owned(),
-        "REFRESH".to_owned(),
-    ]];
-    for row in rows {
-        let expires = match (&row.expires_at, row.expired) {
-            (None, _) => "not signed in".to_owned(),
-            (Some(at), true) => format!("expired {at}"),
-            (Some(at), false) => at.clone(),
-        };
-        lines.push([
-            crate::rules::printable(&row.name),
-            crate::rules::printable(&row.start_url),
-            crate::rules::printable(&row.region),
-            expires,
-            if row.refreshable { "yes" } else { "no" }.to_owned(),
-        ]);
-    }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
+    let rows: Vec<[String; 5]> = rows
+        .iter()
+        .map(|row| {
+            let expires = match (&row.expires_at, row.expired) {
+                (None, _) => "not signed in".to_owned(),
+                (Some(at), true) => format!("expired {at}"),
+                (Some(at), false) => at.clone(),
+            };
+            [
+                row.name.clone(),
+                row.start_url.clone(),
+                row.region.clone(),
+                expires,
+                if row.refreshable { "yes" } else { "no" }.to_owned(),
+            ]
         })
         .collect();
-    let mut out = String::new();
-    for line in &lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
+    let rows: Vec<[&str; 5]> = rows
+        .iter()
+        .map(|r| r.each_ref().map(String::as_str))
+        .collect();
+    let header = ["SESSION", "START URL", "REGION", "EXPIRES", "REFRESH"];
+    super::list::table(header, &rows)
+}
+
+/// `sso sync`'s changes are written when `--yes` says so, or the terminal's user does.
+fn confirm(yes: bool, session_name: &str, prune: bool) -> Result<(), Error> {
+    if yes {
+        return Ok(());
     }
-    out
+    let terminal = crate::terminal::in_foreground();
+    let confirmed = terminal
+        && crate::terminal::visible("Write them? [y/N] ")
+            .is_ok_and(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes"));
+    if !confirmed {
+        return Err(SsoError::Refused {
+            detail: format!(
+                "`sso sync` wrote nothing: {}",
+                if terminal {
+                    "not confirmed"
+                } else {
+                    "there is no terminal to confirm on, and no `--yes`"
+                }
+            ),
+            hint: format!(
+                "to write these changes: `assume-role sso sync --sso-session {session_name}{} --yes`",
+                if prune { " --prune" } else { "" }
+            ),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 fn sync_profiles(
@@ -156,15 +167,17 @@ fn sync_profiles(
     let session = profiles.sso_session(session_name)?;
     let listed = sync::listed(&session, name_format, ctx)?;
     let marker = sync::marker(session_name);
-    let current = match std::fs::read(&files.config) {
-        Ok(bytes) => crate::config::block::read(&bytes, &marker)
-            .map_err(|damaged| damaged.error(&files.config, &marker))?,
-        Err(_) => None,
+    let current = || -> Result<Option<String>, Error> {
+        Ok(match std::fs::read(&files.config) {
+            Ok(bytes) => crate::config::block::read(&bytes, &marker)
+                .map_err(|damaged| damaged.error(&files.config, &marker))?,
+            Err(_) => None,
+        })
     };
     let changes = sync::changes(
         &session,
         session_name,
-        current.as_deref(),
+        current()?.as_deref(),
         &listed,
         prune,
         profiles,
@@ -184,30 +197,29 @@ fn sync_profiles(
         files.config.display()
     );
     eprint!("{report}");
-    if !yes {
-        let terminal = crate::terminal::in_foreground();
-        let confirmed = terminal
-            && crate::terminal::visible("Write them? [y/N] ")
-                .is_ok_and(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes"));
-        if !confirmed {
-            return Err(SsoError::Refused {
-                detail: format!(
-                    "`sso sync` wrote nothing: {}",
-                    if terminal {
-                        "not confirmed"
-                    } else {
-                        "there is no terminal to confirm on, and no `--yes`"
-                    }
-                ),
-                hint: format!(
-                    "to write these changes: `assume-role sso sync --sso-session {session_name}{} --yes`",
-                    if prune { " --prune" } else { "" }
-                ),
-            }
-            .into());
+    confirm(yes, session_name, prune)?;
+    // Checked again under the edit lock: another command may have written a profile of one of
+    // these names since the changes were shown.
+    crate::config::block::write_checked(&files.config, &marker, &changes.body, || {
+        let again = sync::changes(
+            &session,
+            session_name,
+            current()?.as_deref(),
+            &listed,
+            prune,
+            &Profiles::load_from(files)?,
+        )?;
+        if again.body == changes.body {
+            Ok(())
+        } else {
+            Err(Error::from(SsoError::Refused {
+                detail:
+                    "`sso sync` wrote nothing: the config file changed while the changes were shown"
+                        .into(),
+                hint: format!("run it again: `assume-role sso sync --sso-session {session_name}`"),
+            }))
         }
-    }
-    crate::config::block::write(&files.config, &marker, &changes.body)?;
+    })?;
     eprintln!(
         "assume-role: wrote {} profiles of SSO session `{session_name}` to `{}`",
         listed.len() + if prune { 0 } else { changes.gone.len() },

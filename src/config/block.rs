@@ -172,16 +172,28 @@ impl Damaged {
 /// Rewrites the block named `marker` in the config file at `path` to hold `body`: under the
 /// edit lock, atomically, keeping the file's permissions.
 pub fn write(path: &Path, marker: &str, body: &str) -> Result<(), ConfigError> {
+    write_checked(path, marker, body, || Ok(()))
+}
+
+/// [`write`], once `check` has passed under the edit lock: what the block's new profiles must
+/// not clash with is then what the files hold, not what they held before a prompt.
+pub fn write_checked<E: From<ConfigError>>(
+    path: &Path,
+    marker: &str,
+    body: &str,
+    check: impl FnOnce() -> Result<(), E>,
+) -> Result<(), E> {
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let io = |source: std::io::Error| ConfigError::ConfigWrite {
         path: path.clone(),
         source,
     };
     let _lock = lock_edits(&path).map_err(io)?;
+    check()?;
     let old = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(io(e)),
+        Err(e) => return Err(io(e).into()),
     };
     let new = replaced(&old, marker, body).map_err(|damaged| damaged.error(&path, marker))?;
     if new == old {
@@ -246,5 +258,30 @@ mod tests {
                 "{original:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_failed_check_under_the_lock_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, "[profile mine]\nregion = x\n").unwrap();
+        let refused = write_checked(&config, "registry r", "[profile b]\n", || {
+            // The check runs once the lock is held.
+            assert!(dir.path().join(".assume-role-edit.lock").exists());
+            Err(ConfigError::NotSso {
+                profile: "b".into(),
+            })
+        });
+        assert!(refused.is_err());
+        assert_eq!(
+            std::fs::read_to_string(&config).unwrap(),
+            "[profile mine]\nregion = x\n"
+        );
+        write_checked::<ConfigError>(&config, "registry r", "[profile b]\n", || Ok(())).unwrap();
+        assert!(
+            std::fs::read_to_string(&config)
+                .unwrap()
+                .contains("[profile b]")
+        );
     }
 }

@@ -176,8 +176,9 @@ pub struct Prepared {
     pub name: String,
     pub entry: Entry,
     pub changes: Vec<Change>,
-    /// The block's new text.
+    /// The block's new text, and the profiles in it.
     body: String,
+    names: Vec<String>,
     /// Values given with `--set` or typed, to keep in the settings file.
     new_values: BTreeMap<String, String>,
 }
@@ -207,28 +208,8 @@ pub fn prepare(request: &Request, ctx: &Context) -> Result<Prepared, RegistryErr
     let (values, new_values) = values::resolve(request, &registry, ctx)?;
     let rendered = render(request, &registry, &values)?;
     let files = ConfigFiles::locate(ctx);
-    let profiles = Profiles::load_from(&files)?;
-    let marker = marker(request.name);
-    let current = match std::fs::read(&files.config) {
-        Ok(bytes) => crate::config::block::read(&bytes, &marker)
-            .map_err(|damaged| damaged.error(&files.config, &marker))?
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    let before = Profiles::from_texts(&current, "")?;
-    for name in rendered.keys() {
-        if before.get(name).is_none() && profiles.get(name).is_some() {
-            let place = profiles.location(name, None).map_or_else(
-                || "in the AWS config or credentials file".to_owned(),
-                |l| format!("at {l}"),
-            );
-            return Err(RegistryError::Clash {
-                registry: request.name.to_owned(),
-                profile: name.clone(),
-                place,
-            });
-        }
-    }
+    let before = in_block(&files, request.name)?;
+    check_clashes(request.name, rendered.keys(), &before, &files)?;
     let changes = diff(&before, &rendered);
     let body = body(&rendered);
     Ok(Prepared {
@@ -243,14 +224,62 @@ pub fn prepare(request: &Request, ctx: &Context) -> Result<Prepared, RegistryErr
         },
         changes,
         body,
+        names: rendered.keys().cloned().collect(),
         new_values,
     })
 }
 
-/// Writes a prepared sync: the block, the values, then the pin.
+/// The profiles registry `name`'s block holds now.
+fn in_block(files: &ConfigFiles, name: &str) -> Result<Profiles, RegistryError> {
+    let marker = marker(name);
+    let current = match std::fs::read(&files.config) {
+        Ok(bytes) => crate::config::block::read(&bytes, &marker)
+            .map_err(|damaged| damaged.error(&files.config, &marker))?
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    Ok(Profiles::from_texts(&current, "")?)
+}
+
+/// A sync never shadows what the user wrote: a profile the registry would add that the files
+/// already have outside its block is refused, with where it is.
+fn check_clashes<'a>(
+    registry: &str,
+    names: impl IntoIterator<Item = &'a String>,
+    before: &Profiles,
+    files: &ConfigFiles,
+) -> Result<(), RegistryError> {
+    let profiles = Profiles::load_from(files)?;
+    for name in names {
+        if before.get(name).is_none() && profiles.get(name).is_some() {
+            let place = profiles.location(name, None).map_or_else(
+                || "in the AWS config or credentials file".to_owned(),
+                |l| format!("at {l}"),
+            );
+            return Err(RegistryError::Clash {
+                registry: registry.to_owned(),
+                profile: name.clone(),
+                place,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes a prepared sync: the block, the values, then the pin. The clash check runs again
+/// under the edit lock: another command may have added a profile since `prepare` (and the
+/// prompt between them).
 pub fn apply(prepared: &Prepared, ctx: &Context) -> Result<(), RegistryError> {
     let files = ConfigFiles::locate(ctx);
-    crate::config::block::write(&files.config, &marker(&prepared.name), &prepared.body)?;
+    crate::config::block::write_checked(
+        &files.config,
+        &marker(&prepared.name),
+        &prepared.body,
+        || {
+            let before = in_block(&files, &prepared.name)?;
+            check_clashes(&prepared.name, &prepared.names, &before, &files)
+        },
+    )?;
     values::keep(&prepared.name, &prepared.new_values, ctx)?;
     state::update(ctx, |all| {
         all.insert(prepared.name.clone(), prepared.entry.clone());
@@ -295,7 +324,7 @@ fn check_name(name: &str) -> Result<(), RegistryError> {
     };
     reason.map_or(Ok(()), |reason| {
         Err(RegistryError::BadName {
-            name: crate::rules::printable(name),
+            name: crate::rules::printable(name).into_owned(),
             reason,
         })
     })
