@@ -410,7 +410,8 @@ pub enum Preset {
     S3Put,
 }
 
-/// Who may assume the client's role, and under which conditions.
+// Who may assume the client's role, and under which conditions. A plain comment: a doc comment
+// on a flattened struct becomes the `about` of every deferred subcommand that flattens it.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TrustArgs {
     /// Your AWS account ID (trusts the whole account; repeatable).
@@ -525,7 +526,8 @@ pub enum CacheCommand {
     },
 }
 
-/// Options that change how the role is assumed; each wins over the profile's own setting.
+// Options that change how the role is assumed; each wins over the profile's own setting. A plain
+// comment, as on `TrustArgs`.
 #[derive(Debug, Args, Default, Clone)]
 pub struct CredentialOptions {
     /// The 6-digit MFA code (otherwise `mfa_process`, otherwise a prompt on the terminal).
@@ -563,4 +565,37 @@ pub struct CredentialOptions {
     /// instead of a GetSessionToken session (with a warning). Rarely what you want.
     #[arg(long)]
     pub no_session: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Deferred subcommands get their arguments after their own `about`, so a doc comment on a
+    /// flattened `Args` struct would replace the `about` of every command that flattens it: no
+    /// two commands may then share one.
+    #[test]
+    fn every_command_keeps_its_own_about() {
+        fn walk(prefix: &str, cmd: &clap::Command, out: &mut Vec<(String, String)>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let name = format!("{prefix}{}", sub.get_name());
+                let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+                out.push((name.clone(), about));
+                walk(&format!("{name} "), sub, out);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut abouts = Vec::new();
+        walk("", &cmd, &mut abouts);
+        assert!(abouts.len() >= 40, "{abouts:?}");
+        let mut seen = std::collections::BTreeMap::new();
+        for (name, about) in &abouts {
+            assert!(!about.is_empty(), "`{name}` has no about");
+            if let Some(other) = seen.insert(about, name) {
+                panic!("`{name}` and `{other}` share the about {about:?}");
+            }
+        }
+    }
 }
