@@ -21,6 +21,16 @@ use tracing_subscriber::registry::LookupSpan;
 const FOREIGN_MESSAGE_MAX: usize = 300;
 
 pub fn init(verbosity: u8) {
+    let dispatch = if verbosity == 0 {
+        tracing::Dispatch::new(Deferred::default())
+    } else {
+        subscriber(verbosity)
+    };
+    let _ = tracing::dispatcher::set_global_default(dispatch);
+}
+
+/// The subscriber for `verbosity`.
+fn subscriber(verbosity: u8) -> tracing::Dispatch {
     let filter = match verbosity {
         0 => "warn",
         1 => "warn,assume_role=info",
@@ -31,14 +41,80 @@ pub fn init(verbosity: u8) {
         .with_ansi(false)
         .with_target(verbosity >= 2)
         .without_time();
-    let _ = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(|| RedactingStderr)
         .event_format(Events {
             ours,
             show_target: verbosity >= 2,
         })
-        .try_init();
+        .finish()
+        .into()
+}
+
+/// The default verbosity's subscriber, built at the first warning: most runs print none, and
+/// building it (tracing-subscriber's span registry) was a twentieth of a warm run's page
+/// faults. Below warning level nothing reaches it: `max_level_hint` turns those call sites off.
+#[derive(Default)]
+struct Deferred(std::sync::OnceLock<tracing::Dispatch>);
+
+impl Deferred {
+    fn get(&self) -> &tracing::Dispatch {
+        self.0.get_or_init(|| subscriber(0))
+    }
+}
+
+impl Subscriber for Deferred {
+    fn register_callsite(
+        &self,
+        metadata: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if *metadata.level() <= tracing::Level::WARN {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::WARN)
+    }
+
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() <= tracing::Level::WARN && self.get().enabled(metadata)
+    }
+
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        self.get().new_span(span)
+    }
+
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        self.get().record(span, values);
+    }
+
+    fn record_follows_from(&self, span: &tracing::span::Id, follows: &tracing::span::Id) {
+        self.get().record_follows_from(span, follows);
+    }
+
+    fn event(&self, event: &Event<'_>) {
+        self.get().event(event);
+    }
+
+    fn enter(&self, span: &tracing::span::Id) {
+        self.get().enter(span);
+    }
+
+    fn exit(&self, span: &tracing::span::Id) {
+        self.get().exit(span);
+    }
+
+    fn clone_span(&self, id: &tracing::span::Id) -> tracing::span::Id {
+        self.get().clone_span(id)
+    }
+
+    fn try_close(&self, id: tracing::span::Id) -> bool {
+        self.get().try_close(id)
+    }
 }
 
 /// Formats our own events in full and other crates' by their message alone.
