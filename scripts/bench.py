@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("--static-bin", help="the static release binary (scripts/release.sh), for the start-up figures")
     parser.add_argument("--static-floor", help="examples/warm_floor built like --static-bin")
     parser.add_argument("--startup-only", action="store_true", help="only the start-up figures (issue 18)")
+    parser.add_argument("--baseline-static-bin", help="an earlier static binary, measured in the same paired run against --static-floor")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="assume-role-bench."))
@@ -240,6 +241,7 @@ def main() -> None:
 
         in_session = dict(env, ASSUME_ROLE_PROFILE="client", AWS_CREDENTIAL_EXPIRATION="2099-01-01T00:00:00Z")
         builds = [(label, b, f) for label, b, f in [("release build", binary, args.floor),
+                                                     ("static release build, baseline", args.baseline_static_bin, args.static_floor),
                                                      ("static release build", args.static_bin, args.static_floor)] if b and f]
         # Caches the session and plan the warm runs read.
         subprocess.run([binary, "env", "client", "--mfa-token", next(codes)], env=env, capture_output=True, check=True)
