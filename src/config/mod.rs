@@ -488,6 +488,12 @@ fn scan_layout(path: &Path, text: &str) -> Layout {
             current = Some(header);
             continue;
         }
+        // A broken header (no `]`) starts a section that is set aside (`syntax`), not more of
+        // the one above: its keys are nobody's.
+        if line.trim_start().starts_with('[') {
+            current = None;
+            continue;
+        }
         // Indented lines continue the setting above; they set no key of their own.
         if line.starts_with([' ', '\t']) {
             continue;

@@ -26,7 +26,7 @@ fn a_malformed_section_names_file_and_line_and_the_others_still_work() {
     // `]`, and a line that is not `key = value`.
     let config = std::fs::read_to_string(env.config_path()).unwrap();
     env.write_config(&format!(
-        "stray line\n[profile a]\nregion = eu-west-1\nthis line is broken\n\n{config}\n[profile half\nregion = x\n"
+        "stray line\n[profile a]\nregion = eu-west-1\nthis line is broken\n\n{config}\n[profile r]\nregion = eu-west-2\n[profile half\nregion = x\n"
     ));
     let list = env.run(&["list"]);
     assert_eq!(list.code(), Some(0), "{}", list.stderr());
@@ -46,6 +46,8 @@ fn a_malformed_section_names_file_and_line_and_the_others_still_work() {
         "{}",
         list.stderr()
     );
+    // The set-aside section's keys belong to no other section: `r` keeps its own region.
+    assert!(!list.stderr().contains("twice"), "{}", list.stderr());
     env.run(&["env", "client", "--mfa-token", "123456"]).ok();
     let run = env.run(&["env", "a"]);
     assert_eq!(run.code(), Some(3));
