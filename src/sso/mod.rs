@@ -61,7 +61,7 @@ pub enum SsoError {
     },
 
     #[error("cannot start the async runtime: {0}")]
-    Runtime(#[source] std::io::Error),
+    Runtime(std::io::Error),
 
     /// `sso sync`, or the choice of a session: what stopped it, and the fix.
     #[error("{detail}")]
