@@ -59,12 +59,6 @@ export PATH="$tools/bin:$PATH"
 # Builds that do not depend on when or where they ran: the archives' timestamps are the last
 # commit's, and the build directory does not leak into panic messages.
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
-# mimalloc reserves address space for its arena 1 GiB at a time and sets up that arena's bitmaps
-# in every run: 42 of a warm `prompt`'s 198 page faults, for a run that allocates a few hundred
-# KB. 64 MiB at a time cut a `prompt` from 0.87 to 0.74 ms (perf stat, 500 runs) and parsing
-# 10,000 profiles is no slower (a larger program gets further arenas). A C define, as mimalloc
-# reads its defaults at compile time; the build scripts' C compilers get it through CFLAGS.
-export CFLAGS="${CFLAGS:+$CFLAGS }-DMI_DEFAULT_ARENA_RESERVE=65536L"
 
 # cargo install of a pinned version into $tools, unless that version is there already.
 cargo_tool() {
@@ -85,6 +79,15 @@ build() {
     if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx "$t"; then
         rustup target add "$t" >&2
     fi
+    # mimalloc reserves address space for its arena 1 GiB at a time and sets up that arena's
+    # bitmaps in every run: 42 of a warm `prompt`'s 198 page faults, for a run that allocates a
+    # few hundred KB. 64 MiB at a time cut a `prompt` from 0.87 to 0.74 ms (perf stat, 500 runs),
+    # and parsing 10,000 profiles is no slower (a larger program gets further arenas). A C define,
+    # as mimalloc reads its defaults at compile time, for the target's C builds only (the cc
+    # crate reads CFLAGS_<target> before CFLAGS, so the user's CFLAGS are kept in it).
+    local cflags_var
+    cflags_var="CFLAGS_$(echo "$t" | tr - _)"
+    export "$cflags_var=${CFLAGS:+$CFLAGS }-DMI_DEFAULT_ARENA_RESERVE=65536L"
     case "$t" in
     *-linux-musl)
         cargo_tool cargo-zigbuild "$cargo_zigbuild_version"

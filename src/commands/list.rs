@@ -163,7 +163,9 @@ pub(super) fn table<const N: usize>(header: [&str; N], rows: &[[&str; N]]) -> St
         for (width, cell) in widths.iter_mut().zip(row) {
             // One absurd value (a 100 KB line in a broken file) overflows its own column
             // instead of padding every row to its length.
-            *width = (*width).max(cell.chars().count().min(MAX_COLUMN));
+            // Measured as printed: an escaped control character takes several columns.
+            let shown = crate::rules::printable(cell).chars().count();
+            *width = (*width).max(shown.min(MAX_COLUMN));
         }
     }
     let mut text = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 12));

@@ -38,10 +38,24 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
     };
     check_values(&profile)?;
     let files = ConfigFiles::locate(ctx);
+    let seen = files.fingerprint();
     let profiles = Profiles::load_from(&files)?;
     let exists = profiles.get(&profile.name).is_some();
     try_resolving(&files, &profile, exists, ctx)?;
-    let added = edit::add(&files.config, &profile, exists, force)?;
+    let added = edit::add(&files.config, &profile, exists, force, || {
+        // A sync may have written a profile of this name since it was looked up; appending a
+        // second section would merge the two silently.
+        if exists || files.fingerprint() == seen {
+            return Ok(());
+        }
+        match Profiles::reload_quietly(&files)?.get(&profile.name) {
+            Some(_) => Err(crate::config::ConfigError::ProfileExists {
+                name: profile.name.clone(),
+                path: files.config.clone(),
+            }),
+            None => Ok(()),
+        }
+    })?;
     report(&added, &profile.name);
     Ok(ExitCode::SUCCESS)
 }

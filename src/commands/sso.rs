@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 pub fn run(command: SsoCommand, ctx: &Context) -> Result<ExitCode, Error> {
     let files = ConfigFiles::locate(ctx);
-    let profiles = Profiles::load_from(&files)?;
+    let profiles = || Profiles::load_from(&files);
     match command {
         SsoCommand::Login {
             profile,
@@ -22,7 +22,7 @@ pub fn run(command: SsoCommand, ctx: &Context) -> Result<ExitCode, Error> {
             no_browser,
         } => {
             let session =
-                sso_login::session_for(&profiles, profile.as_deref(), sso_session.as_deref())?;
+                sso_login::session_for(&profiles()?, profile.as_deref(), sso_session.as_deref())?;
             let options = LoginOptions {
                 device_code,
                 force,
@@ -49,7 +49,7 @@ pub fn run(command: SsoCommand, ctx: &Context) -> Result<ExitCode, Error> {
             sso_session,
         } => {
             let session =
-                sso_login::session_for(&profiles, profile.as_deref(), sso_session.as_deref())?;
+                sso_login::session_for(&profiles()?, profile.as_deref(), sso_session.as_deref())?;
             let out = sso_login::logout(&session, ctx)?;
             match (out.had_token, out.portal_failed) {
                 (false, _) => eprintln!(
@@ -65,7 +65,7 @@ pub fn run(command: SsoCommand, ctx: &Context) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         SsoCommand::Sessions { json } => {
-            let rows = sso_login::sessions(&profiles, ctx)?;
+            let rows = sso_login::sessions(&profiles()?, ctx)?;
             let text = if json {
                 let mut text = serde_json::to_string_pretty(&rows).expect("rows serialize");
                 text.push('\n');
@@ -80,15 +80,7 @@ pub fn run(command: SsoCommand, ctx: &Context) -> Result<ExitCode, Error> {
             prune,
             yes,
             name_format,
-        } => sync_profiles(
-            &profiles,
-            &files,
-            &sso_session,
-            prune,
-            yes,
-            &name_format,
-            ctx,
-        ),
+        } => sync_profiles(&files, &sso_session, prune, yes, &name_format, ctx),
     }
 }
 
@@ -156,7 +148,6 @@ fn confirm(yes: bool, session_name: &str, prune: bool) -> Result<(), Error> {
 }
 
 fn sync_profiles(
-    profiles: &Profiles,
     files: &ConfigFiles,
     session_name: &str,
     prune: bool,
@@ -164,6 +155,9 @@ fn sync_profiles(
     name_format: &str,
     ctx: &Context,
 ) -> Result<ExitCode, Error> {
+    // Taken before the files are read: the write looks again only if they changed after this.
+    let seen = files.fingerprint();
+    let profiles = &Profiles::load_from(files)?;
     let session = profiles.sso_session(session_name)?;
     let listed = sync::listed(&session, name_format, ctx)?;
     let marker = sync::marker(session_name);
@@ -201,13 +195,16 @@ fn sync_profiles(
     // Checked again under the edit lock: another command may have written a profile of one of
     // these names since the changes were shown.
     crate::config::block::write_checked(&files.config, &marker, &changes.body, || {
+        if files.fingerprint() == seen {
+            return Ok(());
+        }
         let again = sync::changes(
             &session,
             session_name,
             current()?.as_deref(),
             &listed,
             prune,
-            &Profiles::load_from(files)?,
+            &Profiles::reload_quietly(files)?,
         )?;
         if again.body == changes.body {
             Ok(())

@@ -61,12 +61,14 @@ pub struct Added {
 
 /// Appends `profile` to the config file at `path` (creating it if need be), or replaces its
 /// section in place when `force` is set. `exists` says whether the profile is already defined
-/// anywhere (the config or the credentials file), as the SDK's parser sees it.
+/// anywhere (the config or the credentials file), as the SDK's parser sees it; `check` runs
+/// under the edit lock, before anything is read, to say whether that still holds.
 pub fn add(
     path: &Path,
     profile: &NewProfile,
     exists: bool,
     force: bool,
+    check: impl FnOnce() -> Result<(), ConfigError>,
 ) -> Result<Added, ConfigError> {
     if exists && !force {
         return Err(ConfigError::ProfileExists {
@@ -83,6 +85,7 @@ pub fn add(
     // Read, change and replace under one lock: two imports at once would otherwise each write
     // back the other's keys, and a secret said to be removed would be in plain text again.
     let _lock = lock_edits(&path).map_err(io)?;
+    check()?;
     let old = match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -429,7 +432,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config");
         std::fs::write(&path, EXISTING).unwrap();
-        let added = add(&path, &profile("c"), false, false).unwrap();
+        let added = add(&path, &profile("c"), false, false, || Ok(())).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         #[cfg(unix)]
         {
@@ -455,13 +458,13 @@ mod tests {
         let path = dir.path().join("config");
         let existing = "# my clients\n[profile a]\nregion = eu-west-1 ; keep\n\n[profile b]\nrole_arn = x\n\n# the default one\n[default]\nregion=us-east-1";
         std::fs::write(&path, existing).unwrap();
-        let err = add(&path, &profile("b"), true, false).unwrap_err();
+        let err = add(&path, &profile("b"), true, false, || Ok(())).unwrap_err();
         assert!(
             err.to_string().contains("profile `b` already exists"),
             "{err}"
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), existing);
-        let added = add(&path, &profile("b"), true, true).unwrap();
+        let added = add(&path, &profile("b"), true, true, || Ok(())).unwrap();
         assert!(added.replaced);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
@@ -475,7 +478,7 @@ mod tests {
         let path = dir.path().join("config");
         let existing: &[u8] = b"# caf\xe9 (latin-1)\r\n[profile a]\r\nregion = eu-west-1\r\n";
         std::fs::write(&path, existing).unwrap();
-        add(&path, &profile("c"), false, false).unwrap();
+        add(&path, &profile("c"), false, false, || Ok(())).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes.starts_with(existing));
         assert_eq!(&bytes[existing.len()..], b"\r\n[profile c]\r\nrole_arn = arn:aws:iam::222222222222:role/r\r\nsource_profile = default\r\nexternal_id = ext\r\n");
@@ -489,7 +492,7 @@ mod tests {
         std::fs::write(&real, "[profile a]\nregion = x\n").unwrap();
         let link = dir.path().join("config");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        add(&link, &profile("c"), false, false).unwrap();
+        add(&link, &profile("c"), false, false, || Ok(())).unwrap();
         assert!(
             std::fs::symlink_metadata(&link)
                 .unwrap()
@@ -507,7 +510,7 @@ mod tests {
     fn creates_a_missing_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".aws/config");
-        let added = add(&path, &profile("new"), false, false).unwrap();
+        let added = add(&path, &profile("new"), false, false, || Ok(())).unwrap();
         assert!(added.backup.is_none());
         assert!(
             std::fs::read_to_string(&path)
@@ -587,6 +590,24 @@ mod tests {
                 "B"
             )
             .is_none()
+        );
+    }
+
+    #[test]
+    fn a_check_that_fails_under_the_lock_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, "[profile a]\nregion = x\n").unwrap();
+        let refused = add(&path, &profile("b"), false, false, || {
+            Err(ConfigError::ProfileExists {
+                name: "b".into(),
+                path: path.clone(),
+            })
+        });
+        assert!(matches!(refused, Err(ConfigError::ProfileExists { .. })));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "[profile a]\nregion = x\n"
         );
     }
 }

@@ -48,6 +48,14 @@ pub struct Profiles {
 }
 
 impl Profiles {
+    /// [`Profiles::load_from`] without its warnings: a second look, under the edit lock, at files
+    /// the user has just been warned about.
+    pub fn reload_quietly(files: &ConfigFiles) -> Result<Self, ConfigError> {
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            Self::load_from(files)
+        })
+    }
+
     /// Reads `AWS_CONFIG_FILE` (or `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (or
     /// `~/.aws/credentials`). A file that does not exist counts as empty, as it does for the AWS
     /// CLI; a file that exists but cannot be read is an error naming it. A malformed section is
@@ -488,14 +496,14 @@ fn scan_layout(path: &Path, text: &str) -> Layout {
             current = Some(header);
             continue;
         }
-        // A broken header (no `]`) starts a section that is set aside (`syntax`), not more of
-        // the one above: its keys are nobody's.
-        if line.trim_start().starts_with('[') {
-            current = None;
-            continue;
-        }
         // Indented lines continue the setting above; they set no key of their own.
         if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        // A broken header (no `]`) starts a section that is set aside (`syntax`), not more of
+        // the one above: its keys are nobody's.
+        if line.starts_with('[') {
+            current = None;
             continue;
         }
         let (Some(section), Some(key)) = (&current, ini::key_of(line)) else {

@@ -179,6 +179,8 @@ pub struct Prepared {
     /// The block's new text, and the profiles in it.
     body: String,
     names: Vec<String>,
+    /// The files as they were when the clash check ran.
+    seen: crate::config::Fingerprint,
     /// Values given with `--set` or typed, to keep in the settings file.
     new_values: BTreeMap<String, String>,
 }
@@ -208,8 +210,15 @@ pub fn prepare(request: &Request, ctx: &Context) -> Result<Prepared, RegistryErr
     let (values, new_values) = values::resolve(request, &registry, ctx)?;
     let rendered = render(request, &registry, &values)?;
     let files = ConfigFiles::locate(ctx);
+    // Taken before the files are read: `apply` looks again only if they changed after this.
+    let seen = files.fingerprint();
     let before = in_block(&files, request.name)?;
-    check_clashes(request.name, rendered.keys(), &before, &files)?;
+    check_clashes(
+        request.name,
+        rendered.keys(),
+        &before,
+        &Profiles::load_from(&files)?,
+    )?;
     let changes = diff(&before, &rendered);
     let body = body(&rendered);
     Ok(Prepared {
@@ -225,6 +234,7 @@ pub fn prepare(request: &Request, ctx: &Context) -> Result<Prepared, RegistryErr
         changes,
         body,
         names: rendered.keys().cloned().collect(),
+        seen,
         new_values,
     })
 }
@@ -247,9 +257,8 @@ fn check_clashes<'a>(
     registry: &str,
     names: impl IntoIterator<Item = &'a String>,
     before: &Profiles,
-    files: &ConfigFiles,
+    profiles: &Profiles,
 ) -> Result<(), RegistryError> {
-    let profiles = Profiles::load_from(files)?;
     for name in names {
         if before.get(name).is_none() && profiles.get(name).is_some() {
             let place = profiles.location(name, None).map_or_else(
@@ -267,8 +276,8 @@ fn check_clashes<'a>(
 }
 
 /// Writes a prepared sync: the block, the values, then the pin. The clash check runs again
-/// under the edit lock: another command may have added a profile since `prepare` (and the
-/// prompt between them).
+/// under the edit lock if the files changed since `prepare` (and the prompt between them):
+/// another command may have added a profile of one of these names.
 pub fn apply(prepared: &Prepared, ctx: &Context) -> Result<(), RegistryError> {
     let files = ConfigFiles::locate(ctx);
     crate::config::block::write_checked(
@@ -276,8 +285,12 @@ pub fn apply(prepared: &Prepared, ctx: &Context) -> Result<(), RegistryError> {
         &marker(&prepared.name),
         &prepared.body,
         || {
+            if files.fingerprint() == prepared.seen {
+                return Ok(());
+            }
             let before = in_block(&files, &prepared.name)?;
-            check_clashes(&prepared.name, &prepared.names, &before, &files)
+            let now = Profiles::reload_quietly(&files)?;
+            check_clashes(&prepared.name, &prepared.names, &before, &now)
         },
     )?;
     values::keep(&prepared.name, &prepared.new_values, ctx)?;

@@ -385,3 +385,42 @@ fn two_registries_side_by_side_survive_concurrent_syncs() {
         b.git(&["rev-parse", "HEAD"])
     );
 }
+
+#[test]
+fn a_config_warning_is_shown_once_per_sync() {
+    let fx = moto();
+    let repo = Repo::new(&registry_text(&fx.region, "registry-warn-test"));
+    let env = TestEnv::with_moto();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "{config}\n[profile twice]\nregion = x\n\n[profile twice]\noutput = json\n"
+    ));
+    let run = env.run(&[
+        "registry",
+        "add",
+        "acme",
+        &repo.url(),
+        "--set",
+        "source_profile=contractor",
+        "--yes",
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    assert_eq!(
+        run.stderr()
+            .matches("two `[profile twice]` sections")
+            .count(),
+        1,
+        "{}",
+        run.stderr()
+    );
+    let run = env.run(&["registry", "sync", "acme", "--yes"]);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    assert_eq!(
+        run.stderr()
+            .matches("two `[profile twice]` sections")
+            .count(),
+        1,
+        "{}",
+        run.stderr()
+    );
+}
