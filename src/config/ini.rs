@@ -6,13 +6,14 @@
 
 use std::ops::Range;
 
-/// The inside of a `[...]` header line, trimmed, if `line` is one. A byte-order mark before
-/// it is tolerated, as the loader tolerates it.
+/// The inside of a `[...]` header line, trimmed, if `line` is one as the SDK's parser reads it:
+/// a comment (`#` or `;`, anywhere) ends the line, and what is left must be `[` … `]`, so
+/// `[profile a] x` is no header (the SDK refuses it, and `syntax` sets it aside). A byte-order
+/// mark before it is tolerated, as the loader tolerates it.
 pub fn header(line: &str) -> Option<&str> {
-    let line = line.trim_start_matches('\u{feff}').trim();
-    let inner = line.strip_prefix('[')?;
-    let end = inner.find(']')?;
-    Some(inner[..end].trim())
+    let line = line.trim_start_matches('\u{feff}');
+    let line = line.split(['#', ';']).next().unwrap_or_default().trim();
+    line.strip_prefix('[')?.strip_suffix(']').map(str::trim)
 }
 
 /// Whether a line says nothing: blank, or a `#` or `;` comment.
@@ -253,6 +254,11 @@ mod tests {
         );
         assert!(is_profile(&found[1].header, "b") && is_profile("default", "default"));
         assert_eq!(header("\u{feff}[ profile  x ]"), Some("profile  x"));
+        // As the SDK reads a header: a comment ends it, anything else after `]` is no header.
+        assert_eq!(header("[profile r] # mine"), Some("profile r"));
+        assert_eq!(header("[profile r];mine\r\n"), Some("profile r"));
+        assert_eq!(header("[profile r] x"), None);
+        assert_eq!(header("[profile r"), None);
         assert_eq!(
             key_of(" aws_access_key_id = AKIA"),
             Some("aws_access_key_id")
