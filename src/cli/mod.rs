@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 mod keys;
+mod parse;
 mod registry;
 mod sso;
 pub use keys::KeysCommand;

@@ -158,6 +158,25 @@ fn an_unknown_profile_suggests_the_closest_name() {
 }
 
 #[test]
+fn a_mistyped_command_gets_the_nearest_one_as_a_tip() {
+    let env = env_with_mistakes();
+    assert_transcript(
+        &env,
+        &env.run(&["evn", "client"]),
+        2,
+        "",
+        "error: unrecognized subcommand 'evn'
+
+  tip: a similar subcommand exists: 'env'
+
+Usage: assume-role [OPTIONS] <COMMAND>
+
+For more information, try '--help'.
+",
+    );
+}
+
+#[test]
 fn a_profile_loop_names_every_profile_in_it() {
     let env = env_with_mistakes();
     assert_transcript(
