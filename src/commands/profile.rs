@@ -45,15 +45,17 @@ pub fn run(command: ProfileCommand, ctx: &Context) -> Result<ExitCode, Error> {
     let added = edit::add(&files.config, &profile, exists, force, || {
         // A sync may have written a profile of this name since it was looked up; appending a
         // second section would merge the two silently.
-        if exists || files.fingerprint() == seen {
+        if exists {
             return Ok(());
         }
-        match Profiles::reload_quietly(&files)?.get(&profile.name) {
-            Some(_) => Err(crate::config::ConfigError::ProfileExists {
-                name: profile.name.clone(),
-                path: files.config.clone(),
-            }),
-            None => Ok(()),
+        match Profiles::reload_if_changed(&files, &seen)? {
+            Some(now) if now.get(&profile.name).is_some() => {
+                Err(crate::config::ConfigError::ProfileExists {
+                    name: profile.name.clone(),
+                    path: files.config.clone(),
+                })
+            }
+            _ => Ok(()),
         }
     })?;
     report(&added, &profile.name);

@@ -161,21 +161,24 @@ fn sync_profiles(
     let session = profiles.sso_session(session_name)?;
     let listed = sync::listed(&session, name_format, ctx)?;
     let marker = sync::marker(session_name);
-    let current = || -> Result<Option<String>, Error> {
-        Ok(match std::fs::read(&files.config) {
+    // The changes from the block as the file holds it now, given the profiles outside it.
+    let changes_against = |profiles: &Profiles| -> Result<sync::Changes, Error> {
+        let current = match std::fs::read(&files.config) {
             Ok(bytes) => crate::config::block::read(&bytes, &marker)
                 .map_err(|damaged| damaged.error(&files.config, &marker))?,
             Err(_) => None,
-        })
+        };
+        let changes = sync::changes(
+            &session,
+            session_name,
+            current.as_deref(),
+            &listed,
+            prune,
+            profiles,
+        )?;
+        Ok(changes)
     };
-    let changes = sync::changes(
-        &session,
-        session_name,
-        current()?.as_deref(),
-        &listed,
-        prune,
-        profiles,
-    )?;
+    let changes = changes_against(profiles)?;
     let report = report(&changes, prune);
     if changes.is_empty(prune) {
         eprint!("{report}");
@@ -195,18 +198,10 @@ fn sync_profiles(
     // Checked again under the edit lock: another command may have written a profile of one of
     // these names since the changes were shown.
     crate::config::block::write_checked(&files.config, &marker, &changes.body, || {
-        if files.fingerprint() == seen {
+        let Some(now) = Profiles::reload_if_changed(files, &seen)? else {
             return Ok(());
-        }
-        let again = sync::changes(
-            &session,
-            session_name,
-            current()?.as_deref(),
-            &listed,
-            prune,
-            &Profiles::reload_quietly(files)?,
-        )?;
-        if again.body == changes.body {
+        };
+        if changes_against(&now)?.body == changes.body {
             Ok(())
         } else {
             Err(Error::from(SsoError::Refused {

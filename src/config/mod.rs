@@ -48,11 +48,18 @@ pub struct Profiles {
 }
 
 impl Profiles {
-    /// [`Profiles::load_from`] without its warnings: a second look, under the edit lock, at files
-    /// the user has just been warned about.
-    pub fn reload_quietly(files: &ConfigFiles) -> Result<Self, ConfigError> {
+    /// The profiles as the files hold them now, if they changed since `seen`; `None` if they did
+    /// not. For a second look under the edit lock, so read without warnings: the user has just
+    /// been warned about these files.
+    pub fn reload_if_changed(
+        files: &ConfigFiles,
+        seen: &Fingerprint,
+    ) -> Result<Option<Self>, ConfigError> {
+        if files.fingerprint() == *seen {
+            return Ok(None);
+        }
         tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
-            Self::load_from(files)
+            Self::load_from(files).map(Some)
         })
     }
 

@@ -285,11 +285,10 @@ pub fn apply(prepared: &Prepared, ctx: &Context) -> Result<(), RegistryError> {
         &marker(&prepared.name),
         &prepared.body,
         || {
-            if files.fingerprint() == prepared.seen {
+            let Some(now) = Profiles::reload_if_changed(&files, &prepared.seen)? else {
                 return Ok(());
-            }
+            };
             let before = in_block(&files, &prepared.name)?;
-            let now = Profiles::reload_quietly(&files)?;
             check_clashes(&prepared.name, &prepared.names, &before, &now)
         },
     )?;

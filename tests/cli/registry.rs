@@ -68,6 +68,19 @@ fn config(env: &TestEnv) -> Vec<u8> {
     std::fs::read(env.config_path()).unwrap()
 }
 
+/// `registry add acme` from `repo`, its one value given, written.
+fn add_acme(env: &TestEnv, repo: &Repo) -> support::Run {
+    env.run(&[
+        "registry",
+        "add",
+        "acme",
+        &repo.url(),
+        "--set",
+        "source_profile=contractor",
+        "--yes",
+    ])
+}
+
 fn commit_of(env: &TestEnv, name: &str) -> String {
     let list: serde_json::Value =
         serde_json::from_str(&env.run(&["registry", "list", "--json"]).ok()).unwrap();
@@ -107,16 +120,7 @@ fn add_then_sync_shows_the_diff_and_writes_only_with_yes() {
     assert_eq!(config(&env), mine);
 
     let first = repo.git(&["rev-parse", "HEAD"]);
-    env.run(&[
-        "registry",
-        "add",
-        "acme",
-        &repo.url(),
-        "--set",
-        "source_profile=contractor",
-        "--yes",
-    ])
-    .ok();
+    add_acme(&env, &repo).ok();
     let after = config(&env);
     assert!(after.starts_with(&mine));
     assert!(String::from_utf8_lossy(&after).contains("do not edit inside"));
@@ -166,16 +170,7 @@ fn executable_keys_and_broken_files_are_refused_and_the_last_good_block_stays() 
     let fx = moto();
     let repo = Repo::new(&registry_text(&fx.region, SESSION));
     let env = TestEnv::with_moto();
-    env.run(&[
-        "registry",
-        "add",
-        "acme",
-        &repo.url(),
-        "--set",
-        "source_profile=contractor",
-        "--yes",
-    ])
-    .ok();
+    add_acme(&env, &repo).ok();
     let good = config(&env);
     let pinned = commit_of(&env, "acme");
 
@@ -231,15 +226,7 @@ fn a_clash_with_your_own_profile_is_an_error_unless_prefixed() {
     let env = TestEnv::with_moto();
     env.append_config("\n[profile acme-prod]\nregion = eu-west-1\n");
     let mine = config(&env);
-    let run = env.run(&[
-        "registry",
-        "add",
-        "acme",
-        &repo.url(),
-        "--set",
-        "source_profile=contractor",
-        "--yes",
-    ]);
+    let run = add_acme(&env, &repo);
     assert_eq!(run.code(), Some(3), "{}", run.stderr());
     assert!(
         run.stderr()
@@ -395,32 +382,18 @@ fn a_config_warning_is_shown_once_per_sync() {
     env.write_config(&format!(
         "{config}\n[profile twice]\nregion = x\n\n[profile twice]\noutput = json\n"
     ));
-    let run = env.run(&[
-        "registry",
-        "add",
-        "acme",
-        &repo.url(),
-        "--set",
-        "source_profile=contractor",
-        "--yes",
-    ]);
-    assert_eq!(run.code(), Some(0), "{}", run.stderr());
-    assert_eq!(
-        run.stderr()
-            .matches("two `[profile twice]` sections")
-            .count(),
-        1,
-        "{}",
-        run.stderr()
-    );
-    let run = env.run(&["registry", "sync", "acme", "--yes"]);
-    assert_eq!(run.code(), Some(0), "{}", run.stderr());
-    assert_eq!(
-        run.stderr()
-            .matches("two `[profile twice]` sections")
-            .count(),
-        1,
-        "{}",
-        run.stderr()
-    );
+    for run in [
+        add_acme(&env, &repo),
+        env.run(&["registry", "sync", "acme", "--yes"]),
+    ] {
+        assert_eq!(run.code(), Some(0), "{}", run.stderr());
+        assert_eq!(
+            run.stderr()
+                .matches("two `[profile twice]` sections")
+                .count(),
+            1,
+            "{}",
+            run.stderr()
+        );
+    }
 }
