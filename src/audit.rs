@@ -192,16 +192,16 @@ impl Record {
         via: Via<'_>,
         role: Option<&Role>,
         external_id: Option<&str>,
-        result: &Result<(Session, Served), AssumeError>,
+        result: Result<(&Session, Served), &AssumeError>,
     ) -> Self {
         let (credentials, served) = match result {
-            Ok((session, served)) => (Some(&session.credentials), Some(*served)),
+            Ok((session, served)) => (Some(&session.credentials), Some(served)),
             Err(_) => (None, None),
         };
         let account = role
             .and_then(|r| account_from_arn(&r.arn))
             .or_else(|| credentials.and_then(|c| c.account_id.clone()));
-        let error = result.as_ref().err().map(|err| {
+        let error = result.err().map(|err| {
             let hidden = [role.and_then(|r| r.external_id.as_deref()), external_id];
             error_text(err, hidden.into_iter().flatten())
         });
@@ -216,7 +216,7 @@ impl Record {
             command: via.command().to_owned(),
             program: via.program().map(str::to_owned),
             served,
-            outcome: result.as_ref().map_or_else(Outcome::of, |_| Outcome::Ok),
+            outcome: result.map_or_else(Outcome::of, |_| Outcome::Ok),
             error,
         }
     }
@@ -258,7 +258,7 @@ pub fn record(
     via: Via<'_>,
     role: Option<&Role>,
     external_id: Option<&str>,
-    result: &Result<(Session, Served), AssumeError>,
+    result: Result<(&Session, Served), &AssumeError>,
 ) {
     if !ctx.audit_on() {
         return;
@@ -441,7 +441,7 @@ mod tests {
             Via::Env,
             Some(&role()),
             None,
-            &Ok((session(), Served::Sts)),
+            Ok((&session(), Served::Sts)),
         )
     }
 
@@ -455,7 +455,7 @@ mod tests {
             },
             Some(&role()),
             None,
-            &Ok((session(), Served::Cache)),
+            Ok((&session(), Served::Cache)),
         );
         let line = serde_json::to_string(&r).unwrap();
         assert_eq!(
@@ -482,7 +482,7 @@ mod tests {
             Via::CredentialProcess,
             Some(&role()),
             Some("from-the-flag"),
-            &Err(err.into()),
+            Err(&err.into()),
         );
         assert_eq!(r.outcome, Outcome::ConfigError);
         assert_eq!(r.served, None);

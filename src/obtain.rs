@@ -41,9 +41,90 @@ pub fn obtain(
         via,
         role.as_ref(),
         overrides.external_id.as_deref(),
-        &result,
+        result.as_ref().map(|(session, served)| (session, *served)),
     );
     result.map(|(session, _)| session)
+}
+
+/// The credentials for `profile` with no flags, if a warm cache holds them: the cached plan and
+/// the cached session it names. Nothing is recorded or printed until [`Cached::hand_over`];
+/// `None` means the long way is needed, and [`obtain`] then records the attempt. This is all
+/// the small front program (`src/main.rs`) links of the engine: no config parser, no SDK, no
+/// runtime.
+pub fn cached(profile: &str, ctx: &Context) -> Option<Cached> {
+    let lookup = Lookup::new(profile, &Overrides::default(), ctx);
+    let (session, role) = lookup.cached(&assume::Options::default(), ctx)?;
+    Some(Cached {
+        profile: profile.to_owned(),
+        session,
+        role,
+    })
+}
+
+/// A warm session found by [`cached`], not yet handed over.
+pub struct Cached {
+    profile: String,
+    session: Session,
+    role: Option<audit::Role>,
+}
+
+impl Cached {
+    /// The session, written to the audit log as [`obtain`] writes a cache hit.
+    pub fn hand_over(self, ctx: &Context, via: audit::Via<'_>) -> Session {
+        let hit = Ok((&self.session, Served::Cache));
+        audit::record(ctx, &self.profile, via, self.role.as_ref(), None, hit);
+        self.session
+    }
+}
+
+/// Where a profile's cached plan is, and what it must match: computed once, before the files
+/// are read, so that an edit during the run invalidates what is stored.
+struct Lookup {
+    files: ConfigFiles,
+    fingerprint: String,
+    plan_key: Key,
+    store: Option<Store>,
+}
+
+impl Lookup {
+    fn new(profile: &str, overrides: &Overrides, ctx: &Context) -> Self {
+        let files = ConfigFiles::locate(ctx);
+        let fingerprint =
+            serde_json::to_string(&files.fingerprint()).expect("fingerprints serialize");
+        let plan_key = id::plan(&PlanInputs {
+            profile,
+            overrides,
+            ctx,
+        });
+        Self {
+            files,
+            fingerprint,
+            plan_key,
+            store: Store::open(ctx),
+        }
+    }
+
+    /// The warm path: the cached plan, if the files are unchanged, and its cached session, if it
+    /// has enough time left; with the role the plan names, for the audit log.
+    fn cached(
+        &self,
+        opts: &assume::Options,
+        ctx: &Context,
+    ) -> Option<(Session, Option<audit::Role>)> {
+        if opts.no_cache {
+            return None;
+        }
+        let store = self.store.as_ref()?;
+        let plan = cached_plan(store.root(), &self.plan_key, &self.fingerprint)?;
+        let credentials = assume::warm(&plan, Some(store), opts, ctx)?;
+        let role = audit::Role::of(&plan);
+        let session = Session {
+            profile: plan.profile,
+            region: plan.region,
+            credentials,
+        };
+        Some((session, role))
+    }
 }
 
 /// [`obtain`], saying where the credentials came from, and leaving in `role` the role they are
@@ -55,28 +136,17 @@ fn obtain_for(
     ctx: &Context,
     role: &mut Option<audit::Role>,
 ) -> Result<(Session, Served), AssumeError> {
-    let files = ConfigFiles::locate(ctx);
-    // Taken before reading, so that an edit during the run invalidates what we store.
-    let fingerprint = serde_json::to_string(&files.fingerprint()).expect("fingerprints serialize");
-    let plan_key = id::plan(&PlanInputs {
-        profile,
-        overrides,
-        ctx,
-    });
-    let store = Store::open(ctx);
-    if !opts.no_cache
-        && let Some(store) = &store
-        && let Some(plan) = cached_plan(store.root(), &plan_key, &fingerprint)
-        && let Some(credentials) = assume::warm(&plan, Some(store), opts, ctx)
-    {
-        *role = audit::Role::of(&plan);
-        let session = Session {
-            profile: plan.profile,
-            region: plan.region,
-            credentials,
-        };
+    let lookup = Lookup::new(profile, overrides, ctx);
+    if let Some((session, cached_role)) = lookup.cached(opts, ctx) {
+        *role = cached_role;
         return Ok((session, Served::Cache));
     }
+    let Lookup {
+        files,
+        fingerprint,
+        plan_key,
+        store,
+    } = lookup;
     let profiles = Profiles::load_from(&files)?;
     let plan = Plan::resolve(&profiles, profile, overrides, ctx)?;
     tracing::debug!(?plan, "resolved");
@@ -103,7 +173,14 @@ pub fn for_plan(
     let profile = plan.profile.clone();
     let role = audit::Role::of(&plan);
     let result = served(plan, store, opts, ctx);
-    audit::record(ctx, &profile, via, role.as_ref(), None, &result);
+    audit::record(
+        ctx,
+        &profile,
+        via,
+        role.as_ref(),
+        None,
+        result.as_ref().map(|(session, served)| (session, *served)),
+    );
     result.map(|(session, _)| session)
 }
 

@@ -5,7 +5,7 @@
 use super::{print, session_for};
 use crate::cli::CredentialOptions;
 use crate::context::Context;
-use crate::credentials::rfc3339;
+use crate::credentials::{Session, rfc3339};
 use crate::error::Error;
 use serde::Serialize;
 use std::process::ExitCode;
@@ -29,6 +29,11 @@ struct Output<'a> {
 pub fn run(profile: &str, options: &CredentialOptions, ctx: &Context) -> Result<ExitCode, Error> {
     let session = session_for(profile, options, ctx, crate::audit::Via::CredentialProcess)
         .map_err(for_an_sdk)?;
+    print_session(&session)
+}
+
+/// `session` as one `credential_process` object on stdout, from the front too.
+pub(super) fn print_session(session: &Session) -> Result<ExitCode, Error> {
     let creds = &session.credentials;
     let output = Output {
         version: 1,

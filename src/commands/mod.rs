@@ -33,6 +33,23 @@ use crate::error::Error;
 use std::io::Write;
 use std::process::ExitCode;
 
+/// The whole program: parse the command line, run it, report an error, exit with its code.
+pub fn main() -> ExitCode {
+    // A completion script asking for candidates: answered, and the process ends here.
+    complete_if_asked();
+    let cli = Cli::from_command_line();
+    crate::logging::init(cli.verbose);
+    finish(run(cli))
+}
+
+/// The exit code of a run's result, with the error reported on stderr.
+pub fn finish(result: Result<ExitCode, Error>) -> ExitCode {
+    result.unwrap_or_else(|err| {
+        crate::error::report(&err);
+        err.exit().into()
+    })
+}
+
 /// Runs the parsed command line. The process environment is read here, once.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     // These read no settings: a prompt runs before every command line and must not fail on a
