@@ -15,7 +15,7 @@ cd "$repo_root"
 target_dir="$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 # Two builds: an example brings in the dev-dependencies' features, which the binary must not get.
-cargo build --release --locked --quiet --bin assume-role
+cargo build --release --locked --quiet --bins
 cargo build --release --locked --quiet --example warm_floor
 startup_args=(--floor "$target_dir/release/examples/warm_floor")
 if [ "$(uname -sm)" = "Linux x86_64" ]; then

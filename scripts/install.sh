@@ -223,25 +223,33 @@ if [ "$ext" = zip ]; then
 else
     (cd "$tmp/unpacked" && gzip -dc "$tmp/$archive" | tar -xf -) || die "could not unpack $archive"
 fi
-binary="$tmp/unpacked/assume-role-$target/$exe"
-[ -f "$binary" ] || die "$archive holds no assume-role-$target/$exe"
-chmod 755 "$binary"
-got="$("$binary" --version 2>/dev/null)" || die "the downloaded binary does not run on this machine ($os $arch)"
+# Two programs: `assume-role`, and `assume-role-full`, the whole program it hands most command
+# lines to; they are installed side by side.
+full="assume-role-full${exe#assume-role}"
+dir="$tmp/unpacked/assume-role-$target"
+for program in "$exe" "$full"; do
+    [ -f "$dir/$program" ] || die "$archive holds no assume-role-$target/$program"
+    chmod 755 "$dir/$program"
+done
+got="$("$dir/$exe" --version 2>/dev/null)" || die "the downloaded binary does not run on this machine ($os $arch)"
 
 mkdir -p "$to" 2>/dev/null || die "could not make $to" "fix: choose a directory you can write with --to DIR"
 [ -w "$to" ] || die "$to is not writable" "fix: choose a directory you can write with --to DIR (no root needed)"
-# A copy beside the destination, then a rename: a running assume-role is never half-overwritten,
-# and an interrupted install leaves the old binary in place.
-staged="$to/.$exe.install.$$"
-cp "$binary" "$staged" || {
-    rm -f "$staged"
-    die "could not write into $to"
-}
-chmod 755 "$staged"
-mv -f "$staged" "$to/$exe" || {
-    rm -f "$staged"
-    die "could not move the binary into $to"
-}
+# Each a copy beside the destination, then a rename: a running assume-role is never
+# half-overwritten, and an interrupted install leaves a working pair (the whole program goes
+# first; either front runs with either).
+for program in "$full" "$exe"; do
+    staged="$to/.$program.install.$$"
+    cp "$dir/$program" "$staged" || {
+        rm -f "$staged"
+        die "could not write into $to"
+    }
+    chmod 755 "$staged"
+    mv -f "$staged" "$to/$program" || {
+        rm -f "$staged"
+        die "could not move $program into $to"
+    }
+done
 
 say "installed $got to $to/$exe"
 case ":${PATH:-}:" in

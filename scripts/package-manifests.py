@@ -62,7 +62,7 @@ def formula(version: str, repo: str, urls: dict[str, str], sums: dict[str, str])
     out += [
         "",
         "  def install",
-        '    bin.install "assume-role"',
+        '    bin.install "assume-role", "assume-role-full"',
         '    man1.install "doc/assume-role.1"',
         '    bash_completion.install "complete/assume-role.bash" => "assume-role"',
         '    zsh_completion.install "complete/_assume-role"',

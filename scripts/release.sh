@@ -118,7 +118,10 @@ build() {
     esac
     step "${cmd[*]:2} --release --locked --target $t"
     "${cmd[@]}" --release --locked --target "$t" >&2 || die "the build for $t failed (see above)"
-    [ -f "$target_dir/$t/release/$exe" ] || die "the build left no $target_dir/$t/release/$exe"
+    local program
+    for program in "$exe" "${exe/assume-role/assume-role-full}"; do
+        [ -f "$target_dir/$t/release/$program" ] || die "the build left no $target_dir/$t/release/$program"
+    done
     printf '%s\n' "$target_dir/$t/release/$exe"
 }
 
@@ -127,14 +130,19 @@ cargo_tool cargo-auditable "$cargo_auditable_version"
 cargo_tool cargo-cyclonedx "$cargo_cyclonedx_version"
 
 binary="$(build "$target")"
+# The front (`assume-role`) and the whole program it hands over to, side by side
+# (src/commands/front.rs).
+full_binary="$(dirname "$binary")/$(basename "$binary" | sed 's/^assume-role/assume-role-full/')"
 case "$target" in
 *-linux-musl)
-    description="$(file -b "$binary")"
-    echo "$description" >&2
-    case "$description" in
-    *"statically linked"*) ;;
-    *) die "$binary is not statically linked: $description" ;;
-    esac
+    for program in "$binary" "$full_binary"; do
+        description="$(file -b "$program")"
+        echo "$(basename "$program"): $description" >&2
+        case "$description" in
+        *"statically linked"*) ;;
+        *) die "$program is not statically linked: $description" ;;
+        esac
+    done
     ;;
 esac
 
@@ -162,7 +170,7 @@ esac
 stage="$target_dir/release-stage/$name"
 rm -rf "$stage"
 mkdir -p "$stage/doc" "$stage/complete"
-cp "$binary" "$stage/"
+cp "$binary" "$full_binary" "$stage/"
 cp README.md LICENSE* "$stage/"
 "$docs_binary" man >"$stage/doc/assume-role.1"
 # The scripts call the binary back by the absolute path of the one that printed them; a shipped

@@ -56,6 +56,10 @@ pub struct Env {
     /// Names of every variable in the environment, for prefix-based scrubbing.
     #[serde(skip)]
     pub var_names: Vec<String>,
+    /// Whether `_ASSUME_ROLE_COMPLETE` is set: a completion script asking for candidates,
+    /// which the front leaves to the whole program (see `commands::front`).
+    #[serde(skip)]
+    pub completion_request: bool,
     /// `ASSUME_ROLE_FEDERATION_ENDPOINT`, for `console`.
     #[serde(skip)]
     pub federation_endpoint: Option<String>,
@@ -139,6 +143,27 @@ impl PlatformDirs {
     }
 }
 
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and a session token, when both keys are set.
+fn credentials_of(text: &impl Fn(&str) -> Option<String>) -> Option<Credentials> {
+    match (
+        text(env_vars::AWS_ACCESS_KEY_ID),
+        text(env_vars::AWS_SECRET_ACCESS_KEY),
+    ) {
+        (Some(access_key_id), Some(secret)) => Some(Credentials {
+            access_key_id,
+            secret_access_key: Secret::new(secret),
+            // The legacy name counts when the current one is absent; botocore reads it
+            // first, which lets a stale one win (README, "Differences from the AWS CLI").
+            session_token: text(env_vars::AWS_SESSION_TOKEN)
+                .or_else(|| text(env_vars::AWS_SECURITY_TOKEN))
+                .map(Secret::new),
+            expiration: None,
+            account_id: None,
+        }),
+        _ => None,
+    }
+}
+
 impl Env {
     /// The process's environment. The only place below `main` that reads it.
     // The one place the process environment is read (see `clippy.toml`).
@@ -173,23 +198,7 @@ impl Env {
         };
         let text = |name: &str| os(name).and_then(|v| v.to_str()).map(str::to_owned);
         let outer_session = text(env_vars::ASSUME_ROLE_PROFILE);
-        let env_credentials = match (
-            text(env_vars::AWS_ACCESS_KEY_ID),
-            text(env_vars::AWS_SECRET_ACCESS_KEY),
-        ) {
-            (Some(access_key_id), Some(secret)) => Some(Credentials {
-                access_key_id,
-                secret_access_key: Secret::new(secret),
-                // The legacy name counts when the current one is absent; botocore reads it
-                // first, which lets a stale one win (README, "Differences from the AWS CLI").
-                session_token: text(env_vars::AWS_SESSION_TOKEN)
-                    .or_else(|| text(env_vars::AWS_SECURITY_TOKEN))
-                    .map(Secret::new),
-                expiration: None,
-                account_id: None,
-            }),
-            _ => None,
-        };
+        let env_credentials = credentials_of(&text);
         let shell_var = if cfg!(windows) {
             env_vars::COMSPEC
         } else {
@@ -230,6 +239,8 @@ impl Env {
             // Kept even when empty: `exec` says so, rather than "not set".
             shell: vars.get(std::ffi::OsStr::new(shell_var)).cloned(),
             var_names,
+            completion_request: vars
+                .contains_key(std::ffi::OsStr::new(env_vars::ASSUME_ROLE_COMPLETE)),
             federation_endpoint: text(env_vars::ASSUME_ROLE_FEDERATION_ENDPOINT),
             browser: text(env_vars::ASSUME_ROLE_BROWSER),
             browser_path: os(env_vars::ASSUME_ROLE_BROWSER_PATH).map(PathBuf::from),

@@ -26,6 +26,14 @@ pub enum Error {
     #[error("this shell has no session of assume-role (`ASSUME_ROLE_PROFILE` is not set)")]
     NotInSession,
 
+    /// The front (`src/main.rs`) could not hand the command line to the whole program.
+    #[error("cannot run {}: {source}", .path.as_ref().map_or_else(|| format!("`{}`", crate::process::FULL_PROGRAM), |p| format!("`{}`", p.display())))]
+    FullProgram {
+        /// `None` when the front cannot tell its own directory.
+        path: Option<std::path::PathBuf>,
+        source: std::io::Error,
+    },
+
     /// `MfaUnavailable`, met by `credential-process`, whose caller is an SDK.
     #[error(
         "profile `{profile}` needs an MFA code for `{serial}`, and the AWS SDK running `credential-process` has no terminal to ask on"
@@ -104,7 +112,7 @@ impl Diagnose for Error {
             Error::NoSession => Exit::Usage,
             Error::MfaUnavailableForSdk { .. } => Exit::Mfa,
             // Nothing to show (`prompt --status`) is an answer, not a usage mistake.
-            Error::NotInSession => Exit::Failure,
+            Error::NotInSession | Error::FullProgram { .. } => Exit::Failure,
             Error::Config(e) => e.exit(),
             Error::Settings(e) => e.exit(),
             Error::Aws(e) => e.exit(),
@@ -141,6 +149,9 @@ impl Diagnose for Error {
             Error::NoSession => vec![
                 "name a profile: `assume-role whoami PROFILE`".into(),
                 "or ask inside a session: `assume-role exec PROFILE -- assume-role whoami`".into(),
+            ],
+            Error::FullProgram { .. } => vec![
+                format!("`assume-role` hands every command but a warm `env`, `credential-process` and `prompt` to `{}`, installed beside it; reinstall so that both are in the same directory (the release archive, `install.sh`, Homebrew and `cargo install` all install both)", crate::process::FULL_PROGRAM),
             ],
             Error::NotInSession => vec![
                 "start one in this shell: `assume PROFILE` (set up with `eval \"$(assume-role init bash)\"`, or `zsh`, `fish`, `powershell`)".into(),

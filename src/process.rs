@@ -7,6 +7,7 @@ mod error;
 pub use error::ProcessError;
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -339,6 +340,36 @@ pub fn platform_shell(command: &str) -> Command {
 /// password, as the SDK's own `credential_process` logging assumes.
 pub fn program_name(command: &str) -> &str {
     command.split_whitespace().next().unwrap_or_default()
+}
+
+/// The whole program's name. On Unix the `assume-role` on `PATH` is a small front that hands
+/// most command lines to this program, installed beside it (`commands::front`).
+pub const FULL_PROGRAM: &str = "assume-role-full";
+
+/// The program `name` in the running program's own directory, symbolic links resolved (a
+/// Homebrew link finds the Cellar copy beside the real binary). Never looked up on `PATH`,
+/// which another program could shadow.
+pub fn sibling(name: &str) -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // macOS gives the path it was started by, which may be a link (Homebrew's `bin/`, a
+    // user's `~/bin/assume-role`): its directory need not hold the whole program.
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let dir = exe
+        .parent()
+        .ok_or_else(|| std::io::Error::other(format!("`{}` has no directory", exe.display())))?;
+    Ok(dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// Replaces this process with `path`, named `argv0`, given `args`, in the same environment.
+/// Returns only if that fails.
+#[cfg(unix)]
+pub fn exec_as(
+    path: &std::path::Path,
+    argv0: &std::ffi::OsStr,
+    args: &[std::ffi::OsString],
+) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    Command::new(path).arg0(argv0).args(args).exec()
 }
 
 #[cfg(test)]

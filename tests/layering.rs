@@ -87,13 +87,14 @@ fn starts_with(path: &[String], prefix: &str) -> bool {
     path.len() >= prefix.len() && path.iter().zip(&prefix).all(|(a, b)| a == b)
 }
 
-/// `src/a/b/mod.rs` → `a::b`; `src/lib.rs` → the root (no segments); `src/main.rs` → `None`:
-/// the binary uses the library by its name, never through `crate::`.
+/// `src/a/b/mod.rs` → `a::b`; `src/lib.rs` → the root (no segments); `src/main.rs` and
+/// `src/bin/*.rs` → `None`: the binaries use the library by its name, never through `crate::`.
 fn module_of(file: &str) -> Option<Vec<String>> {
     let rel = file.strip_prefix("src/")?.strip_suffix(".rs")?;
     let rel = rel.strip_suffix("/mod").unwrap_or(rel);
     match rel {
         "main" => None,
+        _ if rel.starts_with("bin/") => None,
         "lib" => Some(Vec::new()),
         _ => Some(rel.split('/').map(String::from).collect()),
     }

@@ -9,12 +9,16 @@ pub fn run(shell: InitShell) -> Result<ExitCode, Error> {
     print(&shell::init_script(shell, &this_binary()))
 }
 
-/// The absolute path of the running binary, so that the functions call the assume-role that
-/// printed them whatever `PATH` says later; `assume-role` (looked up on `PATH`) when the path
-/// is unknown, is not UTF-8 or no longer exists (Linux marks a replaced binary `(deleted)`).
+/// The absolute path of the `assume-role` this run came through, so that the functions call
+/// the assume-role that printed them whatever `PATH` says later: the front beside this program
+/// when there is one (scripts should go through it, for its speed), else this program;
+/// `assume-role` (looked up on `PATH`) when the path is unknown, is not UTF-8 or no longer
+/// exists (Linux marks a replaced binary `(deleted)`).
 pub(super) fn this_binary() -> String {
-    std::env::current_exe()
+    crate::process::sibling("assume-role")
         .ok()
+        .filter(|path| path.is_file())
+        .or_else(|| std::env::current_exe().ok())
         .filter(|path| path.is_absolute() && path.is_file())
         .and_then(|path| path.to_str().map(str::to_owned))
         .unwrap_or_else(|| "assume-role".to_owned())

@@ -8,6 +8,7 @@ mod doctor;
 mod each;
 mod env;
 mod exec;
+pub mod front;
 mod keys;
 mod list;
 mod log;
@@ -33,7 +34,8 @@ use crate::error::Error;
 use std::io::Write;
 use std::process::ExitCode;
 
-/// The whole program: parse the command line, run it, report an error, exit with its code.
+/// The whole program, as `assume-role-full` (and, on Windows, `assume-role`) runs it: parse the
+/// command line, run it, report an error, exit with its code.
 pub fn main() -> ExitCode {
     // A completion script asking for candidates: answered, and the process ends here.
     complete_if_asked();

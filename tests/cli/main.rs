@@ -19,6 +19,7 @@ mod crash;
 mod differential;
 mod doctor;
 mod each;
+mod front;
 mod fuzz;
 mod handover;
 mod hardening;

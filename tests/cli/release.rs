@@ -79,10 +79,13 @@ fn fake_release(root: &Path) -> PathBuf {
     let name = format!("assume-role-{TARGET}");
     let stage = root.join("stage").join(&name);
     std::fs::create_dir_all(&stage).unwrap();
-    write_executable(
-        &stage.join("assume-role"),
-        &format!("#!/bin/sh\necho '{FAKE_VERSION}'\n"),
-    );
+    // The front and the whole program it hands over to, as the real archive has them.
+    for program in ["assume-role", "assume-role-full"] {
+        write_executable(
+            &stage.join(program),
+            &format!("#!/bin/sh\necho '{FAKE_VERSION}'\n"),
+        );
+    }
     std::fs::write(stage.join("README.md"), "fake\n").unwrap();
     let release_dir = root.join("release_dir");
     std::fs::create_dir_all(&release_dir).unwrap();
@@ -261,7 +264,13 @@ fn install_puts_the_checked_binary_in_place_under_dash_and_bash() {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names, ["assume-role"], "{shell:?}: nothing else is left");
+        let mut names = names;
+        names.sort();
+        assert_eq!(
+            names,
+            ["assume-role", "assume-role-full"],
+            "{shell:?}: both programs, and nothing else is left"
+        );
         assert_eq!(std::fs::read_dir(sandbox.path("tmp")).unwrap().count(), 0);
 
         // --to replaces an older binary in place.
@@ -664,6 +673,7 @@ fn install_the_real_release() {
         "LICENSE",
         "README.md",
         "assume-role",
+        "assume-role-full",
         "complete/_assume-role",
         "complete/_assume-role.ps1",
         "complete/assume-role.bash",
@@ -703,10 +713,14 @@ fn install_the_real_release() {
         text(&version.stdout).trim(),
         format!("assume-role {}", env!("CARGO_PKG_VERSION"))
     );
-    let file = Command::new("file").arg("-b").arg(&installed).output();
-    if let Ok(file) = file {
-        let file = text(&file.stdout);
-        assert!(file.contains("statically linked"), "{file}");
+    for program in [
+        installed.clone(),
+        installed.with_file_name("assume-role-full"),
+    ] {
+        if let Ok(file) = Command::new("file").arg("-b").arg(&program).output() {
+            let file = text(&file.stdout);
+            assert!(file.contains("statically linked"), "{program:?}: {file}");
+        }
     }
     // The shipped completion scripts call `assume-role` on PATH, not the build's path.
     let unpacked = sandbox.path("unpacked");
