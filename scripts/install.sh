@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs assume-role from a GitHub release: downloads this machine's archive and the release's
-# sha256.sum, checks the archive against it, and puts the binary into ~/.local/bin (or --to DIR).
+# sha256.sum, checks the archive against it, and puts its two programs (assume-role and
+# assume-role-full) into ~/.local/bin (or --to DIR).
 #
 #   curl -fsSLO https://github.com/OWNER/REPO/releases/latest/download/install.sh
 #   sh install.sh [--version VERSION] [--to DIR]
 #
 # It never needs root and never runs what it downloads through a shell. A checksum that does not
 # match, a missing tool or a platform without a release stops it before anything is installed:
-# the archive is unpacked in a temporary directory and the binary renamed into place at the end.
+# the archive is unpacked in a temporary directory and the programs renamed into place at the end.
 #
 # ASSUME_ROLE_DOWNLOAD_URL: the directory holding the archives and sha256.sum, instead of the
 # GitHub release (a mirror, or a test's loopback server); --version is then not used.
@@ -34,7 +35,7 @@ Installs assume-role for this machine from its GitHub release ($default_repo), a
 the archive against the release's sha256.sum.
 
   --version VERSION  a release such as 0.2.0 or v0.2.0 (default: the latest)
-  --to DIR           where the binary goes (default: ~/.local/bin); made if missing
+  --to DIR           where the programs go (default: ~/.local/bin); made if missing
 
 ASSUME_ROLE_DOWNLOAD_URL  download from this directory instead of the GitHub release
 EOF
@@ -161,7 +162,9 @@ fi
 archive="assume-role-$target.$ext"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/assume-role-install.XXXXXX")" || die "could not make a temporary directory"
-cleanup() { rm -rf "$tmp"; }
+# The staged copies too, once there are any (below).
+staged_full='' staged_exe=''
+cleanup() { rm -rf "$tmp" ${staged_full:+"$staged_full"} ${staged_exe:+"$staged_exe"}; }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
@@ -235,21 +238,21 @@ got="$("$dir/$exe" --version 2>/dev/null)" || die "the downloaded binary does no
 
 mkdir -p "$to" 2>/dev/null || die "could not make $to" "fix: choose a directory you can write with --to DIR"
 [ -w "$to" ] || die "$to is not writable" "fix: choose a directory you can write with --to DIR (no root needed)"
-# Each a copy beside the destination, then a rename: a running assume-role is never
-# half-overwritten, and an interrupted install leaves a working pair (the whole program goes
-# first; either front runs with either).
+# Both copied beside the destination first, then renamed into place: a running assume-role is
+# never half-overwritten, a failed copy installs nothing, and the renames come last (the whole
+# program first: the front it replaces hands over to it as to its own).
+staged_full="$to/.$full.install.$$"
+staged_exe="$to/.$exe.install.$$"
 for program in "$full" "$exe"; do
     staged="$to/.$program.install.$$"
-    cp "$dir/$program" "$staged" || {
-        rm -f "$staged"
-        die "could not write into $to"
-    }
-    chmod 755 "$staged"
-    mv -f "$staged" "$to/$program" || {
-        rm -f "$staged"
-        die "could not move $program into $to"
-    }
+    { cp "$dir/$program" "$staged" && chmod 755 "$staged"; } || die "could not write into $to"
 done
+mv -f "$staged_full" "$to/$full" || die "could not move $full into $to"
+if ! mv -f "$staged_exe" "$to/$exe"; then
+    printf '%s: error: %s\n' "$me" "installed $to/$full, but could not move $exe into $to" >&2
+    printf '  fix: make %s replaceable and run this again\n' "$to/$exe" >&2
+    exit 1
+fi
 
 say "installed $got to $to/$exe"
 case ":${PATH:-}:" in

@@ -132,7 +132,8 @@ cargo_tool cargo-cyclonedx "$cargo_cyclonedx_version"
 binary="$(build "$target")"
 # The front (`assume-role`) and the whole program it hands over to, side by side
 # (src/commands/front.rs).
-full_binary="$(dirname "$binary")/$(basename "$binary" | sed 's/^assume-role/assume-role-full/')"
+exe_name="$(basename "$binary")"
+full_binary="$(dirname "$binary")/${exe_name/assume-role/assume-role-full}"
 case "$target" in
 *-linux-musl)
     for program in "$binary" "$full_binary"; do

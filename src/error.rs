@@ -150,8 +150,11 @@ impl Diagnose for Error {
                 "name a profile: `assume-role whoami PROFILE`".into(),
                 "or ask inside a session: `assume-role exec PROFILE -- assume-role whoami`".into(),
             ],
-            Error::FullProgram { .. } => vec![
+            Error::FullProgram { path: Some(_), .. } => vec![
                 format!("`assume-role` hands every command but a warm `env`, `credential-process` and `prompt` to `{}`, installed beside it; reinstall so that both are in the same directory (the release archive, `install.sh`, Homebrew and `cargo install` all install both)", crate::process::FULL_PROGRAM),
+            ],
+            Error::FullProgram { path: None, .. } => vec![
+                format!("`assume-role` could not tell which directory it was started from (on Linux it reads `/proc/self/exe`: is `/proc` mounted?); run `{}` from the same directory instead, or start `assume-role` by its full path", crate::process::FULL_PROGRAM),
             ],
             Error::NotInSession => vec![
                 "start one in this shell: `assume PROFILE` (set up with `eval \"$(assume-role init bash)\"`, or `zsh`, `fish`, `powershell`)".into(),

@@ -32,7 +32,8 @@ fn main() -> ExitCode {
 /// in all; musl's allocator spread them over a page per size class, each its own `mmap`, and gave
 /// every page it emptied back at once (`munmap`), then asked again: a fifth of a warm `env`'s CPU
 /// time (docs/src/performance.md). Here they lie side by side and are never given back; a block
-/// that does not fit, and anything past the arena's end, comes from `System` and goes back to it.
+/// that does not fit (past the arena's end, or aligned beyond 4 KiB) comes from `System` and goes
+/// back to it.
 /// mimalloc, the whole program's allocator, touched twice the pages here.
 #[cfg(unix)]
 mod arena {

@@ -346,18 +346,28 @@ pub fn program_name(command: &str) -> &str {
 /// most command lines to this program, installed beside it (`commands::front`).
 pub const FULL_PROGRAM: &str = "assume-role-full";
 
-/// The program `name` in the running program's own directory, symbolic links resolved (a
-/// Homebrew link finds the Cellar copy beside the real binary). Never looked up on `PATH`,
-/// which another program could shadow.
-pub fn sibling(name: &str) -> std::io::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    // macOS gives the path it was started by, which may be a link (Homebrew's `bin/`, a
-    // user's `~/bin/assume-role`): its directory need not hold the whole program.
-    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
-    let dir = exe
-        .parent()
-        .ok_or_else(|| std::io::Error::other(format!("`{}` has no directory", exe.display())))?;
-    Ok(dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
+/// The front's name (on Windows, the whole program's too).
+pub const FRONT_PROGRAM: &str = "assume-role";
+
+/// The program `name` in the directory of `exe` (the running program, or the path it was
+/// started by): beside it as it was named when that holds it (Homebrew links both programs into
+/// its `bin/`, a path that stays the same across upgrades), else beside the file it links to.
+/// Never looked up on `PATH`, which another program could shadow.
+pub fn sibling(exe: &std::path::Path, name: &str) -> std::io::Result<PathBuf> {
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    let beside = |exe: &std::path::Path| {
+        exe.parent()
+            .map(|dir| dir.join(&file))
+            .ok_or_else(|| std::io::Error::other(format!("`{}` has no directory", exe.display())))
+    };
+    let path = beside(exe)?;
+    if path.is_file() {
+        return Ok(path);
+    }
+    match std::fs::canonicalize(exe) {
+        Ok(real) if real != exe => beside(&real),
+        _ => Ok(path),
+    }
 }
 
 /// Replaces this process with `path`, named `argv0`, given `args`, in the same environment.
@@ -375,6 +385,39 @@ pub fn exec_as(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_whole_program_is_found_beside_a_link_that_has_it_else_beside_the_real_file() {
+        use std::os::unix::fs::symlink;
+        let root = tempfile::tempdir().unwrap();
+        let dir = |name: &str| {
+            let dir = root.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            dir
+        };
+        let (real, linked, lone) = (dir("real"), dir("linked"), dir("lone"));
+        for name in ["assume-role", FULL_PROGRAM] {
+            std::fs::write(real.join(name), "").unwrap();
+            // Homebrew's `bin/`: both programs linked, a path that survives upgrades.
+            symlink(real.join(name), linked.join(name)).unwrap();
+        }
+        // `ln -s …/assume-role ~/bin/`: the front alone.
+        symlink(real.join("assume-role"), lone.join("assume-role")).unwrap();
+        let found = |exe: &std::path::Path| sibling(exe, FULL_PROGRAM).unwrap();
+        assert_eq!(found(&real.join("assume-role")), real.join(FULL_PROGRAM));
+        assert_eq!(
+            found(&linked.join("assume-role")),
+            linked.join(FULL_PROGRAM)
+        );
+        assert_eq!(
+            found(&lone.join("assume-role")),
+            real.canonicalize().unwrap().join(FULL_PROGRAM)
+        );
+        // Nowhere: the path beside it, for the message.
+        let empty = dir("empty");
+        assert_eq!(found(&empty.join("assume-role")), empty.join(FULL_PROGRAM));
+    }
 
     #[cfg(unix)]
     fn helper(command: &str) -> Helper<'_> {

@@ -77,11 +77,22 @@ pub fn serve(args: &[OsString]) -> Option<ExitCode> {
 #[cfg(unix)]
 pub fn hand_over(argv0: &std::ffi::OsStr, args: &[OsString]) -> ExitCode {
     use crate::error::Error;
-    let path = match crate::process::sibling(crate::process::FULL_PROGRAM) {
+    use crate::process::{FULL_PROGRAM, exec_as, sibling};
+    // Linux tells the running program's path through `/proc`; without it (a bare chroot), the
+    // path it was started by, if that names a directory.
+    let exe = std::env::current_exe().or_else(|err| {
+        let started = std::path::Path::new(argv0);
+        if started.components().count() > 1 {
+            Ok(started.to_path_buf())
+        } else {
+            Err(err)
+        }
+    });
+    let path = match exe.and_then(|exe| sibling(&exe, FULL_PROGRAM)) {
         Ok(path) => path,
         Err(source) => return super::finish(Err(Error::FullProgram { path: None, source })),
     };
-    let source = crate::process::exec_as(&path, argv0, args);
+    let source = exec_as(&path, argv0, args);
     super::finish(Err(Error::FullProgram {
         path: Some(path),
         source,
@@ -105,9 +116,9 @@ fn parse(args: &[OsString]) -> Option<Call> {
         };
         match (*command, flag) {
             ("env", "--format" | "-f") | ("prompt", "--format") if format.is_none() => {
+                // `inline` is set only for a `--flag=value`.
                 let value = match inline {
-                    Some(value) if flag.starts_with("--") => value,
-                    Some(_) => return None,
+                    Some(value) => value,
                     None => *rest.next()?,
                 };
                 if value.starts_with('-') {
