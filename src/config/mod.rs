@@ -338,7 +338,8 @@ impl std::fmt::Display for Location {
 #[derive(Debug, Default)]
 struct Layout {
     sections: std::collections::HashMap<String, usize>,
-    keys: std::collections::HashMap<(String, String), usize>,
+    /// Ordered, so that one section's keys are a range: `doctor` reads every profile's.
+    keys: std::collections::BTreeMap<(String, String), usize>,
 }
 
 /// Where the two AWS files are.

@@ -93,10 +93,13 @@ impl Profiles {
         let mut found = Vec::new();
         for (path, layout) in &self.layouts {
             for header in self.headers_of(path, name) {
-                for ((section, key), line) in &layout.keys {
-                    if *section != header {
-                        continue;
-                    }
+                // This section's keys alone: a scan of every key for every profile made an
+                // offline `doctor` of 10,002 profiles take 8 s instead of a tenth of one.
+                let section = layout
+                    .keys
+                    .range((header.clone(), String::new())..)
+                    .take_while(|((section, _), _)| *section == header);
+                for ((_, key), line) in section {
                     if let Some(meant) = meant(key) {
                         found.push(Misspelling {
                             key: key.clone(),
