@@ -17,6 +17,7 @@
 use super::{credential_process, env, prompt};
 use crate::audit::Via;
 use crate::context::Context;
+use crate::credentials::Session;
 use crate::output::Format;
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -54,21 +55,24 @@ pub fn serve(args: &[OsString]) -> Option<ExitCode> {
             prompt::run(format.as_deref(), status, &Context::of(env))
         }
         Call::Env { profile, format } => {
-            let ctx = Context::of(env).with_settings().ok()?;
-            let cached = crate::obtain::cached(&profile, &ctx)?;
-            crate::logging::init(0);
-            let session = cached.hand_over(&ctx, Via::Env);
+            let (session, ctx) = warm(env, &profile, Via::Env)?;
             env::print_session(&session, &profile, format, &ctx)
         }
         Call::CredentialProcess { profile } => {
-            let ctx = Context::of(env).with_settings().ok()?;
-            let cached = crate::obtain::cached(&profile, &ctx)?;
-            crate::logging::init(0);
-            let session = cached.hand_over(&ctx, Via::CredentialProcess);
+            let (session, _) = warm(env, &profile, Via::CredentialProcess)?;
             credential_process::print_session(&session)
         }
     };
     Some(super::finish(result))
+}
+
+/// `profile`'s cached session, handed over (and so recorded) for `via`, with the context it was
+/// found in; `None`, with nothing logged or recorded, when the cache cannot serve it.
+fn warm(env: crate::env::Env, profile: &str, via: Via<'_>) -> Option<(Session, Context)> {
+    let ctx = Context::of(env).with_settings().ok()?;
+    let cached = crate::obtain::cached(profile, &ctx)?;
+    crate::logging::init(0);
+    Some((cached.hand_over(&ctx, via), ctx))
 }
 
 /// Runs `assume-role-full` from the front's own directory in place of this process, with
